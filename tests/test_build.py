@@ -1,0 +1,85 @@
+"""Whole builds of small inline sites, read back from disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import make_jpeg, run_cli, tree_bytes, write_site
+
+ARTICLE = """\
+-- content/officials.yaml --
+- id: pham-duy-hung
+  name: Phạm Duy Hưng
+  positions:
+    - { title: Giám đốc Sở Thông tin và Truyền thông, from: 2019-01-01, to: 2022-12-31 }
+    - { title: Phó Chủ tịch UBND tỉnh, from: 2023-01-01 }
+-- content/articles/2023/06/lam-viec.md --
+---
+title: "Phó Chủ tịch UBND tỉnh làm việc với Sở Thông tin và Truyền thông"
+date: 2023-06-07 15:30
+category: thoi-su
+tags: [chuyển đổi số, viễn thông]
+author: Minh Anh
+officials:
+  - pham-duy-hung
+  - { name: Nguyễn Văn A, position: Giám đốc Sở Tài chính }
+---
+
+BBK - Chiều 07/6, đồng chí Phạm Duy Hưng có buổi làm việc.
+
+![Quang cảnh buổi làm việc.](/media/2023/06/quang-canh.jpg)
+
+## Đẩy mạnh chuyển đổi số
+
+Nội dung thứ hai.
+-- content/articles/2022/05/bai-cu.md --
+---
+title: Bài cũ hơn về chuyển đổi số
+date: 07/05/2022 08:00
+category: thoi-su
+tags: [chuyển đổi số]
+officials: [pham-duy-hung]
+---
+
+BBK - Bài cũ.
+-- content/pages/gioi-thieu.md --
+---
+title: Giới thiệu
+---
+
+Trang giới thiệu.
+"""
+
+
+def test_article_page_has_everything_an_editor_wrote(site: Path) -> None:
+    write_site(site, ARTICLE)
+    make_jpeg(site / "content/media/2023/06/quang-canh.jpg")
+    run = run_cli("--site", site)
+    assert run.code == 0, run.stderr
+    page = (site / "public/2023/06/pho-chu-tich-ubnd-tinh-lam-viec-voi-so-thong-tin-va-truyen-thong/index.html").read_text()
+    assert "Thứ Tư, 07/06/2023 15:30" in page
+    assert '<p class="sapo">BBK - Chiều 07/6, đồng chí Phạm Duy Hưng có buổi làm việc.</p>' in page
+    assert "<figure><img alt=\"Quang cảnh buổi làm việc.\"" in page
+    assert "<figcaption>Quang cảnh buổi làm việc.</figcaption>" in page
+    assert '<h2 id="day-manh-chuyen-doi-so">' in page
+    # The position held on the article's date, linked to the official's page.
+    assert 'href="/nhan-vat/pham-duy-hung/"' in page
+    assert "Phó Chủ tịch UBND tỉnh" in page
+    assert "Giám đốc Sở Tài chính" in page
+    assert 'href="/chu-de/chuyen-doi-so/"' in page
+    assert (site / "public/media/2023/06/quang-canh.jpg").is_file()
+    old = (site / "public/2022/05/bai-cu-hon-ve-chuyen-doi-so/index.html").read_text()
+    assert "Giám đốc Sở Thông tin và Truyền thông" in old
+    assert "Thứ Bảy, 07/05/2022 08:00" in old
+    assert (site / "public/gioi-thieu/index.html").is_file()
+    assert (site / "public/404.html").is_file()
+
+
+def test_two_builds_are_byte_identical_whatever_the_jobs(site: Path, tmp_path: Path) -> None:
+    write_site(site, ARTICLE)
+    make_jpeg(site / "content/media/2023/06/quang-canh.jpg")
+    assert run_cli("--site", site, "--output", tmp_path / "a", "--jobs", "1").code == 0
+    assert run_cli("--site", site, "--output", tmp_path / "b", "--jobs", "3").code == 0
+    first, second = tree_bytes(tmp_path / "a"), tree_bytes(tmp_path / "b")
+    assert len(first) > 10
+    assert first == second

@@ -1,0 +1,154 @@
+"""Command line: parse arguments, run a stage, print diagnostics and a summary, set the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from .config import load_config
+from .dates import now_from_env
+from .errors import BuildFailed, Diagnostic
+from .pipeline import BuildOptions, BuildResult, build, check, default_jobs
+from .scaffold import ScaffoldError, new_article
+from .writer import OutputRefused
+
+COMMANDS = ("build", "check", "new", "serve")
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: lỗi: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="build.py", description="Dựng trang tin tĩnh từ bài viết Markdown.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    b = sub.add_parser("build", help="dựng toàn bộ trang vào thư mục xuất")
+    b.add_argument("--site", type=Path, default=None, help="thư mục trang (mặc định: thư mục này)")
+    b.add_argument("--output", type=Path, default=None, help="thư mục xuất (mặc định: public/ trong trang)")
+    b.add_argument("--drafts", action="store_true", help="đăng cả bản nháp và bài hẹn giờ")
+    b.add_argument("--jobs", type=_positive, default=None, help="số tiến trình (mặc định: số lõi)")
+    c = sub.add_parser("check", help="kiểm tra nội dung và liên kết, không ghi gì")
+    c.add_argument("--site", type=Path, default=None)
+    c.add_argument("--drafts", action="store_true")
+    n = sub.add_parser("new", help="tạo bài viết mới")
+    n.add_argument("title", help="tiêu đề bài viết")
+    n.add_argument("--category", default=None, help="khóa chuyên mục")
+    n.add_argument("--site", type=Path, default=None)
+    s = sub.add_parser("serve", help="xem trước, dựng lại khi lưu")
+    s.add_argument("--site", type=Path, default=None)
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--drafts", action="store_true")
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"cần một số nguyên dương, không phải `{text}`") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("cần một số nguyên dương")
+    return value
+
+
+def main(argv: Sequence[str] | None = None, default_site: Path | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or args_list[0] not in (*COMMANDS, "-h", "--help"):
+        args_list.insert(0, "build")
+    args = _parser().parse_args(args_list)
+    site = (args.site or default_site or Path.cwd()).resolve()
+    if not (site / "site_config.yaml").is_file():
+        print(f"build.py: lỗi: không thấy site_config.yaml trong {site}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "new":
+            return _new(site, args.title, args.category)
+        if args.command == "serve":
+            from .serve import serve
+
+            return serve(site, args.port, args.drafts)
+        options = BuildOptions(
+            site_dir=site,
+            output=getattr(args, "output", None),
+            drafts=args.drafts,
+            jobs=getattr(args, "jobs", None) or default_jobs(),
+            environ=dict(os.environ),
+        )
+        if args.command == "check":
+            result = check(options)
+            _print_warnings(result.warnings)
+            print(f"Không có lỗi: {result.articles} bài sẽ được đăng, {result.pages} trang.")
+            return EXIT_OK
+        result = build(options, _progress_bar())
+    except OutputRefused as exc:
+        print(f"build.py: lỗi: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BuildFailed as exc:
+        _print_failure(exc.diagnostics)
+        return EXIT_CONTENT
+    except OSError as exc:
+        print(f"build.py: lỗi hệ thống tệp: {exc}; thư mục xuất cũ vẫn giữ nguyên", file=sys.stderr)
+        return EXIT_CONTENT
+    _print_warnings(result.warnings)
+    _print_summary(result, site)
+    return EXIT_OK
+
+
+def _new(site: Path, title: str, category: str | None) -> int:
+    config, diags = load_config(site)
+    if config is None:
+        _print_failure(diags)
+        return EXIT_CONTENT
+    try:
+        path = new_article(site, config, title, category, now_from_env(dict(os.environ), config.tz))
+    except ScaffoldError as exc:
+        print(f"build.py: lỗi: {exc}", file=sys.stderr)
+        return EXIT_CONTENT
+    print(f"Đã tạo {path.relative_to(site).as_posix()}")
+    return EXIT_OK
+
+
+def _print_warnings(warnings: Sequence[Diagnostic], stream: TextIO | None = None) -> None:
+    for diag in warnings:
+        print(diag, file=stream or sys.stderr)
+
+
+def _print_failure(diags: Sequence[Diagnostic]) -> None:
+    for diag in diags:
+        print(diag, file=sys.stderr)
+    errors = sum(d.is_error for d in diags)
+    print(f"Không dựng trang: {errors} lỗi. Thư mục xuất cũ vẫn giữ nguyên.", file=sys.stderr)
+
+
+def _print_summary(result: BuildResult, site: Path) -> None:
+    out = result.output
+    shown = out.relative_to(site).as_posix() if out and out.is_relative_to(site) else str(out)
+    print(
+        f"Đã dựng {result.pages} trang ({result.articles} bài, {result.unpublished} bài chưa đăng), "
+        f"{result.files} tệp, trong {result.seconds:.1f} giây → {shown}/"
+    )
+
+
+class _Bar:
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=0, unit="trang", desc="Dựng trang", leave=False, file=sys.stderr)
+
+    def __call__(self, done: int, total: int) -> None:
+        self._bar.total = total
+        self._bar.n = done
+        self._bar.refresh()
+        if done >= total:
+            self._bar.close()
+
+
+def _progress_bar() -> _Bar | None:
+    return _Bar() if sys.stderr.isatty() else None

@@ -1,0 +1,267 @@
+"""site_config.yaml -> a frozen SiteConfig, every problem with its line; reads one file only."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import Diagnostic, error, warning
+from .sources import SourceError, read_text
+from .text import did_you_mean, nfc
+from .yamldoc import YamlDoc, YamlError, load_yaml
+
+CONFIG_NAME = "site_config.yaml"
+
+PAGE_SIZE_DEFAULTS = {
+    "home_lead": 5,
+    "home_section": 4,
+    "category": 20,
+    "tag": 20,
+    "official": 20,
+    "archive": 20,
+    "feed": 50,
+}
+PERMALINK_FIELDS = {"year", "month", "day", "slug", "category"}
+_KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_TOP_KEYS = {
+    "title", "tagline", "description", "base_url", "language", "timezone", "permalink",
+    "page_size", "image_widths", "related", "categories", "menus", "cache_dir", "copyright",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Category:
+    key: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MenuItem:
+    """A menu link: either a `url` as written, or a `category` key whose page it links to."""
+
+    title: str
+    url: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteConfig:
+    title: str
+    tagline: str = ""
+    description: str = ""
+    base_url: str = "http://localhost/"
+    language: str = "vi"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    permalink: str = "/{year}/{month}/{slug}/"
+    page_size: dict[str, int] = field(default_factory=lambda: dict(PAGE_SIZE_DEFAULTS))
+    image_widths: tuple[int, ...] = (480, 960, 1600)
+    related: int = 5
+    categories: tuple[Category, ...] = ()
+    menus: dict[str, tuple[MenuItem, ...]] = field(default_factory=dict)
+    cache_dir: str = ".cache"
+    copyright: str = ""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def category(self, key: str) -> Category | None:
+        for cat in self.categories:
+            if cat.key == key:
+                return cat
+        return None
+
+
+class _Checker:
+    """Reads typed values out of a YamlDoc, collecting diagnostics instead of raising."""
+
+    def __init__(self, doc: YamlDoc, path: str) -> None:
+        self.doc = doc
+        self.path = path
+        self.diags: list[Diagnostic] = []
+
+    def fail(self, message: str, *where: str | int) -> None:
+        self.diags.append(error(self.path, self.doc.line(*where), message))
+
+    def text(self, value: Any, *where: str | int, required: bool = False) -> str | None:
+        if value is None:
+            if required:
+                self.fail(f"thiếu `{where[-1]}`", *where)
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.fail(f"`{where[-1]}` phải là một chuỗi chữ", *where)
+            return None
+        return nfc(str(value)).strip()
+
+    def positive_int(self, value: Any, *where: str | int) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            self.fail(f"`{where[-1]}` phải là số nguyên dương, không phải `{value}`", *where)
+            return None
+        return value
+
+
+def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
+    """Read and check `site_config.yaml`; None when it cannot be used at all."""
+    try:
+        text = read_text(site_dir, site_dir / CONFIG_NAME)
+    except SourceError as exc:
+        return None, [error(CONFIG_NAME, exc.line, exc.message)]
+    try:
+        doc = load_yaml(text)
+    except YamlError as exc:
+        return None, [error(CONFIG_NAME, exc.line, exc.message)]
+    return parse_config(doc, CONFIG_NAME)
+
+
+def parse_config(doc: YamlDoc, path: str) -> tuple[SiteConfig | None, list[Diagnostic]]:
+    ck = _Checker(doc, path)
+    raw = doc.data
+    if not isinstance(raw, dict):
+        return None, [error(path, 1, "tệp cấu hình phải là một bảng khóa: giá trị")]
+    for key in raw:
+        if str(key) not in _TOP_KEYS:
+            ck.diags.append(warning(path, doc.line(key), f"khóa không dùng đến `{key}`{did_you_mean(str(key), _TOP_KEYS)}"))
+    for key, line in doc.duplicate_keys():
+        ck.diags.append(error(path, line, f"khóa `{key}` được viết hai lần"))
+
+    values: dict[str, Any] = {}
+    title = ck.text(raw.get("title"), "title", required=True)
+    for name in ("tagline", "description", "copyright", "cache_dir"):
+        value = ck.text(raw.get(name), name)
+        if value is not None:
+            values[name] = value
+    base_url = ck.text(raw.get("base_url"), "base_url", required=True)
+    if base_url is not None:
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", base_url):
+            ck.fail(f"`base_url` phải là địa chỉ http(s) đầy đủ, không phải `{base_url}`", "base_url")
+        values["base_url"] = base_url.rstrip("/") + "/"
+    language = ck.text(raw.get("language"), "language")
+    if language is not None:
+        values["language"] = language
+    timezone = ck.text(raw.get("timezone"), "timezone")
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+            values["timezone"] = timezone
+        except (ZoneInfoNotFoundError, ValueError):
+            ck.fail(f"múi giờ không tồn tại: `{timezone}` (ví dụ `Asia/Ho_Chi_Minh`)", "timezone")
+    permalink = ck.text(raw.get("permalink"), "permalink")
+    if permalink is not None:
+        _check_permalink(ck, permalink)
+        values["permalink"] = permalink
+    _read_page_size(ck, raw.get("page_size"), values)
+    _read_widths(ck, raw.get("image_widths"), values)
+    if "related" in raw:
+        related = raw["related"]
+        if isinstance(related, bool) or not isinstance(related, int) or related < 0:
+            ck.fail("`related` phải là số nguyên không âm", "related")
+        else:
+            values["related"] = related
+    categories = _read_categories(ck, raw.get("categories"))
+    values["categories"] = categories
+    values["menus"] = _read_menus(ck, raw.get("menus"), {c.key for c in categories})
+    if title is None or ck.diags and any(d.is_error for d in ck.diags):
+        return None, ck.diags
+    return SiteConfig(title=title, **values), ck.diags
+
+
+def _check_permalink(ck: _Checker, permalink: str) -> None:
+    fields = set(re.findall(r"\{([^}]*)\}", permalink))
+    unknown = fields - PERMALINK_FIELDS
+    if unknown:
+        ck.fail(f"`permalink` có trường lạ {sorted(unknown)}; dùng được: {sorted(PERMALINK_FIELDS)}", "permalink")
+    if "slug" not in fields:
+        ck.fail("`permalink` phải có `{slug}`", "permalink")
+    if not (permalink.startswith("/") and permalink.endswith("/")):
+        ck.fail("`permalink` phải bắt đầu và kết thúc bằng `/`", "permalink")
+
+
+def _read_page_size(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
+    sizes = dict(PAGE_SIZE_DEFAULTS)
+    if raw is None:
+        values["page_size"] = sizes
+        return
+    if not isinstance(raw, dict):
+        ck.fail("`page_size` phải là một bảng, ví dụ `{category: 20}`", "page_size")
+        return
+    for key, value in raw.items():
+        if key not in PAGE_SIZE_DEFAULTS:
+            hint = did_you_mean(str(key), PAGE_SIZE_DEFAULTS)
+            ck.diags.append(warning(ck.path, ck.doc.line("page_size", key), f"khóa không dùng đến `page_size.{key}`{hint}"))
+            continue
+        number = ck.positive_int(value, "page_size", key)
+        if number is not None:
+            sizes[key] = number
+    values["page_size"] = sizes
+
+
+def _read_widths(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
+    if raw is None:
+        return
+    if not isinstance(raw, list) or not raw:
+        ck.fail("`image_widths` phải là danh sách số, ví dụ `[480, 960, 1600]`", "image_widths")
+        return
+    widths = [ck.positive_int(w, "image_widths", i) for i, w in enumerate(raw)]
+    if all(w is not None for w in widths):
+        values["image_widths"] = tuple(sorted({w for w in widths if w is not None}))
+
+
+def _read_categories(ck: _Checker, raw: Any) -> tuple[Category, ...]:
+    if raw is None:
+        ck.fail("thiếu `categories`: cần ít nhất một chuyên mục", "categories")
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        ck.fail("`categories` phải là bảng `khóa: {name: ..., description: ...}`", "categories")
+        return ()
+    found = []
+    for key, body in raw.items():
+        key_text = str(key)
+        if not _KEY.match(key_text):
+            ck.fail(f"khóa chuyên mục `{key_text}` chỉ được dùng chữ thường không dấu, số và `-`", "categories", key)
+            continue
+        if isinstance(body, str):
+            body = {"name": body}
+        if not isinstance(body, dict):
+            ck.fail(f"chuyên mục `{key_text}` phải có `name`", "categories", key)
+            continue
+        name = ck.text(body.get("name"), "categories", key, "name", required=True)
+        description = ck.text(body.get("description"), "categories", key, "description") or ""
+        if name:
+            found.append(Category(key=key_text, name=name, description=description))
+    return tuple(found)
+
+
+def _read_menus(ck: _Checker, raw: Any, category_keys: set[str]) -> dict[str, tuple[MenuItem, ...]]:
+    menus: dict[str, tuple[MenuItem, ...]] = {"main": (), "footer": ()}
+    if raw is None:
+        return menus
+    if not isinstance(raw, dict):
+        ck.fail("`menus` phải là bảng `main: [...]`, `footer: [...]`", "menus")
+        return menus
+    for name, items in raw.items():
+        if not isinstance(items, list):
+            ck.fail(f"`menus.{name}` phải là một danh sách", "menus", name)
+            continue
+        found = []
+        for i, item in enumerate(items):
+            where = ("menus", name, i)
+            if not isinstance(item, dict):
+                ck.fail("mỗi mục menu cần `title` và `url` (hoặc `category`)", *where)
+                continue
+            cat = item.get("category")
+            url = ck.text(item.get("url"), *where, "url")
+            if cat is not None and str(cat) not in category_keys:
+                ck.fail(f"chuyên mục không có trong `categories`: `{cat}`{did_you_mean(str(cat), category_keys)}", *where)
+                continue
+            title = ck.text(item.get("title"), *where, "title", required=True)
+            if url is None and cat is None:
+                ck.fail("mục menu thiếu `url` hoặc `category`", *where)
+                continue
+            if title:
+                found.append(MenuItem(title=title, url=url, category=None if cat is None else str(cat)))
+        menus[str(name)] = tuple(found)
+    return menus

@@ -1,0 +1,391 @@
+"""content/ -> validated articles and pages (no rendering); every problem as a Diagnostic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from frontmatter.default_handlers import YAMLHandler
+
+from .config import SiteConfig
+from .dates import DateError, parse_datetime
+from .errors import Diagnostic, error, warning
+from .model import Article, Asset, Official, OfficialRef, Site, StaticPage
+from .registry import load_officials
+from .sources import SourceError, inside, read_text, relative, walk_files
+from .text import did_you_mean, nfc, slugify_vi
+from .workers import parallel_map
+from .yamldoc import YamlDoc, YamlError, load_yaml
+
+ARTICLES_DIR = "content/articles"
+PAGES_DIR = "content/pages"
+MEDIA_DIR = "content/media"
+MEDIA_URL = "/media/"
+
+ARTICLE_KEYS = {
+    "title", "date", "updated", "category", "tags", "author", "summary", "officials",
+    "cover", "gallery", "audio", "slug", "draft",
+}
+PAGE_KEYS = {"title", "slug", "description", "date", "updated", "draft"}
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_BODY_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_FRONT = YAMLHandler()
+
+
+@dataclass
+class _Context:
+    """What every file check needs: the site, the registry, and where problems go."""
+
+    root: Path
+    config: SiteConfig
+    officials: dict[str, Official]
+    diags: list[Diagnostic] = field(default_factory=list)
+    checked_media: dict[str, bool] = field(default_factory=dict)
+    _official_names: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._official_names = {o.name.casefold(): o.id for o in self.officials.values()}
+
+    def official_by_name(self, name: str) -> str | None:
+        return self._official_names.get(name.casefold())
+
+
+@dataclass(frozen=True)
+class _Document:
+    rel: str
+    path: Path
+    meta: YamlDoc
+    body: str
+    body_line: int
+
+
+def load_site(root: Path, config: SiteConfig, now: dt.datetime, drafts: bool = False, jobs: int = 1) -> tuple[Site, list[Diagnostic]]:
+    """Read and check every content file; unpublished articles are left out unless `drafts`."""
+    officials, diags = load_officials(root)
+    paths = walk_files(root, root / ARTICLES_DIR, ".md")
+    loaded = parallel_map(_load_articles, paths, jobs, (root, config, officials), None)
+    articles = []
+    for article, found in loaded:
+        diags += found
+        if article is not None:
+            articles.append(article)
+    ctx = _Context(root=root, config=config, officials=officials, diags=diags)
+    pages = [p for path in walk_files(root, root / PAGES_DIR, ".md") if (p := _load_page(ctx, path))]
+    published = [a for a in articles if drafts or (not a.draft and a.date <= now)]
+    published.sort(key=lambda a: (a.date, a.source), reverse=True)
+    site = Site(
+        config=config,
+        articles=tuple(published),
+        pages=tuple(sorted(pages, key=lambda p: p.source)),
+        officials=officials,
+        unpublished=len(articles) - len(published),
+    )
+    return site, ctx.diags
+
+
+def _load_articles(paths: Sequence[Path], state: tuple[Path, SiteConfig, dict[str, Official]]) -> list[tuple[Article | None, list[Diagnostic]]]:
+    root, config, officials = state
+    ctx = _Context(root=root, config=config, officials=officials)
+    results: list[tuple[Article | None, list[Diagnostic]]] = []
+    for path in paths:
+        before = len(ctx.diags)
+        article = _load_article(ctx, path)
+        results.append((article, ctx.diags[before:]))
+    return results
+
+
+def _read_document(ctx: _Context, path: Path) -> _Document | None:
+    rel = relative(ctx.root, path)
+    try:
+        text = read_text(ctx.root, path)
+    except SourceError as exc:
+        ctx.diags.append(error(rel, exc.line, exc.message))
+        return None
+    if not _FRONT.detect(text):
+        ctx.diags.append(error(rel, 1, "thiếu phần khai báo đầu bài (front matter) mở bằng `---` ở dòng đầu"))
+        return None
+    parts = _FRONT.FM_BOUNDARY.split(text, 2)
+    if len(parts) < 3:
+        ctx.diags.append(error(rel, 1, "phần khai báo đầu bài mở bằng `---` nhưng không có `---` đóng lại"))
+        return None
+    front, body = parts[1], parts[2]
+    closing_line = text.count("\n", 0, len(text) - len(body)) + 1
+    try:
+        meta = load_yaml(front, first_line=1)
+    except YamlError as exc:
+        ctx.diags.append(error(rel, exc.line, exc.message))
+        return None
+    if not isinstance(meta.data, dict):
+        ctx.diags.append(error(rel, 2, "phần khai báo đầu bài phải là các dòng `khóa: giá trị`"))
+        return None
+    for key, line in meta.duplicate_keys():
+        ctx.diags.append(error(rel, line, f"khóa `{key}` được viết hai lần"))
+    return _Document(rel=rel, path=path, meta=meta, body=body, body_line=closing_line)
+
+
+def _text_field(ctx: _Context, doc: _Document, key: str, *, required: bool = False) -> str | None:
+    value = doc.meta.data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            line = doc.meta.line(key) if key in doc.meta.data else 1
+            ctx.diags.append(error(doc.rel, line, f"thiếu `{key}` hoặc `{key}` để trống"))
+        return None
+    if isinstance(value, dict | list):
+        ctx.diags.append(error(doc.rel, doc.meta.line(key), f"`{key}` phải là một dòng chữ"))
+        return None
+    if isinstance(value, bool):
+        value = "có" if value else "không"
+    return nfc(str(value)).strip()
+
+
+def _date_field(ctx: _Context, doc: _Document, key: str, *, required: bool = False) -> dt.datetime | None:
+    value = doc.meta.data.get(key)
+    if value is None:
+        if required:
+            ctx.diags.append(error(doc.rel, 1, f"thiếu `{key}` (ví dụ `{key}: 2023-06-07 15:30`)"))
+        return None
+    try:
+        return parse_datetime(value, ctx.config.tz)
+    except DateError as exc:
+        ctx.diags.append(error(doc.rel, doc.meta.line(key), f"`{key}`: {exc}"))
+        return None
+
+
+def _check_keys(ctx: _Context, doc: _Document, known: set[str]) -> None:
+    for key in doc.meta.data:
+        if str(key) not in known:
+            hint = did_you_mean(str(key), known)
+            ctx.diags.append(warning(doc.rel, doc.meta.line(key), f"khóa không dùng đến `{key}`{hint}"))
+
+
+def _slug_field(ctx: _Context, doc: _Document, title: str | None, fallback: str) -> str:
+    slug = _text_field(ctx, doc, "slug")
+    if slug is not None:
+        if not _SLUG.match(slug):
+            suggestion = slugify_vi(slug)
+            ctx.diags.append(error(doc.rel, doc.meta.line("slug"), f"`slug` chỉ gồm chữ thường không dấu, số và `-` (ví dụ `{suggestion}`)"))
+        return slug
+    made = slugify_vi(title) if title else ""
+    return made or slugify_vi(fallback) or "bai-viet"
+
+
+def _load_article(ctx: _Context, path: Path) -> Article | None:
+    doc = _read_document(ctx, path)
+    if doc is None:
+        return None
+    before = len(ctx.diags)
+    data = doc.meta.data
+    _check_keys(ctx, doc, ARTICLE_KEYS)
+    title = _text_field(ctx, doc, "title", required=True)
+    date = _date_field(ctx, doc, "date", required=True)
+    updated = _date_field(ctx, doc, "updated")
+    category = _text_field(ctx, doc, "category", required=True)
+    if category is not None and ctx.config.category(category) is None:
+        keys = [c.key for c in ctx.config.categories]
+        ctx.diags.append(error(doc.rel, doc.meta.line("category"), f"chuyên mục `{category}` không có trong site_config.yaml{did_you_mean(category, keys)}"))
+    draft = data.get("draft", False)
+    if not isinstance(draft, bool):
+        ctx.diags.append(error(doc.rel, doc.meta.line("draft"), "`draft` phải là `true` hoặc `false`"))
+    stem = path.parent.name if path.name == "index.md" else path.stem
+    slug = _slug_field(ctx, doc, title, stem)
+    article_dir = path.parent
+    cover = _asset_field(ctx, doc, article_dir, "cover")
+    gallery = _gallery(ctx, doc, article_dir)
+    audio = _asset_field(ctx, doc, article_dir, "audio")
+    body_images = _body_images(ctx, doc, article_dir)
+    article = Article(
+        source=doc.rel,
+        title=title or "",
+        date=date or dt.datetime(1970, 1, 1, tzinfo=ctx.config.tz),
+        updated=updated,
+        category=category or "",
+        tags=_tags(ctx, doc),
+        author=_text_field(ctx, doc, "author"),
+        summary=_text_field(ctx, doc, "summary"),
+        officials=_officials(ctx, doc),
+        cover=cover,
+        gallery=gallery,
+        audio=audio,
+        body_images=body_images,
+        slug=slug,
+        draft=draft is True,
+        body=doc.body,
+        body_line=doc.body_line,
+    )
+    failed = any(d.is_error for d in ctx.diags[before:])
+    return None if failed else article
+
+
+def _tags(ctx: _Context, doc: _Document) -> tuple[str, ...]:
+    raw = doc.meta.data.get("tags")
+    if raw is None:
+        return ()
+    items = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, list):
+        ctx.diags.append(error(doc.rel, doc.meta.line("tags"), "`tags` phải là danh sách, ví dụ `[chuyển đổi số, viễn thông]`"))
+        return ()
+    tags: list[str] = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict | list) or item is None:
+            ctx.diags.append(error(doc.rel, doc.meta.line("tags", i), "mỗi từ khóa phải là một chữ hoặc cụm từ"))
+            continue
+        tag = nfc(str(item)).strip()
+        if tag and slugify_vi(tag) and tag not in tags:
+            tags.append(tag)
+    return tuple(tags)
+
+
+def _officials(ctx: _Context, doc: _Document) -> tuple[OfficialRef, ...]:
+    raw = doc.meta.data.get("officials")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raw = [raw]
+    refs: list[OfficialRef] = []
+    for i, item in enumerate(raw):
+        line = doc.meta.line("officials", i)
+        if isinstance(item, dict):
+            ident = item.get("id")
+            name = nfc(str(item.get("name") or "")).strip()
+            position = nfc(str(item["position"])).strip() if item.get("position") else None
+            if ident is not None:
+                if str(ident) not in ctx.officials:
+                    ctx.diags.append(error(doc.rel, line, _unknown_official(ctx, str(ident))))
+                    continue
+                official = ctx.officials[str(ident)]
+                refs.append(OfficialRef(name=name or official.name, official_id=official.id, position=position))
+            elif name:
+                refs.append(OfficialRef(name=name, official_id=ctx.official_by_name(name), position=position))
+            else:
+                ctx.diags.append(error(doc.rel, line, "nhân vật cần `name` (và `position` nếu có)"))
+            continue
+        if item is None or isinstance(item, list):
+            ctx.diags.append(error(doc.rel, line, "nhân vật phải là mã trong officials.yaml, một tên, hoặc `{name, position}`"))
+            continue
+        text = nfc(str(item)).strip()
+        if text in ctx.officials:
+            refs.append(OfficialRef(name=ctx.officials[text].name, official_id=text))
+        elif (found := ctx.official_by_name(text)) is not None:
+            refs.append(OfficialRef(name=ctx.officials[found].name, official_id=found))
+        elif _SLUG.match(text):
+            ctx.diags.append(error(doc.rel, line, _unknown_official(ctx, text)))
+        else:
+            refs.append(OfficialRef(name=text))
+    return tuple(refs)
+
+
+def _unknown_official(ctx: _Context, ident: str) -> str:
+    return f"không có nhân vật mã `{ident}` trong content/officials.yaml{did_you_mean(ident, ctx.officials)}"
+
+
+def _gallery(ctx: _Context, doc: _Document, article_dir: Path) -> tuple[Asset, ...]:
+    raw = doc.meta.data.get("gallery")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        ctx.diags.append(error(doc.rel, doc.meta.line("gallery"), "`gallery` phải là danh sách `- { src: ..., caption: ... }`"))
+        return ()
+    photos = []
+    for i, item in enumerate(raw):
+        asset = _asset(ctx, doc, article_dir, item, ("gallery", i), "ảnh")
+        if asset is None:
+            continue
+        if not asset.caption:
+            ctx.diags.append(warning(doc.rel, asset.line, f"ảnh `{asset.src}` trong `gallery` chưa có chú thích (`caption`)"))
+        photos.append(asset)
+    return tuple(photos)
+
+
+def _asset_field(ctx: _Context, doc: _Document, article_dir: Path, key: str) -> Asset | None:
+    raw = doc.meta.data.get(key)
+    if raw is None:
+        return None
+    return _asset(ctx, doc, article_dir, raw, (key,), "tệp âm thanh" if key == "audio" else "ảnh")
+
+
+def _asset(ctx: _Context, doc: _Document, article_dir: Path, raw: Any, where: tuple[str | int, ...], what: str) -> Asset | None:
+    line = doc.meta.line(*where)
+    caption = ""
+    if isinstance(raw, dict):
+        caption = nfc(str(raw.get("caption") or "")).strip()
+        raw = raw.get("src")
+    if not isinstance(raw, str) or not raw.strip():
+        ctx.diags.append(error(doc.rel, line, f"{what} cần `src`: tên tệp bên cạnh bài hoặc `/media/...`"))
+        return None
+    return resolve_asset(ctx.root, doc.rel, article_dir, nfc(raw.strip()), line, caption, what, ctx.diags, ctx.checked_media)
+
+
+def resolve_asset(
+    root: Path, rel: str, article_dir: Path, src: str, line: int, caption: str, what: str, diags: list[Diagnostic],
+    checked_media: dict[str, bool] | None = None,
+) -> Asset | None:
+    """Find the file an article names; refuse, without reading, anything that leaves the site.
+
+    `checked_media` remembers library files already found good (many articles share them)."""
+    if _SCHEME.match(src) or src.startswith("//"):
+        diags.append(error(rel, line, f"{what} `{src}` phải là tệp trong trang (bên cạnh bài hoặc `/media/...`), không phải địa chỉ ngoài"))
+        return None
+    parts = PurePosixPath(src).parts
+    if "\\" in src or ".." in parts:
+        diags.append(error(rel, line, f"đường dẫn `{src}` đi ra ngoài thư mục bài: không được phép"))
+        return None
+    media_path = None
+    if src.startswith(MEDIA_URL):
+        media_path = src[len(MEDIA_URL):]
+        path = root / MEDIA_DIR / media_path
+    elif src.startswith("/"):
+        diags.append(error(rel, line, f"đường dẫn tuyệt đối `{src}` không được phép: dùng tên tệp bên cạnh bài hoặc `/media/...`"))
+        return None
+    else:
+        path = article_dir / src
+    known_good = checked_media is not None and media_path is not None and checked_media.get(media_path, False)
+    if not known_good:
+        if not inside(root, path):
+            diags.append(error(rel, line, f"{what} `{src}` trỏ ra ngoài thư mục trang: không đọc"))
+            return None
+        if not path.is_file():
+            diags.append(error(rel, line, f"không tìm thấy {what} `{src}` (tìm ở {relative(root, path)})"))
+            return None
+        if checked_media is not None and media_path is not None:
+            checked_media[media_path] = True
+    return Asset(src=src, source=relative(root, path), name=src, media_path=media_path, caption=caption, line=line)
+
+
+def _body_images(ctx: _Context, doc: _Document, article_dir: Path) -> tuple[Asset, ...]:
+    found: list[Asset] = []
+    if "![" not in doc.body:
+        return ()
+    for offset, text in enumerate(doc.body.split("\n")):
+        for match in _BODY_IMAGE.finditer(text):
+            alt, src = match.group(1), match.group(2)
+            if src.startswith(("http://", "https://")):
+                continue
+            asset = resolve_asset(ctx.root, doc.rel, article_dir, src, doc.body_line + offset, nfc(alt), "ảnh", ctx.diags, ctx.checked_media)
+            if asset is not None:
+                found.append(asset)
+    return tuple(found)
+
+
+def _load_page(ctx: _Context, path: Path) -> StaticPage | None:
+    doc = _read_document(ctx, path)
+    if doc is None:
+        return None
+    before = len(ctx.diags)
+    _check_keys(ctx, doc, PAGE_KEYS)
+    title = _text_field(ctx, doc, "title", required=True)
+    slug = _slug_field(ctx, doc, None, path.stem)
+    if any(d.is_error for d in ctx.diags[before:]) or title is None:
+        return None
+    return StaticPage(
+        source=doc.rel,
+        title=title,
+        slug=slug,
+        description=_text_field(ctx, doc, "description") or "",
+        body=doc.body,
+        body_line=doc.body_line,
+    )

@@ -1,0 +1,119 @@
+"""Dates in, dates out: parse what editors write, format what Vietnamese readers read; no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from email.utils import format_datetime as _rfc822
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _babel_format_date
+from babel.dates import format_datetime as _babel_format
+
+_ISO = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+_DAY_FIRST = re.compile(
+    r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?$"
+)
+
+
+class DateError(ValueError):
+    """A date an editor wrote that cannot be read, with a Vietnamese explanation."""
+
+
+def _zone(text: str | None, tz: dt.tzinfo) -> dt.tzinfo:
+    if text is None:
+        return tz
+    if text == "Z":
+        return dt.UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return dt.timezone(sign * offset)
+
+
+def _build(parts: tuple[str | None, ...], zone: dt.tzinfo, raw: str) -> dt.datetime:
+    year, month, day, hour, minute, second = (int(p) if p else 0 for p in parts)
+    try:
+        return dt.datetime(year, month, day, hour, minute, second, tzinfo=zone)
+    except ValueError:
+        raise DateError(f"ngày giờ không tồn tại: `{raw}`") from None
+
+
+def parse_datetime(value: object, tz: dt.tzinfo) -> dt.datetime:
+    """Read a front-matter date: ISO 8601 (zone optional), `07/06/2023 15:30`, or YAML's own
+    date/datetime objects. A value without a zone is in the site's zone `tz`."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=tz)
+    if not isinstance(value, str):
+        raise DateError(f"cần một ngày giờ, ví dụ `2023-06-07 15:30` hoặc `07/06/2023 15:30`, không phải `{value}`")
+    raw = value.strip()
+    iso = _ISO.match(raw)
+    if iso:
+        *parts, zone_text = iso.groups()
+        return _build(tuple(parts), _zone(zone_text, tz), raw)
+    day_first = _DAY_FIRST.match(raw)
+    if day_first:
+        day, month, year, hour, minute, second = day_first.groups()
+        return _build((year, month, day, hour, minute, second), tz, raw)
+    raise DateError(
+        f"không đọc được ngày giờ `{raw}`: hãy viết `2023-06-07 15:30` hoặc `07/06/2023 15:30`"
+    )
+
+
+def parse_day(value: object) -> dt.date:
+    """Read a calendar day (officials' `from`/`to`)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return parse_datetime(value, dt.UTC).date()
+
+
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def vi_datetime(value: dt.datetime) -> str:
+    """`Thứ Tư, 07/06/2023 15:30`."""
+    return _babel_format(value, "EEEE, dd/MM/yyyy HH:mm", tzinfo=value.tzinfo, locale="vi")
+
+
+def vi_date(value: dt.date) -> str:
+    """`Thứ Tư, 07/06/2023`."""
+    if isinstance(value, dt.datetime):
+        return _babel_format(value, "EEEE, dd/MM/yyyy", tzinfo=value.tzinfo, locale="vi")
+    return _babel_format_date(value, "EEEE, dd/MM/yyyy", locale="vi")
+
+
+def short_date(value: dt.date) -> str:
+    """`07/06/2023`."""
+    return value.strftime("%d/%m/%Y")
+
+
+def month_label(value: dt.date) -> str:
+    """`Tháng 6/2023`."""
+    return f"Tháng {value.month}/{value.year}"
+
+
+def iso(value: dt.date) -> str:
+    """ISO 8601, with the offset for datetimes (`2023-06-07T15:30:00+07:00`)."""
+    return value.isoformat()
+
+
+def rfc822(value: dt.datetime) -> str:
+    """RFC 822 date for RSS (`Wed, 07 Jun 2023 15:30:00 +0700`)."""
+    return _rfc822(value)
+
+
+def now_from_env(environ: dict[str, str] | None, tz: dt.tzinfo) -> dt.datetime:
+    """The build's "now": SOURCE_DATE_EPOCH when set (reproducible rebuilds), else the clock."""
+    epoch = (environ or {}).get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=tz)
+    return dt.datetime.now(tz=tz)

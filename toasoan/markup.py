@@ -1,0 +1,132 @@
+"""Markdown -> safe HTML with figures and heading ids; knows nothing of articles or files."""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+
+import markdown
+import nh3
+from markdown.treeprocessors import Treeprocessor
+
+from .text import slugify_vi
+
+Resolver = Callable[[str], str | None]
+
+_ALLOWED_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "b", "em", "i", "u", "s", "del",
+    "ins", "sub", "sup", "mark", "small", "blockquote", "cite", "q", "ul", "ol", "li", "dl", "dt",
+    "dd", "a", "img", "figure", "figcaption", "table", "thead", "tbody", "tfoot", "tr", "th", "td",
+    "caption", "code", "pre", "abbr", "span", "div",
+}
+_ALLOWED_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "th": {"colspan", "rowspan", "scope"},
+    "td": {"colspan", "rowspan"},
+    "ol": {"start"},
+}
+_SCHEMES = {"http", "https", "mailto", "tel"}
+_EXTERNAL_A = re.compile(r'<a href="(https?:)?//')
+_FIRST_P = re.compile(r"<p>(.*?)</p>", re.S)  # the sanitizer writes bare <p>
+_TAG = re.compile(r"<[^>]+>")
+
+
+class _Shaper(Treeprocessor):
+    """Lone photos become figures; headings get Vietnamese ids; photo sources get resolved."""
+
+    resolver: Resolver | None = None
+
+    def run(self, root: ET.Element) -> None:
+        seen: set[str] = set()
+        for parent in root.iter():
+            for index, child in enumerate(list(parent)):
+                if child.tag == "p" and _lone_image(child):
+                    parent[index] = _figure(child[0])
+        for element in root.iter():
+            if element.tag == "img" and self.resolver is not None:
+                resolved = self.resolver(element.get("src", ""))
+                if resolved is not None:
+                    element.set("src", resolved)
+                element.set("loading", "lazy")
+            elif element.tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+                if element.tag == "h1":
+                    element.tag = "h2"
+                element.set("id", _unique(_heading_id(element), seen))
+
+
+def _lone_image(p: ET.Element) -> bool:
+    return len(p) == 1 and p[0].tag == "img" and not (p.text or "").strip() and not (p[0].tail or "").strip()
+
+
+def _figure(img: ET.Element) -> ET.Element:
+    figure = ET.Element("figure")
+    img.tail = None
+    figure.append(img)
+    alt = img.get("alt", "")
+    if alt:
+        caption = ET.SubElement(figure, "figcaption")
+        caption.text = alt
+    return figure
+
+
+def _heading_id(element: ET.Element) -> str:
+    text = "".join(element.itertext())
+    return slugify_vi(text, max_length=60) or "muc"
+
+
+def _unique(base: str, seen: set[str]) -> str:
+    candidate, n = base, 2
+    while candidate in seen:
+        candidate, n = f"{base}-{n}", n + 1
+    seen.add(candidate)
+    return candidate
+
+
+class Renderer:
+    """One reusable Markdown converter (making one costs more than using it)."""
+
+    def __init__(self) -> None:
+        self._shaper = _Shaper()
+        self._md = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+        self._md.treeprocessors.register(self._shaper, "toasoan-shaper", 1)
+
+    def render(self, text: str, resolver: Resolver | None = None) -> str:
+        """Markdown to HTML that is safe to publish: no scripts, no event handlers, no js: links."""
+        self._shaper.resolver = resolver
+        try:
+            raw = self._md.reset().convert(text)
+        finally:
+            self._shaper.resolver = None
+        return sanitize(raw)
+
+
+def sanitize(fragment: str) -> str:
+    cleaned = nh3.clean(
+        fragment,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes=_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+    )
+    return _EXTERNAL_A.sub(lambda m: '<a rel="noopener" href="' + (m.group(1) or "") + "//", cleaned)
+
+
+def plain_text(fragment: str) -> str:
+    """Text without tags, entities decoded, white space folded."""
+    return " ".join(html.unescape(_TAG.sub("", fragment)).split())
+
+
+def split_lead(fragment: str) -> tuple[str, str]:
+    """When the body opens with a paragraph, that paragraph is the sapo: (its text, the rest)."""
+    match = _FIRST_P.match(fragment.lstrip())
+    if not match:
+        return "", fragment
+    lead = plain_text(match.group(1))
+    if not lead:
+        return "", fragment
+    return lead, fragment.lstrip()[match.end() :].lstrip("\n")

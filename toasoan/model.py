@@ -1,0 +1,112 @@
+"""The validated content model: frozen values, no behaviour beyond simple lookups, no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .config import SiteConfig
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Position:
+    title: str
+    start: dt.date
+    end: dt.date | None = None
+
+    def held_on(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Official:
+    id: str
+    name: str
+    positions: tuple[Position, ...]
+
+    def position_on(self, day: dt.date) -> str | None:
+        """The title held on `day` (the latest-starting one if two overlap)."""
+        held = [p for p in self.positions if p.held_on(day)]
+        return max(held, key=lambda p: p.start).title if held else None
+
+    @property
+    def current(self) -> Position | None:
+        open_ended = [p for p in self.positions if p.end is None]
+        return max(open_ended, key=lambda p: p.start) if open_ended else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Asset:
+    """A photo or audio file an article uses.
+
+    `src` is what the editor wrote; `source` the site-relative file (`content/media/x.jpg`);
+    `media_path` is the path below `content/media/` for library files, else None (the file
+    sits beside the article and is published beside its page as `name`)."""
+
+    src: str
+    source: str
+    name: str
+    media_path: str | None
+    caption: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfficialRef:
+    name: str
+    official_id: str | None = None
+    position: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article:
+    source: str
+    title: str
+    date: dt.datetime
+    updated: dt.datetime | None
+    category: str
+    tags: tuple[str, ...]
+    author: str | None
+    summary: str | None
+    officials: tuple[OfficialRef, ...]
+    cover: Asset | None
+    gallery: tuple[Asset, ...]
+    audio: Asset | None
+    body_images: tuple[Asset, ...]
+    slug: str
+    draft: bool
+    body: str
+    body_line: int
+    url: str = ""
+    body_html: str = ""
+    lead: str = ""
+
+    def assets(self) -> tuple[Asset, ...]:
+        found = [self.cover] if self.cover else []
+        found += [*self.gallery, *self.body_images]
+        if self.audio:
+            found.append(self.audio)
+        return tuple(found)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StaticPage:
+    source: str
+    title: str
+    slug: str
+    description: str
+    body: str
+    body_line: int
+    url: str = ""
+    body_html: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Site:
+    """Everything a build publishes: articles newest first, pages, officials by id."""
+
+    config: SiteConfig
+    articles: tuple[Article, ...]
+    pages: tuple[StaticPage, ...]
+    officials: dict[str, Official]
+    unpublished: int = 0

@@ -1,0 +1,208 @@
+"""The one place that orders the stages: config -> content -> markup -> routes -> pages -> writer."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import urls
+from .config import load_config
+from .content import MEDIA_DIR, load_site
+from .dates import now_from_env
+from .errors import BuildFailed, Diagnostic, error, has_errors, sort_diagnostics, warning
+from .markup import Renderer, split_lead
+from .model import Article, Site, StaticPage
+from .routes import Route, plan_routes
+from .sources import inside, relative, walk_files
+from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs
+from .views import site_view
+from .workers import parallel_map
+from .writer import OutputFile, check_output_dir, commit_output
+
+THEME_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildOptions:
+    site_dir: Path
+    output: Path | None = None
+    drafts: bool = False
+    jobs: int = 1
+    environ: dict[str, str] = field(default_factory=dict)
+    theme_dir: Path = THEME_DIR
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildResult:
+    pages: int
+    files: int
+    articles: int
+    unpublished: int
+    seconds: float
+    output: Path | None
+    warnings: list[Diagnostic]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Plan:
+    """Everything checked and ready to render."""
+
+    root: Path
+    site: Site
+    routes: list[Route]
+    copies: list[OutputFile]
+    warnings: list[Diagnostic]
+
+
+def build(options: BuildOptions, progress: Callable[[int, int], None] | None = None) -> BuildResult:
+    """Check everything, then render and swap the output in; BuildFailed leaves it untouched."""
+    started = time.perf_counter()
+    root = options.site_dir.resolve()
+    out = check_output_dir(root, options.output or root / "public")
+    plan = _prepare(options)
+    env = make_environment(template_dirs(root, options.theme_dir))
+    globals_ = {"site": site_view(plan.site.config)}
+    failures: list[Diagnostic] = []
+
+    def rendered() -> Iterator[OutputFile]:
+        pages = parallel_map(_render_chunk, plan.routes, options.jobs, (env, globals_, root), progress)
+        for route, result in zip(plan.routes, pages, strict=True):
+            if isinstance(result, Diagnostic):
+                failures.append(result)
+            elif not failures:
+                yield OutputFile(urls.output_file(route.url), data=result)
+        if failures:
+            raise BuildFailed(sort_diagnostics(failures + plan.warnings))
+        yield from plan.copies
+
+    count = commit_output(out, rendered())
+    return BuildResult(
+        pages=len(plan.routes), files=count, articles=len(plan.site.articles),
+        unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
+        output=out, warnings=plan.warnings,
+    )
+
+
+def check(options: BuildOptions) -> BuildResult:
+    """Load and validate everything, render nothing, write nothing."""
+    started = time.perf_counter()
+    plan = _prepare(options)
+    return BuildResult(
+        pages=len(plan.routes), files=0, articles=len(plan.site.articles),
+        unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
+        output=None, warnings=plan.warnings,
+    )
+
+
+def _prepare(options: BuildOptions) -> _Plan:
+    root = options.site_dir.resolve()
+    config, diags = load_config(root)
+    if config is None:
+        raise BuildFailed(sort_diagnostics(diags))
+    env_diags = _check_environ(options.environ)
+    now = now_from_env(options.environ, config.tz)
+    site, content_diags = load_site(root, config, now, options.drafts, options.jobs)
+    diags += env_diags + content_diags
+    site = _with_urls(site)
+    site = _with_html(site, options.jobs)
+    routes, route_diags = plan_routes(site, options.jobs)
+    env = make_environment(template_dirs(root, options.theme_dir))
+    copies, copy_diags = _plan_copies(root, options.theme_dir, site, {r.url for r in routes})
+    diags += route_diags + check_templates(env, root) + copy_diags
+    if has_errors(diags):
+        raise BuildFailed(sort_diagnostics(diags))
+    return _Plan(root=root, site=site, routes=routes, copies=copies, warnings=sort_diagnostics(diags))
+
+
+def _check_environ(environ: dict[str, str]) -> list[Diagnostic]:
+    epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch and not epoch.isdigit():
+        return [error("SOURCE_DATE_EPOCH", 0, f"phải là số giây kể từ 1970, không phải `{epoch}`")]
+    return []
+
+
+def _with_urls(site: Site) -> Site:
+    articles = tuple(dataclasses.replace(a, url=urls.article_url(site.config, a)) for a in site.articles)
+    pages = tuple(dataclasses.replace(p, url=urls.page_url(p)) for p in site.pages)
+    return dataclasses.replace(site, articles=articles, pages=pages)
+
+
+def _with_html(site: Site, jobs: int) -> Site:
+    documents: list[Article | StaticPage] = [*site.articles, *site.pages]
+    rendered = parallel_map(_markup_chunk, documents, jobs, None, None)
+    articles = []
+    pages = []
+    for doc, body_html in zip(documents, rendered, strict=True):
+        assert isinstance(body_html, str)
+        if isinstance(doc, Article):
+            if doc.summary:
+                articles.append(dataclasses.replace(doc, body_html=body_html))
+            else:
+                lead, rest = split_lead(body_html)
+                articles.append(dataclasses.replace(doc, body_html=rest, lead=lead))
+        else:
+            pages.append(dataclasses.replace(doc, body_html=body_html))
+    return dataclasses.replace(site, articles=tuple(articles), pages=tuple(pages))
+
+
+def _markup_chunk(documents: Sequence[Article | StaticPage], _state: Any) -> list[str | Diagnostic]:
+    renderer = Renderer()
+    results: list[str | Diagnostic] = []
+    for doc in documents:
+        if isinstance(doc, Article):
+            by_src = {a.src: urls.asset_url(doc.url, a) for a in doc.body_images}
+            results.append(renderer.render(doc.body, by_src.get))
+        else:
+            results.append(renderer.render(doc.body))
+    return results
+
+
+def _render_chunk(routes: Sequence[Route], state: Any) -> list[bytes | Diagnostic]:
+    env, globals_, root = state
+    results: list[bytes | Diagnostic] = []
+    for route in routes:
+        try:
+            results.append(render_route(env, route, globals_, root))
+        except TemplateFailed as exc:
+            results.append(exc.diagnostic)
+    return results
+
+
+def _plan_copies(root: Path, theme_dir: Path, site: Site, page_urls: set[str]) -> tuple[list[OutputFile], list[Diagnostic]]:
+    """Static files (theme, then the site's own), the media library and photos beside articles."""
+    diags: list[Diagnostic] = []
+    files: dict[str, OutputFile] = {}
+    page_files = {urls.output_file(u) for u in page_urls}
+
+    def add_tree(top: Path, base: str, owner: Path) -> None:
+        for path in walk_files(owner, top):
+            rel = relative(top, path)
+            if not inside(owner, path):
+                diags.append(warning(relative(root, path), 0, "tệp trỏ ra ngoài thư mục trang: bỏ qua, không sao chép"))
+                continue
+            target = base + rel
+            if target in page_files:
+                diags.append(error(relative(root, path), 0, f"tệp tĩnh trùng địa chỉ với một trang: `/{target}`"))
+                continue
+            files[target] = OutputFile(target, copy_from=path)
+
+    theme = theme_dir.resolve()
+    if theme != root:
+        add_tree(theme / "static", "", theme)
+    add_tree(root / "static", "", root)
+    add_tree(root / MEDIA_DIR, "media/", root)
+    for article in site.articles:
+        for asset in article.assets():
+            if asset.media_path is None:
+                target = urls.output_file(article.url).rsplit("/", 1)[0] + "/" + asset.name
+                files[target] = OutputFile(target, copy_from=root / asset.source)
+    return [files[k] for k in sorted(files)], diags
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))

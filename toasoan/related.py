@@ -1,0 +1,82 @@
+""""Xem thêm": related articles by shared officials, tags and category; pure and deterministic."""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import chain
+
+from .model import Article
+from .urls import tag_key
+from .workers import parallel_map
+
+OFFICIAL_WEIGHT = 3
+TAG_WEIGHT = 2
+CATEGORY_WEIGHT = 1
+
+
+def related_articles(articles: Sequence[Article], count: int, jobs: int = 1) -> list[list[int]]:
+    """For each article (given newest first), the indexes of up to `count` related ones:
+    most shared officials, tags and category first, newer first among equals, never itself."""
+    if count <= 0:
+        return [[] for _ in articles]
+    total = len(articles)
+    by_official: dict[str, list[int]] = defaultdict(list)
+    by_tag: dict[str, list[int]] = defaultdict(list)
+    by_category: dict[str, list[int]] = defaultdict(list)
+    keys_of: list[tuple[list[str], list[str]]] = []
+    for i, article in enumerate(articles):
+        officials = sorted({r.official_id for r in article.officials if r.official_id})
+        tags = sorted({tag_key(t) for t in article.tags})
+        keys_of.append((officials, tags))
+        for official in officials:
+            by_official[official].append(i)
+        for tag in tags:
+            by_tag[tag].append(i)
+        by_category[article.category].append(i)
+    category_of = [a.category for a in articles]
+    index = _Index(count, keys_of, category_of, by_official, by_tag, by_category)
+    return parallel_map(_pick, range(total), jobs, index, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    count: int
+    keys_of: list[tuple[list[str], list[str]]]
+    category_of: list[str]
+    by_official: dict[str, list[int]]
+    by_tag: dict[str, list[int]]
+    by_category: dict[str, list[int]]
+
+
+def _pick(indexes: Sequence[int], index: _Index) -> list[list[int]]:
+    count, total = index.count, len(index.category_of)
+    by_official, by_tag, by_category, category_of = index.by_official, index.by_tag, index.by_category, index.category_of
+    result: list[list[int]] = []
+    for i in indexes:
+        officials, tags = index.keys_of[i]
+        category = category_of[i]
+        # Weighted hits: each shared official counts OFFICIAL_WEIGHT times, each tag TAG_WEIGHT.
+        hits = Counter(chain.from_iterable(by_official[o] for o in officials))
+        scores: Counter[int] = Counter({j: n * OFFICIAL_WEIGHT for j, n in hits.items()})
+        for j, n in Counter(chain.from_iterable(by_tag[t] for t in tags)).items():
+            scores[j] += n * TAG_WEIGHT
+        scores.pop(i, None)
+        # One integer per candidate: higher score first, then the newer (smaller index).
+        ranked = heapq.nlargest(
+            count,
+            ((s + (CATEGORY_WEIGHT if category_of[j] == category else 0)) * total + (total - j) for j, s in scores.items()),
+        )
+        picks = [total - (key % total or total) for key in ranked]
+        if len(picks) < count:
+            chosen = set(picks)
+            for j in by_category[category]:
+                if j != i and j not in chosen:
+                    picks.append(j)
+                    chosen.add(j)
+                    if len(picks) == count:
+                        break
+        result.append(picks)
+    return result

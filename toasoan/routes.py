@@ -1,0 +1,227 @@
+"""The model -> every page of the site (home, articles, lists, archives) as routes; no I/O."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import urls
+from .dates import month_label
+from .errors import Diagnostic, error
+from .model import Site
+from .related import related_articles
+from .text import vi_sort_key
+from .views import ArticleView, PageMeta, article_view, category_view, official_view, officials_in_order
+
+WINDOW = 2  # pager links shown on each side of the current page
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Route:
+    """One output page: its URL, the template that renders it and that template's context."""
+
+    url: str
+    template: str
+    context: dict[str, Any]
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PagerLink:
+    number: int
+    url: str
+    current: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pager:
+    number: int
+    count: int
+    prev_url: str | None
+    next_url: str | None
+    pages: tuple[PagerLink | None, ...]
+
+
+def plan_routes(site: Site, jobs: int = 1) -> tuple[list[Route], list[Diagnostic]]:
+    """Every route of the site, in a fixed order; two routes claiming one URL is an error."""
+    config = site.config
+    views = [article_view(a, config, site.officials) for a in site.articles]
+    routes: list[Route] = []
+    routes += _home(site, views)
+    routes += _articles(site, views, jobs)
+    routes += _pages(site)
+    routes += _categories(site, views)
+    routes += _tags(site, views)
+    routes += _officials(site, views)
+    routes += _archives(site, views)
+    routes.append(Route(url="/404.html", template="404.html", context={"page": _meta(site, "/404.html", "Không tìm thấy trang", "404")}))
+    return routes, _duplicates(routes)
+
+
+def _meta(site: Site, url: str, title: str, kind: str, description: str = "", section: str | None = None) -> PageMeta:
+    config = site.config
+    full = config.title if url == "/" else f"{title} - {config.title}"
+    return PageMeta(
+        url=url, canonical=urls.absolute(config, url), title=full,
+        description=description, kind=kind, section=section,
+    )
+
+
+def _home(site: Site, views: list[ArticleView]) -> list[Route]:
+    sizes = site.config.page_size
+    lead = views[0] if views else None
+    latest = views[1 : 1 + sizes["home_lead"]]
+    by_category: dict[str, list[ArticleView]] = defaultdict(list)
+    for view in views:
+        bucket = by_category[view.category.key]
+        if len(bucket) < sizes["home_section"]:
+            bucket.append(view)
+    sections = [
+        {"category": category_view(c), "articles": by_category[c.key]}
+        for c in site.config.categories
+        if by_category[c.key]
+    ]
+    meta = _meta(site, "/", site.config.title, "home", site.config.description or site.config.tagline)
+    return [Route(url="/", template="home.html", context={"page": meta, "lead": lead, "latest": latest, "sections": sections})]
+
+
+def _articles(site: Site, views: list[ArticleView], jobs: int) -> Iterator[Route]:
+    related = related_articles(site.articles, site.config.related, jobs)
+    for article, view, picks in zip(site.articles, views, related, strict=True):
+        category = view.category
+        breadcrumb = [{"title": "Trang chủ", "url": "/"}, {"title": category.name, "url": category.url}]
+        meta = _meta(site, view.url, view.title, "article", view.summary, category.key)
+        context = {"page": meta, "article": view, "breadcrumb": breadcrumb, "related": [views[j] for j in picks]}
+        yield Route(url=view.url, template="article.html", context=context, source=article.source)
+
+
+def _pages(site: Site) -> Iterator[Route]:
+    for page in site.pages:
+        meta = _meta(site, page.url, page.title, "page", page.description)
+        yield Route(url=page.url, template="page.html", context={"page": meta, "static_page": page}, source=page.source)
+
+
+def _paginate(
+    site: Site, base: str, items: Sequence[ArticleView], size: int, kind: str, heading: str, **extra: Any
+) -> Iterator[Route]:
+    count = max(1, math.ceil(len(items) / size))
+    intro = extra.pop("intro", None)
+    section = extra.pop("section", None)
+    for number in range(1, count + 1):
+        url = urls.paged(base, number)
+        title = heading if number == 1 else f"{heading} - Trang {number}"
+        meta = _meta(site, url, title, kind, intro or heading, section)
+        context = {
+            "page": meta,
+            "heading": heading,
+            "intro": intro,
+            "articles": list(items[(number - 1) * size : number * size]),
+            "pager": _pager(base, number, count),
+            "official": None,
+            "months": [],
+            "years": [],
+            **extra,
+        }
+        yield Route(url=url, template="list.html", context=context)
+
+
+def _pager(base: str, number: int, count: int) -> Pager:
+    shown: list[PagerLink | None] = []
+    for n in range(1, count + 1):
+        if n in (1, count) or abs(n - number) <= WINDOW:
+            shown.append(PagerLink(number=n, url=urls.paged(base, n), current=n == number))
+        elif shown and shown[-1] is not None:
+            shown.append(None)
+    return Pager(
+        number=number,
+        count=count,
+        prev_url=urls.paged(base, number - 1) if number > 1 else None,
+        next_url=urls.paged(base, number + 1) if number < count else None,
+        pages=tuple(shown),
+    )
+
+
+def _categories(site: Site, views: list[ArticleView]) -> Iterator[Route]:
+    size = site.config.page_size["category"]
+    for category in site.config.categories:
+        items = [v for v in views if v.category.key == category.key]
+        yield from _paginate(
+            site, urls.category_url(category.key), items, size, "category", category.name,
+            intro=category.description or None, section=category.key,
+        )
+
+
+def _tags(site: Site, views: list[ArticleView]) -> Iterator[Route]:
+    grouped: dict[str, list[ArticleView]] = defaultdict(list)
+    spellings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for view in views:
+        for tag in view.tags:
+            key = tag.url
+            if not grouped[key] or grouped[key][-1] is not view:
+                grouped[key].append(view)
+            spellings[key][tag.name] += 1
+    size = site.config.page_size["tag"]
+    for url in sorted(grouped):
+        name = min(spellings[url].items(), key=lambda kv: (-kv[1], vi_sort_key(kv[0])))[0]
+        yield from _paginate(site, url, grouped[url], size, "tag", f"Chủ đề: {name}")
+
+
+def _officials(site: Site, views: list[ArticleView]) -> Iterator[Route]:
+    ordered = officials_in_order(site.officials)
+    meta = _meta(site, urls.officials_url(), "Nhân vật", "officials", "Lãnh đạo, nhân vật trong các bài viết")
+    yield Route(url=urls.officials_url(), template="officials.html", context={"page": meta, "officials": ordered})
+    mentions: dict[str, list[ArticleView]] = defaultdict(list)
+    for view in views:
+        for ref in view.officials:
+            if ref.url and (not mentions[ref.url] or mentions[ref.url][-1] is not view):
+                mentions[ref.url].append(view)
+    size = site.config.page_size["official"]
+    for official in site.officials.values():
+        shown = official_view(official)
+        current = shown.current.title if shown.current else None
+        yield from _paginate(
+            site, shown.url, mentions[shown.url], size, "official", shown.name,
+            intro=current, official=shown,
+        )
+
+
+def _archives(site: Site, views: list[ArticleView]) -> Iterator[Route]:
+    size = site.config.page_size["archive"]
+    by_year: dict[int, list[ArticleView]] = defaultdict(list)
+    by_month: dict[tuple[int, int], list[ArticleView]] = defaultdict(list)
+    for view in views:
+        by_year[view.date.year].append(view)
+        by_month[(view.date.year, view.date.month)].append(view)
+    years = [
+        {"label": f"Năm {y}", "url": urls.archive_url(y), "count": len(by_year[y])}
+        for y in sorted(by_year, reverse=True)
+    ]
+    yield from _paginate(site, urls.archive_url(), views, size, "archive", "Lưu trữ", years=years)
+    for year in sorted(by_year, reverse=True):
+        months = [
+            {"label": month_label(items[0].date), "url": urls.archive_url(y, m), "count": len(items)}
+            for (y, m), items in sorted(by_month.items(), reverse=True)
+            if y == year
+        ]
+        yield from _paginate(site, urls.archive_url(year), by_year[year], size, "archive", f"Lưu trữ năm {year}", months=months, years=years)
+    for (year, month), items in sorted(by_month.items(), reverse=True):
+        label = month_label(items[0].date)
+        yield from _paginate(site, urls.archive_url(year, month), items, size, "archive", f"Lưu trữ {label.lower()}", years=years)
+
+
+def _duplicates(routes: list[Route]) -> list[Diagnostic]:
+    claimed: dict[str, Route] = {}
+    diags = []
+    for route in routes:
+        first = claimed.setdefault(route.url, route)
+        if first is route:
+            continue
+        where = route.source or first.source
+        other = first.source if route.source else "một trang danh sách"
+        diags.append(error(where, 1, f"hai trang cùng địa chỉ `{route.url}`: {where} và {other}; hãy đặt `slug` khác cho một bài"))
+    return diags
+
+

@@ -1,0 +1,86 @@
+"""Reading editors' files safely: inside the site only, UTF-8 (BOM or not), LF, NFC."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .text import nfc
+
+_UTF16_32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
+
+
+class SourceError(Exception):
+    """A file that cannot be read as site content; `line` is 0 when it concerns the whole file."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def inside(root: Path, path: Path) -> bool:
+    """True when `path`, with every symlink followed, stays within `root`."""
+    try:
+        real = path.resolve(strict=False)
+    except (OSError, RuntimeError):
+        return False
+    return real == root or real.is_relative_to(root)
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 with or without BOM, any line ends -> NFC text with LF line ends."""
+    if data.startswith(_UTF16_32_BOMS):
+        raise SourceError("tệp được lưu bằng UTF-16/UTF-32; hãy lưu lại bằng mã UTF-8")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SourceError(
+            "tệp không phải mã UTF-8 (có thể là Windows-1258 hoặc TCVN3); hãy lưu lại bằng UTF-8",
+            line,
+        ) from None
+    if "\x00" in text:
+        raise SourceError("tệp chứa ký tự NUL: không phải văn bản")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return nfc(text)
+
+
+def read_text(root: Path, path: Path) -> str:
+    """Read a text file of the site rooted at `root` (resolved); refuse anything outside it."""
+    if not inside(root, path):
+        raise SourceError("tệp trỏ ra ngoài thư mục trang (liên kết tượng trưng?): không đọc")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise SourceError("không tìm thấy tệp") from None
+    except IsADirectoryError:
+        raise SourceError("đây là thư mục, không phải tệp") from None
+    except OSError as exc:
+        raise SourceError(f"không đọc được tệp: {exc.strerror}") from None
+    return decode(data)
+
+
+def walk_files(root: Path, top: Path, suffix: str | None = None) -> list[Path]:
+    """Every regular file below `top`, sorted, skipping hidden names; symlinked folders not followed."""
+    found: list[Path] = []
+    if not top.is_dir():
+        return found
+    for folder, dirs, files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith(".") or (suffix and not name.endswith(suffix)):
+                continue
+            found.append(Path(folder) / name)
+    found.sort()
+    return found
+
+
+def relative(root: Path, path: Path) -> str:
+    """The path as editors see it: relative to the site, with `/`."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

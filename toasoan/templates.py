@@ -1,0 +1,84 @@
+"""Routes -> HTML bytes with Jinja2 (autoescape, StrictUndefined); template errors as Diagnostics."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+import jinja2
+
+from . import dates
+from .errors import Diagnostic, error
+from .routes import Route
+from .sources import relative
+
+
+class TemplateFailed(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(str(diagnostic))
+        self.diagnostic = diagnostic
+
+
+def template_dirs(site_dir: Path, theme_dir: Path) -> list[Path]:
+    """The site's own templates first, then the default theme's (file by file override)."""
+    dirs: list[Path] = []
+    for candidate in (site_dir / "templates", theme_dir / "templates"):
+        if candidate.is_dir() and candidate.resolve() not in [d.resolve() for d in dirs]:
+            dirs.append(candidate)
+    return dirs
+
+
+def make_environment(dirs: Sequence[Path]) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in dirs], encoding="utf-8-sig"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        vi_datetime=dates.vi_datetime,
+        vi_date=dates.vi_date,
+        short_date=dates.short_date,
+        iso=dates.iso,
+        month_label=dates.month_label,
+        rfc822=dates.rfc822,
+    )
+    return env
+
+
+def check_templates(env: jinja2.Environment, root: Path) -> list[Diagnostic]:
+    """Compile every template once so that all syntax errors are reported together."""
+    diags = []
+    for name in sorted(env.list_templates(extensions=["html", "xml", "txt"])):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            path = relative(root, Path(exc.filename)) if exc.filename else f"templates/{name}"
+            diags.append(error(path, exc.lineno or 0, f"lỗi cú pháp mẫu trang: {exc.message}"))
+    return diags
+
+
+def render_route(env: jinja2.Environment, route: Route, site_globals: dict[str, object], root: Path) -> bytes:
+    """Render one route; a failing template raises TemplateFailed naming the template line."""
+    try:
+        template = env.get_template(route.template)
+        return template.render(**site_globals, **route.context).encode("utf-8")
+    except jinja2.TemplateSyntaxError as exc:
+        path = relative(root, Path(exc.filename)) if exc.filename else route.template
+        raise TemplateFailed(error(path, exc.lineno or 0, f"lỗi cú pháp mẫu trang: {exc.message}")) from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateFailed(error(f"templates/{route.template}", 0, f"không tìm thấy mẫu trang `{exc.name}`")) from None
+    except Exception as exc:  # a template bug must name its file and line, never be a traceback
+        path, line = _template_frame(exc, root, route.template)
+        message = f"mẫu trang lỗi khi dựng {route.url}: {type(exc).__name__}: {exc}"
+        raise TemplateFailed(error(path, line, message)) from None
+
+
+def _template_frame(exc: BaseException, root: Path, fallback: str) -> tuple[str, int]:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".xml", ".txt"))]
+    if not frames:
+        return f"templates/{fallback}", 0
+    last = frames[-1]
+    return relative(root, Path(last.filename)), last.lineno or 0

@@ -1,0 +1,76 @@
+"""Vietnamese text helpers: NFC, slugs, accent folding, sorting, suggestions; no I/O."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import unicodedata
+from collections.abc import Iterable
+
+from slugify import slugify as _slugify
+
+_D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
+
+# Vietnamese alphabet order; letters with breve/circumflex/horn and đ are letters of their own.
+_LETTER_MODS = {"\u0306": 1, "\u0302": 2, "\u031b": 3}  # breve, circumflex, horn
+# Dictionary order of the tones: ngang, huyền, hỏi, ngã, sắc, nặng.
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def nfc(text: str) -> str:
+    """Return `text` in Unicode NFC (what the editor's keyboard produced is irrelevant)."""
+    return unicodedata.normalize("NFC", text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def slugify_vi(text: str, max_length: int = 80) -> str:
+    """A URL slug with Vietnamese transliteration: "Đổi mới" -> "doi-moi" (memoised: tags repeat)."""
+    return _slugify(nfc(text).translate(_D_MAP), max_length=max_length, word_boundary=True)
+
+
+def fold_vi(text: str) -> str:
+    """Lower case without tone marks or letter marks, đ -> d: what a reader types without accents."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_D_MAP))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return nfc(stripped).casefold()
+
+
+def vi_sort_key(text: str) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...], str]:
+    """Sort key in Vietnamese dictionary order: letters first, then tones, then the text."""
+    letters: list[tuple[int, int]] = []
+    tones: list[int] = []
+    for ch in unicodedata.normalize("NFD", text.casefold()):
+        if ch in _LETTER_MODS:
+            if letters:
+                base, _ = letters[-1]
+                letters[-1] = (base, _LETTER_MODS[ch])
+        elif ch in _TONES:
+            if tones:
+                tones[-1] = _TONES[ch]
+        elif not unicodedata.combining(ch):
+            if ch == "đ":
+                letters.append((ord("d"), 1))
+            else:
+                letters.append((ord(ch), 0))
+            tones.append(0)
+    return tuple(letters), tuple(tones), text
+
+
+def person_sort_key(name: str) -> tuple[object, ...]:
+    """Vietnamese people are listed by given name (the last word), then the full name."""
+    words = name.split()
+    given = words[-1] if words else ""
+    return vi_sort_key(given), vi_sort_key(name)
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate most like `word`, for "did you mean ...?" hints, or None."""
+    pool = sorted(set(candidates))
+    found = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """A Vietnamese hint suffix (" (có phải là `x`?)") or an empty string."""
+    best = closest(word, candidates)
+    return f" (có phải ý bạn là `{best}`?)" if best else ""

@@ -1,0 +1,84 @@
+"""The only place URLs are made: from model values to site paths and output file names."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from .config import MenuItem, SiteConfig
+from .model import Article, Asset, StaticPage
+from .text import slugify_vi
+
+CATEGORY_ROOT = "/chuyen-muc/"
+TAG_ROOT = "/chu-de/"
+OFFICIALS_ROOT = "/nhan-vat/"
+ARCHIVE_ROOT = "/luu-tru/"
+PAGE_PREFIX = "trang-"
+
+
+def article_url(config: SiteConfig, article: Article) -> str:
+    d = article.date
+    return config.permalink.format(
+        year=f"{d.year:04d}", month=f"{d.month:02d}", day=f"{d.day:02d}",
+        slug=article.slug, category=article.category,
+    )
+
+
+def asset_url(owner_url: str, asset: Asset) -> str:
+    """Library files keep their /media/ path; files beside an article sit beside its page."""
+    if asset.media_path is not None:
+        return "/media/" + quote(asset.media_path)
+    return owner_url + quote(asset.name)
+
+
+def page_url(page: StaticPage) -> str:
+    return f"/{page.slug}/"
+
+
+def category_url(key: str) -> str:
+    return f"{CATEGORY_ROOT}{key}/"
+
+
+def tag_key(tag: str) -> str:
+    """Tags that differ only in case or accents share one page."""
+    return slugify_vi(tag)
+
+
+def tag_url(tag: str) -> str:
+    return f"{TAG_ROOT}{tag_key(tag)}/"
+
+
+def official_url(official_id: str) -> str:
+    return f"{OFFICIALS_ROOT}{official_id}/"
+
+
+def officials_url() -> str:
+    return OFFICIALS_ROOT
+
+
+def archive_url(year: int | None = None, month: int | None = None) -> str:
+    if year is None:
+        return ARCHIVE_ROOT
+    if month is None:
+        return f"{ARCHIVE_ROOT}{year:04d}/"
+    return f"{ARCHIVE_ROOT}{year:04d}/{month:02d}/"
+
+
+def menu_url(item: MenuItem) -> str:
+    return category_url(item.category) if item.category else (item.url or "/")
+
+
+def paged(base: str, number: int) -> str:
+    """Page `number` of a paginated list at `base` (page 1 is `base` itself)."""
+    return base if number <= 1 else f"{base}{PAGE_PREFIX}{number}/"
+
+
+def output_file(url: str) -> str:
+    """The file in the output folder that serves `url`: `/a/b/` -> `a/b/index.html`."""
+    path = url.lstrip("/")
+    if not path or path.endswith("/"):
+        return path + "index.html"
+    return path
+
+
+def absolute(config: SiteConfig, url: str) -> str:
+    return config.base_url + url.lstrip("/")

@@ -1,0 +1,88 @@
+"""YAML with line numbers: values plus where each key stands in the file; no file I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+try:
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
+
+
+class YamlError(ValueError):
+    """A YAML syntax error at a file line (1-based)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class YamlDoc:
+    """A parsed YAML document: `data` and the node tree that knows the lines.
+
+    `first_line` is the file line of the document's first line (front matter starts at 2)."""
+
+    data: Any
+    root: yaml.Node | None
+    first_line: int
+
+    def line(self, *path: str | int) -> int:
+        """File line of the key (or sequence item) at `path`; the nearest known line if absent."""
+        node = self.root
+        line = self.first_line
+        for step in path:
+            if node is None:
+                break
+            line = node.start_mark.line + self.first_line
+            node, found = _child(node, step)
+            if found is not None:
+                line = found + self.first_line
+        return line
+
+    def duplicate_keys(self) -> list[tuple[str, int]]:
+        """Top-level keys written twice (YAML keeps the last silently): (key, line of the repeat)."""
+        if not isinstance(self.root, yaml.MappingNode):
+            return []
+        seen: set[str] = set()
+        repeats = []
+        for key_node, _ in self.root.value:
+            key = str(key_node.value)
+            if key in seen:
+                repeats.append((key, key_node.start_mark.line + self.first_line))
+            seen.add(key)
+        return repeats
+
+
+def _child(node: yaml.Node, step: str | int) -> tuple[yaml.Node | None, int | None]:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if str(key_node.value) == str(step):
+                return value_node, key_node.start_mark.line
+    elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        item = node.value[step]
+        return item, item.start_mark.line
+    return None, None
+
+
+def load_yaml(text: str, first_line: int = 1) -> YamlDoc:
+    """Parse one YAML document with the C loader; syntax errors become `YamlError` with a line."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line if mark else 0) + first_line
+        problem = exc.problem or exc.context or "cú pháp sai"
+        raise YamlError(line, f"YAML không hợp lệ: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError(first_line, f"YAML không hợp lệ: {exc}") from None
+    finally:
+        loader.dispose()
+    return YamlDoc(data=data, root=root, first_line=first_line)
