@@ -106,6 +106,7 @@ class _Checker:
 
 def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
     """Read and check `site_config.yaml`; None when it cannot be used at all."""
+    site_dir = site_dir.resolve()
     try:
         text = read_text(site_dir, site_dir / CONFIG_NAME)
     except SourceError as exc:

@@ -66,6 +66,7 @@ class _Document:
 
 def load_site(root: Path, config: SiteConfig, now: dt.datetime, drafts: bool = False, jobs: int = 1) -> tuple[Site, list[Diagnostic]]:
     """Read and check every content file; unpublished articles are left out unless `drafts`."""
+    root = root.resolve()
     officials, diags = load_officials(root)
     paths = walk_files(root, root / ARTICLES_DIR, ".md")
     loaded = parallel_map(_load_articles, paths, jobs, (root, config, officials), None)

@@ -21,6 +21,7 @@ _POSITION_KEYS = {"title", "from", "to"}
 
 def load_officials(root: Path) -> tuple[dict[str, Official], list[Diagnostic]]:
     """Read the registry of officials; a site without one simply has none."""
+    root = root.resolve()
     path = root / OFFICIALS_FILE
     if not path.exists() and not path.is_symlink():
         return {}, []

@@ -1,0 +1,62 @@
+"""site_config.yaml: types checked with lines, unknown keys warned with a suggestion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from toasoan.config import load_config
+
+GOOD = """\
+title: Báo Thử
+base_url: https://thu.example.vn
+categories:
+  thoi-su: {name: Thời sự}
+  kinh-te: Kinh tế
+menus:
+  main:
+    - {title: Thời sự, category: thoi-su}
+    - {title: Giới thiệu, url: /gioi-thieu/}
+"""
+
+
+def _load(tmp_path: Path, text: str) -> tuple[object, list[str]]:
+    (tmp_path / "site_config.yaml").write_text(text, encoding="utf-8")
+    config, diags = load_config(tmp_path)
+    return config, [str(d) for d in diags]
+
+
+def test_good_config_and_defaults(tmp_path: Path) -> None:
+    config, diags = _load(tmp_path, GOOD)
+    assert diags == []
+    assert config is not None
+    assert config.base_url == "https://thu.example.vn/"  # type: ignore[attr-defined]
+    assert config.page_size["category"] == 20  # type: ignore[attr-defined]
+    assert [c.name for c in config.categories] == ["Thời sự", "Kinh tế"]  # type: ignore[attr-defined]
+
+
+def test_wrong_types_have_lines(tmp_path: Path) -> None:
+    text = GOOD + "page_size: {category: nhiều}\nimage_widths: [480, -1]\ntimezone: Asia/Hanoi_Nowhere\npermalink: /{year}/{title}/\n"
+    config, diags = _load(tmp_path, text)
+    assert config is None
+    joined = "\n".join(diags)
+    assert "site_config.yaml:10: " in joined  # page_size.category
+    assert "site_config.yaml:11: " in joined  # image_widths
+    assert "site_config.yaml:12: " in joined  # timezone
+    assert "site_config.yaml:13: " in joined  # permalink
+
+
+def test_unknown_keys_warn_with_suggestion(tmp_path: Path) -> None:
+    config, diags = _load(tmp_path, GOOD + "tittle: x\n")
+    assert config is not None
+    assert diags == ["site_config.yaml:10: cảnh báo: khóa không dùng đến `tittle` (có phải ý bạn là `title`?)"]
+
+
+def test_menu_with_unknown_category(tmp_path: Path) -> None:
+    _, diags = _load(tmp_path, GOOD.replace("category: thoi-su", "category: thoisu"))
+    assert any(d.startswith("site_config.yaml:8: ") and "thoi-su" in d for d in diags)
+
+
+def test_missing_title_and_base_url(tmp_path: Path) -> None:
+    config, diags = _load(tmp_path, "categories:\n  a: {name: A}\n")
+    assert config is None
+    assert any("`title`" in d for d in diags) and any("`base_url`" in d for d in diags)

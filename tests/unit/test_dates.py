@@ -1,0 +1,54 @@
+"""Reading editors' dates and writing them for Vietnamese readers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from toasoan.dates import DateError, now_from_env, parse_datetime, parse_day, rfc822, short_date, vi_date, vi_datetime
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+WANT = dt.datetime(2023, 6, 7, 15, 30, tzinfo=TZ)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2023-06-07 15:30", "07/06/2023 15:30", "7/6/2023 15:30", "2023-06-07T15:30:00+07:00", "2023-06-07T08:30:00Z",
+     "2023-06-07T15:30", dt.datetime(2023, 6, 7, 15, 30), dt.datetime(2023, 6, 7, 8, 30, tzinfo=dt.UTC)],
+)
+def test_every_form_reads_as_the_same_instant(value: object) -> None:
+    assert parse_datetime(value, TZ) == WANT
+
+
+def test_date_only_is_midnight_in_the_site_zone() -> None:
+    assert parse_datetime(dt.date(2023, 6, 7), TZ) == dt.datetime(2023, 6, 7, tzinfo=TZ)
+    assert parse_datetime("07/06/2023", TZ) == dt.datetime(2023, 6, 7, tzinfo=TZ)
+
+
+@pytest.mark.parametrize("value", ["2023-02-30 10:00", "31/04/2023", "2023-06-07 25:00", "hôm qua", "", 20230607, None])
+def test_bad_dates_are_errors(value: object) -> None:
+    with pytest.raises(DateError):
+        parse_datetime(value, TZ)
+
+
+def test_day_first_is_day_first() -> None:
+    assert parse_datetime("03/04/2023 08:00", TZ).month == 4
+
+
+def test_vietnamese_formats() -> None:
+    assert vi_datetime(WANT) == "Thứ Tư, 07/06/2023 15:30"
+    assert vi_date(WANT) == "Thứ Tư, 07/06/2023"
+    assert vi_date(dt.date(2023, 6, 11)) == "Chủ Nhật, 11/06/2023"
+    assert short_date(WANT) == "07/06/2023"
+    assert rfc822(WANT) == "Wed, 07 Jun 2023 15:30:00 +0700"
+
+
+def test_parse_day() -> None:
+    assert parse_day(dt.date(2020, 1, 2)) == dt.date(2020, 1, 2)
+    assert parse_day("2020-01-02") == dt.date(2020, 1, 2)
+
+
+def test_now_comes_from_source_date_epoch() -> None:
+    assert now_from_env({"SOURCE_DATE_EPOCH": "1686126600"}, TZ) == WANT

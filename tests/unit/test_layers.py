@@ -1,0 +1,76 @@
+"""The package's dependency graph points one way (see docs/ARCHITECTURE.md); an edge not listed fails."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "toasoan"
+
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "text": set(),
+    "dates": set(),
+    "yamldoc": set(),
+    "workers": set(),
+    "writer": set(),
+    "sources": {"text"},
+    "markup": {"text"},
+    "config": {"errors", "sources", "text", "yamldoc"},
+    "model": {"config"},
+    "registry": {"dates", "errors", "model", "sources", "text", "yamldoc"},
+    "content": {"config", "dates", "errors", "model", "registry", "sources", "text", "workers", "yamldoc"},
+    "urls": {"config", "model", "text"},
+    "views": {"config", "model", "text", "urls"},
+    "related": {"model", "urls", "workers"},
+    "routes": {"dates", "errors", "model", "related", "text", "urls", "views"},
+    "templates": {"dates", "errors", "routes", "sources"},
+    "pipeline": {
+        "config", "content", "dates", "errors", "markup", "model", "routes", "sources", "templates",
+        "urls", "views", "workers", "writer",
+    },
+    "scaffold": {"config", "content", "text"},
+    "serve": {"errors", "pipeline"},
+    "cli": {"config", "dates", "errors", "pipeline", "scaffold", "serve", "writer"},
+    "__init__": set(),
+}
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1 and node.module:
+                found.add(node.module.split(".")[0])
+            elif node.level == 1:
+                found.update(alias.name for alias in node.names)
+            elif node.module and node.module.startswith("toasoan."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("toasoan."))
+    return found
+
+
+def test_every_module_is_in_the_layer_table() -> None:
+    modules = {p.stem for p in PACKAGE.glob("*.py")}
+    assert modules == set(ALLOWED)
+
+
+def test_imports_follow_the_layers() -> None:
+    wrong = {}
+    for path in sorted(PACKAGE.glob("*.py")):
+        extra = _imports(path) - ALLOWED[path.stem]
+        if extra:
+            wrong[path.stem] = sorted(extra)
+    assert wrong == {}
+
+
+def test_library_modules_never_print() -> None:
+    for path in sorted(PACKAGE.glob("*.py")):
+        if path.stem in {"cli", "serve"}:
+            continue
+        calls = [
+            n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in {"print", "exit"}
+        ]
+        assert not calls, f"{path.name} prints or exits"

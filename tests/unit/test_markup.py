@@ -1,0 +1,52 @@
+"""Markdown to safe HTML: figures, heading ids, sanitizing, the default sapo."""
+
+from __future__ import annotations
+
+from toasoan.markup import Renderer, sanitize, split_lead
+
+
+def test_lone_photo_becomes_a_figure_outside_any_paragraph() -> None:
+    html = Renderer().render("Đoạn một.\n\n![Quang cảnh hội nghị.](a.jpg)\n\nĐoạn hai.\n", lambda s: "/x/" + s)
+    assert '<figure><img alt="Quang cảnh hội nghị." loading="lazy" src="/x/a.jpg"><figcaption>Quang cảnh hội nghị.</figcaption></figure>' in html
+    assert "<p><figure>" not in html
+
+
+def test_photo_inside_text_stays_inline() -> None:
+    html = Renderer().render("Chữ ![ảnh](a.jpg) chữ.\n")
+    assert "<figure>" not in html
+    assert "<img" in html
+
+
+def test_heading_ids_keep_vietnamese_letters_and_are_unique() -> None:
+    html = Renderer().render("# Đổi mới\n\n## Đổi mới\n\n### Đường sá\n")
+    assert '<h2 id="doi-moi">' in html
+    assert '<h2 id="doi-moi-2">' in html
+    assert '<h3 id="duong-sa">' in html
+
+
+def test_dangerous_markup_is_removed() -> None:
+    html = Renderer().render(
+        'Chào <script>alert(1)</script><b onclick="x()">đậm</b> <a href="javascript:alert(1)">x</a>\n\n'
+        '<iframe src="https://evil.example"></iframe>\n\n<img src=x onerror="alert(1)">\n'
+    )
+    for bad in ("<script", "onclick", "javascript:", "<iframe", "onerror"):
+        assert bad not in html
+    assert "<b>đậm</b>" in html
+
+
+def test_external_links_get_noopener() -> None:
+    html = sanitize('<a href="https://example.com/">a</a> <a href="/noi-bo/">b</a>')
+    assert '<a rel="noopener" href="https://example.com/">a</a>' in html
+    assert '<a href="/noi-bo/">b</a>' in html
+
+
+def test_tables_and_lists() -> None:
+    html = Renderer().render("| a | b |\n|---|---|\n| 1 | 2 |\n\n- một\n- hai\n")
+    assert "<table>" in html and "<li>một</li>" in html
+
+
+def test_split_lead_takes_the_first_paragraph() -> None:
+    lead, rest = split_lead("<p>BBK - Sáng 7/6, <strong>hội nghị</strong> &amp; họp.</p>\n<p>Tiếp.</p>")
+    assert lead == "BBK - Sáng 7/6, hội nghị & họp."
+    assert rest == "<p>Tiếp.</p>"
+    assert split_lead("<h2>Tiêu đề</h2>") == ("", "<h2>Tiêu đề</h2>")
