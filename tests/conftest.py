@@ -96,3 +96,12 @@ def make_jpeg(path: Path, size: tuple[int, int] = (64, 48), color: tuple[int, in
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     return tmp_path / "site"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden from the current output")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
