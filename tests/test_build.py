@@ -83,3 +83,54 @@ def test_two_builds_are_byte_identical_whatever_the_jobs(site: Path, tmp_path: P
     first, second = tree_bytes(tmp_path / "a"), tree_bytes(tmp_path / "b")
     assert len(first) > 10
     assert first == second
+
+
+def test_broken_internal_link_is_a_warning_with_its_line(site: Path) -> None:
+    write_site(site, ARTICLE.replace("Nội dung thứ hai.", "Xem [bài cũ](/2022/05/bai-cu-hon-ve-chuyen-doi-so/) và [bài mất](/2021/01/khong-co/)."))
+    make_jpeg(site / "content/media/2023/06/quang-canh.jpg")
+    run = run_cli("check", "--site", site)
+    assert run.code == 0, run.stderr
+    assert run.diagnostics == [
+        "content/articles/2023/06/lam-viec.md:18: cảnh báo: liên kết hỏng `/2021/01/khong-co/`: trang không có trang này"
+    ]
+
+
+def test_site_templates_override_the_theme_file_by_file(site: Path) -> None:
+    write_site(site, ARTICLE + '-- templates/page.html --\n{% extends "base.html" %}{% block content %}<h1>RIÊNG: {{ static_page.title }}</h1>{% endblock %}\n')
+    make_jpeg(site / "content/media/2023/06/quang-canh.jpg")
+    assert run_cli("--site", site).code == 0
+    page = (site / "public/gioi-thieu/index.html").read_text()
+    assert "<h1>RIÊNG: Giới thiệu</h1>" in page
+    assert 'class="skip"' in page  # base.html still comes from the default theme
+
+
+def test_template_errors_name_the_template_line(site: Path) -> None:
+    write_site(site, ARTICLE + '-- templates/page.html --\n{% extends "base.html" %}\n{% block content %}\n{{ static_page.nope.deeper }}\n{% endblock %}\n')
+    make_jpeg(site / "content/media/2023/06/quang-canh.jpg")
+    run = run_cli("--site", site)
+    assert run.code == 1
+    assert any(line.startswith("templates/page.html:3: ") for line in run.diagnostics), run.stderr
+    assert not (site / "public").exists()
+
+
+def test_template_symlinked_outside_the_site_is_never_read(site: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.html"
+    secret.write_text("BÍ MẬT")
+    write_site(site, ARTICLE)
+    make_jpeg(site / "content/media/2023/06/quang-canh.jpg")
+    (site / "templates").mkdir()
+    (site / "templates/404.html").symlink_to(secret)
+    run = run_cli("--site", site)
+    assert run.code == 1
+    assert "templates/404.html" in run.stderr
+    assert not (site / "public").exists()
+
+
+def test_absurdly_nested_markdown_is_an_error_not_a_traceback(site: Path) -> None:
+    nested = "".join("    " * i + "- x\n" for i in range(1000))
+    write_site(site, ARTICLE.replace("Nội dung thứ hai.\n", "Nội dung thứ hai.\n\n" + nested))
+    make_jpeg(site / "content/media/2023/06/quang-canh.jpg")
+    run = run_cli("--site", site)
+    assert run.code == 1
+    assert "Traceback" not in run.stderr
+    assert "content/articles/2023/06/lam-viec.md:" in run.stderr

@@ -31,8 +31,10 @@ ARTICLE_KEYS = {
     "cover", "gallery", "audio", "slug", "draft",
 }
 PAGE_KEYS = {"title", "slug", "description", "date", "updated", "draft"}
+MAX_SLUG = 200
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _BODY_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+_INTERNAL_LINK = re.compile(r"\]\(\s*<?(/(?!/)[^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _FRONT = YAMLHandler()
 
@@ -167,9 +169,10 @@ def _check_keys(ctx: _Context, doc: _Document, known: set[str]) -> None:
 def _slug_field(ctx: _Context, doc: _Document, title: str | None, fallback: str) -> str:
     slug = _text_field(ctx, doc, "slug")
     if slug is not None:
-        if not _SLUG.match(slug):
+        if not _SLUG.match(slug) or len(slug) > MAX_SLUG:
             suggestion = slugify_vi(slug)
-            ctx.diags.append(error(doc.rel, doc.meta.line("slug"), f"`slug` chỉ gồm chữ thường không dấu, số và `-` (ví dụ `{suggestion}`)"))
+            message = f"`slug` chỉ gồm chữ thường không dấu, số và `-`, tối đa {MAX_SLUG} ký tự (ví dụ `{suggestion}`)"
+            ctx.diags.append(error(doc.rel, doc.meta.line("slug"), message))
         return slug
     made = slugify_vi(title) if title else ""
     return made or slugify_vi(fallback) or "bai-viet"
@@ -199,6 +202,7 @@ def _load_article(ctx: _Context, path: Path) -> Article | None:
     gallery = _gallery(ctx, doc, article_dir)
     audio = _asset_field(ctx, doc, article_dir, "audio")
     body_images = _body_images(ctx, doc, article_dir)
+    body_links = internal_links(doc.body, doc.body_line)
     article = Article(
         source=doc.rel,
         title=title or "",
@@ -213,6 +217,7 @@ def _load_article(ctx: _Context, path: Path) -> Article | None:
         gallery=gallery,
         audio=audio,
         body_images=body_images,
+        body_links=body_links,
         slug=slug,
         draft=draft is True,
         body=doc.body,
@@ -357,6 +362,17 @@ def resolve_asset(
     return Asset(src=src, source=relative(root, path), name=src, media_path=media_path, caption=caption, line=line)
 
 
+def internal_links(body: str, first_line: int) -> tuple[tuple[str, int], ...]:
+    """Site-absolute link targets in a Markdown body (`[a](/2023/06/x/)`), each with its file line."""
+    if "](/" not in body:
+        return ()
+    found = []
+    for offset, text in enumerate(body.split("\n")):
+        for match in _INTERNAL_LINK.finditer(_BODY_IMAGE.sub("", text)):
+            found.append((match.group(1), first_line + offset))
+    return tuple(found)
+
+
 def _body_images(ctx: _Context, doc: _Document, article_dir: Path) -> tuple[Asset, ...]:
     found: list[Asset] = []
     if "![" not in doc.body:
@@ -389,4 +405,5 @@ def _load_page(ctx: _Context, path: Path) -> StaticPage | None:
         description=_text_field(ctx, doc, "description") or "",
         body=doc.body,
         body_line=doc.body_line,
+        body_links=internal_links(doc.body, doc.body_line),
     )

@@ -73,6 +73,7 @@ class Article:
     gallery: tuple[Asset, ...]
     audio: Asset | None
     body_images: tuple[Asset, ...]
+    body_links: tuple[tuple[str, int], ...]
     slug: str
     draft: bool
     body: str
@@ -97,6 +98,7 @@ class StaticPage:
     description: str
     body: str
     body_line: int
+    body_links: tuple[tuple[str, int], ...] = ()
     url: str = ""
     body_html: str = ""
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from . import urls
 from .config import load_config
@@ -109,11 +110,12 @@ def _prepare(options: BuildOptions) -> _Plan:
     site, content_diags = load_site(root, config, now, options.drafts, options.jobs)
     diags += env_diags + content_diags
     site = _with_urls(site)
-    site = _with_html(site, options.jobs)
+    site, markup_diags = _with_html(site, options.jobs)
     routes, route_diags = plan_routes(site, options.jobs)
     env = make_environment(template_dirs(root, options.theme_dir))
     copies, copy_diags = _plan_copies(root, options.theme_dir, site, {r.url for r in routes})
-    diags += route_diags + check_templates(env, root) + copy_diags
+    diags += markup_diags + route_diags + check_templates(env, root) + copy_diags
+    diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
     if has_errors(diags):
         raise BuildFailed(sort_diagnostics(diags))
     return _Plan(root=root, site=site, routes=routes, copies=copies, warnings=sort_diagnostics(diags))
@@ -132,14 +134,16 @@ def _with_urls(site: Site) -> Site:
     return dataclasses.replace(site, articles=articles, pages=pages)
 
 
-def _with_html(site: Site, jobs: int) -> Site:
+def _with_html(site: Site, jobs: int) -> tuple[Site, list[Diagnostic]]:
     documents: list[Article | StaticPage] = [*site.articles, *site.pages]
     rendered = parallel_map(_markup_chunk, documents, jobs, None, None)
     articles = []
     pages = []
+    diags = []
     for doc, body_html in zip(documents, rendered, strict=True):
-        assert isinstance(body_html, str)
-        if isinstance(doc, Article):
+        if isinstance(body_html, Diagnostic):
+            diags.append(body_html)
+        elif isinstance(doc, Article):
             if doc.summary:
                 articles.append(dataclasses.replace(doc, body_html=body_html))
             else:
@@ -147,18 +151,22 @@ def _with_html(site: Site, jobs: int) -> Site:
                 articles.append(dataclasses.replace(doc, body_html=rest, lead=lead))
         else:
             pages.append(dataclasses.replace(doc, body_html=body_html))
-    return dataclasses.replace(site, articles=tuple(articles), pages=tuple(pages))
+    return dataclasses.replace(site, articles=tuple(articles), pages=tuple(pages)), diags
 
 
 def _markup_chunk(documents: Sequence[Article | StaticPage], _state: Any) -> list[str | Diagnostic]:
     renderer = Renderer()
     results: list[str | Diagnostic] = []
     for doc in documents:
+        resolver = None
         if isinstance(doc, Article):
-            by_src = {a.src: urls.asset_url(doc.url, a) for a in doc.body_images}
-            results.append(renderer.render(doc.body, by_src.get))
-        else:
-            results.append(renderer.render(doc.body))
+            resolver = {a.src: urls.asset_url(doc.url, a) for a in doc.body_images}.get
+        try:
+            results.append(renderer.render(doc.body, resolver))
+        except RecursionError:
+            renderer = Renderer()  # a converter that gave up half-way is not reused
+            message = "nội dung lồng nhau quá sâu (danh sách hoặc trích dẫn trong nhau hàng trăm tầng): không dựng được"
+            results.append(error(doc.source, doc.body_line, message))
     return results
 
 
@@ -171,6 +179,19 @@ def _render_chunk(routes: Sequence[Route], state: Any) -> list[bytes | Diagnosti
         except TemplateFailed as exc:
             results.append(exc.diagnostic)
     return results
+
+
+def _check_links(site: Site, targets: set[str]) -> list[Diagnostic]:
+    """Links an editor wrote to a page of this site that the build does not make."""
+    diags = []
+    documents: list[Article | StaticPage] = [*site.articles, *site.pages]
+    for doc in documents:
+        for link, line in doc.body_links:
+            path = unquote(link.split("#", 1)[0].split("?", 1)[0]) or "/"
+            if path in targets or (path.endswith("/") and path + "index.html" in targets) or path + "/" in targets:
+                continue
+            diags.append(warning(doc.source, line, f"liên kết hỏng `{link}`: trang không có trang này"))
+    return diags
 
 
 def _plan_copies(root: Path, theme_dir: Path, site: Site, page_urls: set[str]) -> tuple[list[OutputFile], list[Diagnostic]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jinja2
@@ -23,15 +23,30 @@ class TemplateFailed(Exception):
 def template_dirs(site_dir: Path, theme_dir: Path) -> list[Path]:
     """The site's own templates first, then the default theme's (file by file override)."""
     dirs: list[Path] = []
-    for candidate in (site_dir / "templates", theme_dir / "templates"):
+    site_templates = site_dir / "templates"
+    candidates = [theme_dir / "templates"]
+    if site_templates.resolve().is_relative_to(site_dir.resolve()):
+        candidates.insert(0, site_templates)
+    for candidate in candidates:
         if candidate.is_dir() and candidate.resolve() not in [d.resolve() for d in dirs]:
             dirs.append(candidate)
     return dirs
 
 
+class _ContainedLoader(jinja2.FileSystemLoader):
+    """A file loader that refuses a template whose real path leaves its folder (a symlink out)."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not any(real.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
+            raise jinja2.TemplateNotFound(template, f"{template} trỏ ra ngoài thư mục mẫu trang")
+        return source, filename, uptodate
+
+
 def make_environment(dirs: Sequence[Path]) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in dirs], encoding="utf-8-sig"),
+        loader=_ContainedLoader([str(d) for d in dirs], encoding="utf-8-sig"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -57,6 +72,8 @@ def check_templates(env: jinja2.Environment, root: Path) -> list[Diagnostic]:
         except jinja2.TemplateSyntaxError as exc:
             path = relative(root, Path(exc.filename)) if exc.filename else f"templates/{name}"
             diags.append(error(path, exc.lineno or 0, f"lỗi cú pháp mẫu trang: {exc.message}"))
+        except jinja2.TemplateNotFound as exc:
+            diags.append(error(f"templates/{name}", 0, exc.message or f"không đọc được mẫu trang `{name}`"))
     return diags
 
 

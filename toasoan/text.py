@@ -23,7 +23,7 @@ def nfc(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def slugify_vi(text: str, max_length: int = 80) -> str:
+def slugify_vi(text: str, max_length: int = 200) -> str:
     """A URL slug with Vietnamese transliteration: "Đổi mới" -> "doi-moi" (memoised: tags repeat)."""
     return _slugify(nfc(text).translate(_D_MAP), max_length=max_length, word_boundary=True)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -51,7 +50,6 @@ def parallel_map(
 def _install(job: tuple[Callable[[Sequence[Any], Any], list[Any]], Sequence[Any], Any]) -> None:
     global _worker_job  # noqa: PLW0603 - one job per worker process, set once at its start
     _worker_job = job
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 3000))
 
 
 def _run(bounds: tuple[int, int]) -> list[Any]:
