@@ -1,0 +1,43 @@
+"""The registry of officials: dated positions, the title held on a given day, checked entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from toasoan.registry import load_officials
+
+REGISTRY = """\
+- id: hoang-minh-duc
+  name: Hoàng Minh Đức
+  positions:
+    - { title: Chủ tịch UBND tỉnh, from: 2024-10-15 }
+    - { title: Phó Chủ tịch UBND tỉnh, from: 2021-05-01, to: 2024-10-14 }
+- id: bad-dates
+  name: Ngày Sai
+  positions:
+    - { title: Giám đốc, from: 2024-01-01, to: 2023-01-01 }
+- id: Sai Ma
+  name: Mã Sai
+- id: hoang-minh-duc
+  name: Trùng Mã
+"""
+
+
+def test_positions_over_time_and_checks(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content/officials.yaml").write_text(REGISTRY, encoding="utf-8")
+    officials, diags = load_officials(tmp_path)
+    duc = officials["hoang-minh-duc"]
+    assert duc.name == "Hoàng Minh Đức"
+    assert [p.title for p in duc.positions] == ["Phó Chủ tịch UBND tỉnh", "Chủ tịch UBND tỉnh"]
+    assert duc.position_on(dt.date(2024, 10, 14)) == "Phó Chủ tịch UBND tỉnh"
+    assert duc.position_on(dt.date(2024, 10, 15)) == "Chủ tịch UBND tỉnh"
+    assert duc.position_on(dt.date(2020, 1, 1)) is None
+    assert duc.current is not None and duc.current.title == "Chủ tịch UBND tỉnh"
+    lines = sorted((d.line, d.is_error) for d in diags)
+    assert lines == [(9, True), (10, True), (12, True)]
+
+
+def test_no_registry_means_no_officials(tmp_path: Path) -> None:
+    assert load_officials(tmp_path) == ({}, [])

@@ -1,0 +1,90 @@
+"""Routes: pagination, archives, tag pages that merge spellings, officials, related articles."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from toasoan.config import Category, SiteConfig
+from toasoan.model import Article, Official, OfficialRef, Position, Site
+from toasoan.related import related_articles
+from toasoan.routes import plan_routes
+from toasoan.urls import article_url
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+CONFIG = SiteConfig(
+    title="Báo Thử",
+    base_url="https://thu.example.vn/",
+    page_size={"home_lead": 2, "home_section": 2, "category": 2, "tag": 2, "official": 2, "archive": 2, "feed": 5},
+    categories=(Category(key="thoi-su", name="Thời sự", description=""), Category(key="kinh-te", name="Kinh tế", description="")),
+)
+
+
+def _article(n: int, *, category: str = "thoi-su", tags: tuple[str, ...] = (), officials: tuple[str, ...] = (), day: int = 1) -> Article:
+    article = Article(
+        source=f"content/articles/a{n}.md", title=f"Bài số {n}", date=dt.datetime(2023, 6 if n % 2 else 5, day, 8, n, tzinfo=TZ),
+        updated=None, category=category, tags=tags, author=None, summary=f"Tóm tắt {n}",
+        officials=tuple(OfficialRef(name=o, official_id=o) for o in officials), cover=None, gallery=(), audio=None,
+        body_images=(), body_links=(), slug=f"bai-so-{n}", draft=False, body="", body_line=5,
+    )
+    return dataclasses.replace(article, url=article_url(CONFIG, article))
+
+
+def _site(articles: list[Article]) -> Site:
+    officials = {"a": Official(id="a", name="Nguyễn Văn A", positions=(Position(title="Chủ tịch", start=dt.date(2020, 1, 1)),))}
+    ordered = sorted(articles, key=lambda a: (a.date, a.source), reverse=True)
+    return Site(config=CONFIG, articles=tuple(ordered), pages=(), officials=officials)
+
+
+def test_every_kind_of_page_and_pagination() -> None:
+    articles = [_article(n, tags=("Chuyển đổi số",) if n < 4 else ("chuyển đổi số",), officials=("a",) if n < 3 else (), day=n) for n in range(1, 6)]
+    routes, diags = plan_routes(_site(articles))
+    assert diags == []
+    urls = [r.url for r in routes]
+    assert urls[0] == "/"
+    assert "/chuyen-muc/thoi-su/" in urls and "/chuyen-muc/thoi-su/trang-3/" in urls and "/chuyen-muc/thoi-su/trang-4/" not in urls
+    assert "/chuyen-muc/kinh-te/" in urls  # an empty category still has its page
+    # Two spellings of one tag share one page, named by the most used spelling.
+    tag_pages = [r for r in routes if r.url.startswith("/chu-de/")]
+    assert [r.url for r in tag_pages] == ["/chu-de/chuyen-doi-so/", "/chu-de/chuyen-doi-so/trang-2/", "/chu-de/chuyen-doi-so/trang-3/"]
+    assert tag_pages[0].context["heading"] == "Chủ đề: Chuyển đổi số"
+    assert "/nhan-vat/" in urls and "/nhan-vat/a/" in urls
+    official = next(r for r in routes if r.url == "/nhan-vat/a/")
+    assert [a.title for a in official.context["articles"]] == ["Bài số 1", "Bài số 2"]  # newest first
+    assert "/luu-tru/" in urls and "/luu-tru/2023/" in urls and "/luu-tru/2023/06/" in urls and "/luu-tru/2023/05/" in urls
+    assert urls[-1] == "/404.html"
+    assert len(urls) == len(set(urls))
+
+
+def test_pager_links_and_gaps() -> None:
+    routes, _ = plan_routes(_site([_article(n, day=n) for n in range(1, 21)]))
+    middle = next(r for r in routes if r.url == "/chuyen-muc/thoi-su/trang-5/")
+    pager = middle.context["pager"]
+    assert (pager.number, pager.count) == (5, 10)
+    assert pager.prev_url == "/chuyen-muc/thoi-su/trang-4/" and pager.next_url == "/chuyen-muc/thoi-su/trang-6/"
+    shown = [p.number if p else None for p in pager.pages]
+    assert shown == [1, None, 3, 4, 5, 6, 7, None, 10]
+
+
+def test_two_articles_with_one_url_name_both_files() -> None:
+    one, two = _article(1), _article(3)
+    two = dataclasses.replace(two, url=one.url, source="content/articles/khac.md")
+    _, diags = plan_routes(_site([one, two]))
+    assert len(diags) == 1
+    assert "content/articles/a1.md" in diags[0].message and "content/articles/khac.md" in diags[0].message
+
+
+def test_related_prefers_shared_officials_then_tags_never_itself_and_is_stable() -> None:
+    articles = _site([
+        _article(1, tags=("x",), officials=("a",), day=1),
+        _article(2, tags=("x",), day=2),
+        _article(3, tags=("y",), officials=("a",), day=3),
+        _article(4, category="kinh-te", day=4),
+        _article(5, tags=("x", "y"), officials=("a",), day=5),
+    ]).articles
+    picks = related_articles(articles, 3)
+    titles = {a.title: [articles[j].title for j in p] for a, p in zip(articles, picks, strict=True)}
+    assert titles["Bài số 5"] == ["Bài số 3", "Bài số 1", "Bài số 2"]
+    assert all(a.title not in titles[a.title] for a in articles)
+    assert related_articles(articles, 3) == picks == related_articles(articles, 3, jobs=2)
