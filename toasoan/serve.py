@@ -22,6 +22,7 @@ _RELOAD_SCRIPT = (
     b"<script>(function(){var v=null;setInterval(function(){fetch('/__toasoan_version').then(function(r){return r.text()})"
     b".then(function(t){if(v===null){v=t}else if(t!==v){location.reload()}}).catch(function(){})},700)})()</script>"
 )
+_CHANGES = {"created", "modified", "deleted", "moved", "closed"}
 _WATCHED = ("content", "templates", "static", "site_config.yaml")
 
 
@@ -39,6 +40,8 @@ class _Changes(FileSystemEventHandler):
         self.state = state
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in _CHANGES:
+            return  # reads (opened, closed without writing) happen on every build
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if not raw:
                 continue
