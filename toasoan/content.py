@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -35,6 +35,11 @@ MAX_SLUG = 200
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _BODY_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 _INTERNAL_LINK = re.compile(r"\]\(\s*<?(/(?!/)[^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+_REFERENCE = re.compile(r"^ {0,3}\[([^\]]+)\]:\s*<?([^\s>]+)>?")
+_REFERENCE_IMAGE = re.compile(r"!\[([^\]]*)\]\s?\[([^\]]*)\]")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _FRONT = YAMLHandler()
 
@@ -112,14 +117,17 @@ def _read_document(ctx: _Context, path: Path) -> _Document | None:
     if not _FRONT.detect(text):
         ctx.diags.append(error(rel, 1, "thiếu phần khai báo đầu bài (front matter) mở bằng `---` ở dòng đầu"))
         return None
-    parts = _FRONT.FM_BOUNDARY.split(text, 2)
-    if len(parts) < 3:
+    opening = _FRONT.FM_BOUNDARY.match(text)
+    closing = _FRONT.FM_BOUNDARY.search(text, opening.end()) if opening else None
+    if opening is None or closing is None:
         ctx.diags.append(error(rel, 1, "phần khai báo đầu bài mở bằng `---` nhưng không có `---` đóng lại"))
         return None
-    front, body = parts[1], parts[2]
-    closing_line = text.count("\n", 0, len(text) - len(body)) + 1
+    front, body = text[opening.end() : closing.start()], text[closing.end() :]
+    # The boundary pattern may take line ends with it: count lines from where each part starts.
+    front_line = text.count("\n", 0, opening.end()) + 1
+    closing_line = text.count("\n", 0, closing.end()) + 1
     try:
-        meta = load_yaml(front, first_line=1)
+        meta = load_yaml(front, first_line=front_line)
     except YamlError as exc:
         ctx.diags.append(error(rel, exc.line, exc.message))
         return None
@@ -362,29 +370,86 @@ def resolve_asset(
     return Asset(src=src, source=relative(root, path), name=src, media_path=media_path, caption=caption, line=line)
 
 
+def prose_lines(body: str) -> Iterator[tuple[int, str]]:
+    """(offset, text) of each body line that Markdown reads as prose: fenced and indented code
+    blocks are skipped and inline code spans blanked, so syntax shown as code is not checked."""
+    fence: str | None = None
+    in_list = False
+    code = False
+    previous_blank = True
+    for offset, text in enumerate(body.split("\n")):
+        stripped = text.strip()
+        opening = _FENCE.match(text)
+        if fence is not None:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence) and not stripped.strip(fence[0]):
+                fence = None
+            continue
+        if opening:
+            fence = opening.group(1)
+            continue
+        indented = text.startswith(("    ", "\t"))
+        if not stripped:
+            previous_blank = True
+            continue
+        if indented and not in_list and (previous_blank or code):
+            code = True
+            previous_blank = False
+            continue
+        code = False
+        if _LIST_ITEM.match(text):
+            in_list = True
+        elif not indented:
+            in_list = False
+        previous_blank = False
+        yield offset, _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def internal_links(body: str, first_line: int) -> tuple[tuple[str, int], ...]:
     """Site-absolute link targets in a Markdown body (`[a](/2023/06/x/)`), each with its file line."""
-    if "](/" not in body:
+    if "](/" not in body and "]: /" not in body:
         return ()
     found = []
-    for offset, text in enumerate(body.split("\n")):
+    for offset, text in prose_lines(body):
         for match in _INTERNAL_LINK.finditer(_BODY_IMAGE.sub("", text)):
             found.append((match.group(1), first_line + offset))
+        definition = _REFERENCE.match(text)
+        if definition and definition.group(2).startswith("/") and not definition.group(2).startswith("//"):
+            found.append((definition.group(2), first_line + offset))
     return tuple(found)
 
 
-def _body_images(ctx: _Context, doc: _Document, article_dir: Path) -> tuple[Asset, ...]:
-    found: list[Asset] = []
-    if "![" not in doc.body:
-        return ()
-    for offset, text in enumerate(doc.body.split("\n")):
+def body_images(body: str) -> list[tuple[int, str, str]]:
+    """(offset, src, alt) of every photo in a Markdown body: inline `![alt](src)` and
+    reference-style `![alt][ref]` (reported at the `[ref]: src` line)."""
+    if "![" not in body:
+        return []
+    lines = list(prose_lines(body))
+    definitions: dict[str, tuple[int, str]] = {}
+    for offset, text in lines:
+        match = _REFERENCE.match(text)
+        if match:
+            definitions.setdefault(match.group(1).strip().casefold(), (offset, match.group(2)))
+    found = []
+    for offset, text in lines:
         for match in _BODY_IMAGE.finditer(text):
-            alt, src = match.group(1), match.group(2)
-            if src.startswith(("http://", "https://")):
-                continue
-            asset = resolve_asset(ctx.root, doc.rel, article_dir, src, doc.body_line + offset, nfc(alt), "ảnh", ctx.diags, ctx.checked_media)
-            if asset is not None:
-                found.append(asset)
+            found.append((offset, match.group(2), match.group(1)))
+        for match in _REFERENCE_IMAGE.finditer(text):
+            alt, label = match.group(1), match.group(2) or match.group(1)
+            target = definitions.get(label.strip().casefold())
+            if target is not None:
+                found.append((target[0], target[1], alt))
+    return found
+
+
+def _body_images(ctx: _Context, doc: _Document, base_dir: Path) -> tuple[Asset, ...]:
+    found: list[Asset] = []
+    for offset, src, alt in body_images(doc.body):
+        if src.startswith(("http://", "https://")):
+            continue
+        line = doc.body_line + offset
+        asset = resolve_asset(ctx.root, doc.rel, base_dir, src, line, nfc(alt), "ảnh", ctx.diags, ctx.checked_media)
+        if asset is not None and asset not in found:
+            found.append(asset)
     return tuple(found)
 
 
@@ -398,8 +463,12 @@ def _load_page(ctx: _Context, path: Path) -> StaticPage | None:
     slug = _slug_field(ctx, doc, None, path.stem)
     if any(d.is_error for d in ctx.diags[before:]) or title is None:
         return None
+    images = _body_images(ctx, doc, path.parent)
+    if any(d.is_error for d in ctx.diags[before:]):
+        return None
     return StaticPage(
         source=doc.rel,
+        body_images=images,
         title=title,
         slug=slug,
         description=_text_field(ctx, doc, "description") or "",

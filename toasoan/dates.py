@@ -12,8 +12,8 @@ from babel.dates import format_datetime as _babel_format
 
 _ISO = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})"
-    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+    r"(?:(?:[Tt]|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+    r"\s*(Z|[+-]\d{1,2}(?::?\d{2})?)?$"
 )
 _DAY_FIRST = re.compile(
     r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?$"
@@ -30,8 +30,10 @@ def _zone(text: str | None, tz: dt.tzinfo) -> dt.tzinfo:
     if text == "Z":
         return dt.UTC
     sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    hours, _, minutes = text[1:].partition(":")
+    if not minutes and len(hours) > 2:
+        hours, minutes = hours[:-2], hours[-2:]
+    offset = dt.timedelta(hours=int(hours), minutes=int(minutes or 0))
     return dt.timezone(sign * offset)
 
 
@@ -45,7 +47,12 @@ def _build(parts: tuple[str | None, ...], zone: dt.tzinfo, raw: str) -> dt.datet
 
 def parse_datetime(value: object, tz: dt.tzinfo) -> dt.datetime:
     """Read a front-matter date: ISO 8601 (zone optional), `07/06/2023 15:30`, or YAML's own
-    date/datetime objects. A value without a zone is in the site's zone `tz`."""
+    date/datetime objects. A value without a zone is in the site's zone `tz`; the result is
+    always in `tz` (a UTC time is shown, and filed, as the local time it was)."""
+    return _parse(value, tz).astimezone(tz)
+
+
+def _parse(value: object, tz: dt.tzinfo) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=tz)
     if isinstance(value, dt.date):
@@ -72,7 +79,7 @@ def parse_day(value: object) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    return parse_datetime(value, dt.UTC).date()
+    return _parse(value, dt.UTC).date()
 
 
 def zone(name: str) -> ZoneInfo:

@@ -14,7 +14,7 @@ class Severity(Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True, order=True)
 class Diagnostic:
-    """One problem found in one file, at one line (1-based; 0 = whole file)."""
+    """One problem found in one file, at one line (1-based; 0 = the whole file, shown as line 1)."""
 
     path: str
     line: int
@@ -26,7 +26,7 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
+        where = f"{self.path}:{max(self.line, 1)}"
         prefix = "" if self.is_error else "cảnh báo: "
         return f"{where}: {prefix}{self.message}"
 

@@ -99,6 +99,7 @@ class StaticPage:
     body: str
     body_line: int
     body_links: tuple[tuple[str, int], ...] = ()
+    body_images: tuple[Asset, ...] = ()
     url: str = ""
     body_html: str = ""
 

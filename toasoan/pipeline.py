@@ -17,7 +17,7 @@ from .content import MEDIA_DIR, load_site
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, error, has_errors, sort_diagnostics, warning
 from .markup import Renderer, split_lead
-from .model import Article, Site, StaticPage
+from .model import Article, Asset, Site, StaticPage
 from .routes import Route, plan_routes
 from .sources import inside, relative, walk_files
 from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs
@@ -158,9 +158,7 @@ def _markup_chunk(documents: Sequence[Article | StaticPage], _state: Any) -> lis
     renderer = Renderer()
     results: list[str | Diagnostic] = []
     for doc in documents:
-        resolver = None
-        if isinstance(doc, Article):
-            resolver = {a.src: urls.asset_url(doc.url, a) for a in doc.body_images}.get
+        resolver = {a.src: urls.asset_url(doc.url, a) for a in doc.body_images}.get
         try:
             results.append(renderer.render(doc.body, resolver))
         except RecursionError:
@@ -217,10 +215,12 @@ def _plan_copies(root: Path, theme_dir: Path, site: Site, page_urls: set[str]) -
         add_tree(theme / "static", "", theme)
     add_tree(root / "static", "", root)
     add_tree(root / MEDIA_DIR, "media/", root)
-    for article in site.articles:
-        for asset in article.assets():
+    owners: list[tuple[str, tuple[Asset, ...]]] = [(a.url, a.assets()) for a in site.articles]
+    owners += [(p.url, p.body_images) for p in site.pages]
+    for owner_url, assets in owners:
+        for asset in assets:
             if asset.media_path is None:
-                target = urls.output_file(article.url).rsplit("/", 1)[0] + "/" + asset.name
+                target = urls.output_file(owner_url).rsplit("/", 1)[0] + "/" + asset.name
                 files[target] = OutputFile(target, copy_from=root / asset.source)
     return [files[k] for k in sorted(files)], diags
 

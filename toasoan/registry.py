@@ -77,13 +77,18 @@ def _read_positions(raw: Any, doc: Any, i: int, diags: list[Diagnostic]) -> tupl
         for key in item:
             if key not in _POSITION_KEYS:
                 diags.append(warning(OFFICIALS_FILE, line, f"khóa không dùng đến `{key}`{did_you_mean(str(key), _POSITION_KEYS)}"))
+        if item.get("from") is None:
+            diags.append(error(OFFICIALS_FILE, line, "chức vụ thiếu ngày bắt đầu `from`"))
+            continue
         try:
-            if item.get("from") is None:
-                raise DateError("chức vụ thiếu ngày bắt đầu `from`")
             start = parse_day(item["from"])
+        except DateError as exc:
+            diags.append(error(OFFICIALS_FILE, doc.line(i, "positions", j, "from"), f"`from`: {exc}"))
+            continue
+        try:
             end = parse_day(item["to"]) if item.get("to") is not None else None
         except DateError as exc:
-            diags.append(error(OFFICIALS_FILE, line, str(exc)))
+            diags.append(error(OFFICIALS_FILE, doc.line(i, "positions", j, "to"), f"`to`: {exc}"))
             continue
         if end is not None and end < start:
             diags.append(error(OFFICIALS_FILE, line, "`to` đứng trước `from`"))
