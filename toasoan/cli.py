@@ -96,6 +96,9 @@ def main(argv: Sequence[str] | None = None, default_site: Path | None = None) ->
     except OSError as exc:
         print(f"build.py: lỗi hệ thống tệp: {exc}; thư mục xuất cũ vẫn giữ nguyên", file=sys.stderr)
         return EXIT_CONTENT
+    except KeyboardInterrupt:
+        print("build.py: đã dừng; thư mục xuất cũ vẫn giữ nguyên", file=sys.stderr)
+        return 130
     _print_warnings(result.warnings)
     _print_summary(result, site)
     return EXIT_OK

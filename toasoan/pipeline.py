@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import jinja2
+
 from . import urls
 from .config import load_config
 from .content import MEDIA_DIR, load_site
@@ -22,7 +24,7 @@ from .routes import Route, plan_routes
 from .sources import inside, relative, walk_files
 from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs
 from .views import site_view
-from .workers import parallel_map
+from .workers import parallel_chunks, parallel_map
 from .writer import OutputFile, check_output_dir, commit_output
 
 THEME_DIR = Path(__file__).resolve().parent.parent
@@ -55,6 +57,7 @@ class _Plan:
 
     root: Path
     site: Site
+    env: jinja2.Environment
     routes: list[Route]
     copies: list[OutputFile]
     warnings: list[Diagnostic]
@@ -66,13 +69,14 @@ def build(options: BuildOptions, progress: Callable[[int, int], None] | None = N
     root = options.site_dir.resolve()
     out = check_output_dir(root, options.output or root / "public")
     plan = _prepare(options)
-    env = make_environment(template_dirs(root, options.theme_dir))
     globals_ = {"site": site_view(plan.site.config)}
     failures: list[Diagnostic] = []
 
     def rendered() -> Iterator[OutputFile]:
-        pages = parallel_map(_render_chunk, plan.routes, options.jobs, (env, globals_, root), progress)
-        for route, result in zip(plan.routes, pages, strict=True):
+        # Pages stream from the workers to the staging folder: memory does not hold the site.
+        chunks = parallel_chunks(_render_chunk, plan.routes, options.jobs, (plan.env, globals_, root), progress)
+        results = (result for chunk in chunks for result in chunk)
+        for route, result in zip(plan.routes, results, strict=True):
             if isinstance(result, Diagnostic):
                 failures.append(result)
             elif not failures:
@@ -118,7 +122,7 @@ def _prepare(options: BuildOptions) -> _Plan:
     diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
     if has_errors(diags):
         raise BuildFailed(sort_diagnostics(diags))
-    return _Plan(root=root, site=site, routes=routes, copies=copies, warnings=sort_diagnostics(diags))
+    return _Plan(root=root, site=site, env=env, routes=routes, copies=copies, warnings=sort_diagnostics(diags))
 
 
 def _check_environ(environ: dict[str, str]) -> list[Diagnostic]:
@@ -141,16 +145,17 @@ def _with_html(site: Site, jobs: int) -> tuple[Site, list[Diagnostic]]:
     pages = []
     diags = []
     for doc, body_html in zip(documents, rendered, strict=True):
+        # The Markdown source is dropped once it is HTML: nothing later reads it.
         if isinstance(body_html, Diagnostic):
             diags.append(body_html)
         elif isinstance(doc, Article):
             if doc.summary:
-                articles.append(dataclasses.replace(doc, body_html=body_html))
+                articles.append(dataclasses.replace(doc, body="", body_html=body_html))
             else:
                 lead, rest = split_lead(body_html)
-                articles.append(dataclasses.replace(doc, body_html=rest, lead=lead))
+                articles.append(dataclasses.replace(doc, body="", body_html=rest, lead=lead))
         else:
-            pages.append(dataclasses.replace(doc, body_html=body_html))
+            pages.append(dataclasses.replace(doc, body="", body_html=body_html))
     return dataclasses.replace(site, articles=tuple(articles), pages=tuple(pages)), diags
 
 

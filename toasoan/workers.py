@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -22,29 +22,38 @@ def parallel_map(
     state: Any,
     progress: Callable[[int, int], None] | None,
 ) -> list[R]:
-    """`fn(chunk, state)` over consecutive chunks of `items`, results in the items' order.
+    """`fn(chunk, state)` over consecutive chunks of `items`, results in the items' order."""
+    return [result for part in parallel_chunks(fn, items, jobs, state, progress) for result in part]
+
+
+def parallel_chunks(
+    fn: Callable[[Sequence[T], Any], list[R]],
+    items: Sequence[T],
+    jobs: int,
+    state: Any,
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[list[R]]:
+    """The results of `fn(chunk, state)` chunk by chunk, in the items' order, as they are ready.
 
     With jobs > 1 on a system that can fork, workers inherit `items` and `state` by fork
     (nothing is pickled on the way in); only the results travel back."""
     total = len(items)
     size = max(1, min(CHUNK, -(-total // (4 * max(jobs, 1)))))
     bounds = [(i, min(i + size, total)) for i in range(0, total, size)]
-    results: list[R] = []
     if jobs <= 1 or len(bounds) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         for start, end in bounds:
-            results.extend(fn(items[start:end], state))
+            yield fn(items[start:end], state)
             if progress:
                 progress(end, total)
-        return results
+        return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_install, initargs=((fn, items, state),)) as pool:
         done = 0
         for part in pool.map(_run, bounds):
-            results.extend(part)
             done += len(part)
+            yield part
             if progress:
                 progress(done, total)
-    return results
 
 
 def _install(job: tuple[Callable[[Sequence[Any], Any], list[Any]], Sequence[Any], Any]) -> None:
