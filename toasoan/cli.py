@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from .config import load_config
 from .dates import now_from_env
@@ -140,17 +140,24 @@ def _print_summary(result: BuildResult, site: Path) -> None:
 
 
 class _Bar:
+    """A tqdm bar per build stage, on stderr, only when stderr is a terminal."""
+
     def __init__(self) -> None:
+        self._bar: Any = None
+        self._stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
         from tqdm import tqdm
 
-        self._bar = tqdm(total=0, unit="trang", desc="Dựng trang", leave=False, file=sys.stderr)
-
-    def __call__(self, done: int, total: int) -> None:
-        self._bar.total = total
-        self._bar.n = done
-        self._bar.refresh()
+        if stage != self._stage:
+            if self._bar is not None:
+                self._bar.close()
+            self._stage = stage
+            self._bar = tqdm(total=total, unit="tệp", desc=stage, leave=False, file=sys.stderr, mininterval=0.2)
+        self._bar.update(done - self._bar.n)
         if done >= total:
             self._bar.close()
+            self._bar = None
 
 
 def _progress_bar() -> _Bar | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -71,12 +71,15 @@ class _Document:
     body_line: int
 
 
-def load_site(root: Path, config: SiteConfig, now: dt.datetime, drafts: bool = False, jobs: int = 1) -> tuple[Site, list[Diagnostic]]:
+def load_site(
+    root: Path, config: SiteConfig, now: dt.datetime, drafts: bool = False, jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Site, list[Diagnostic]]:
     """Read and check every content file; unpublished articles are left out unless `drafts`."""
     root = root.resolve()
     officials, diags = load_officials(root)
     paths = walk_files(root, root / ARTICLES_DIR, ".md")
-    loaded = parallel_map(_load_articles, paths, jobs, (root, config, officials), None)
+    loaded = parallel_map(_load_articles, paths, jobs, (root, config, officials), progress)
     articles = []
     for article, found in loaded:
         diags += found

@@ -63,18 +63,28 @@ class _Plan:
     warnings: list[Diagnostic]
 
 
-def build(options: BuildOptions, progress: Callable[[int, int], None] | None = None) -> BuildResult:
+Progress = Callable[[str, int, int], None]
+"""Told (stage name, done, total) as a build goes; the CLI draws a bar with it."""
+
+
+def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(name, done, total)
+
+
+def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Check everything, then render and swap the output in; BuildFailed leaves it untouched."""
     started = time.perf_counter()
     root = options.site_dir.resolve()
     out = check_output_dir(root, options.output or root / "public")
-    plan = _prepare(options)
+    plan = _prepare(options, progress)
     globals_ = {"site": site_view(plan.site.config)}
     failures: list[Diagnostic] = []
 
     def rendered() -> Iterator[OutputFile]:
         # Pages stream from the workers to the staging folder: memory does not hold the site.
-        chunks = parallel_chunks(_render_chunk, plan.routes, options.jobs, (plan.env, globals_, root), progress)
+        chunks = parallel_chunks(_render_chunk, plan.routes, options.jobs, (plan.env, globals_, root), _stage(progress, "Dựng trang"))
         results = (result for chunk in chunks for result in chunk)
         for route, result in zip(plan.routes, results, strict=True):
             if isinstance(result, Diagnostic):
@@ -104,17 +114,17 @@ def check(options: BuildOptions) -> BuildResult:
     )
 
 
-def _prepare(options: BuildOptions) -> _Plan:
+def _prepare(options: BuildOptions, progress: Progress | None = None) -> _Plan:
     root = options.site_dir.resolve()
     config, diags = load_config(root)
     if config is None:
         raise BuildFailed(sort_diagnostics(diags))
     env_diags = _check_environ(options.environ)
     now = now_from_env(options.environ, config.tz)
-    site, content_diags = load_site(root, config, now, options.drafts, options.jobs)
+    site, content_diags = load_site(root, config, now, options.drafts, options.jobs, _stage(progress, "Đọc bài"))
     diags += env_diags + content_diags
     site = _with_urls(site)
-    site, markup_diags = _with_html(site, options.jobs)
+    site, markup_diags = _with_html(site, options.jobs, _stage(progress, "Chuyển Markdown"))
     routes, route_diags = plan_routes(site, options.jobs)
     env = make_environment(template_dirs(root, options.theme_dir))
     copies, copy_diags = _plan_copies(root, options.theme_dir, site, {r.url for r in routes})
@@ -138,9 +148,9 @@ def _with_urls(site: Site) -> Site:
     return dataclasses.replace(site, articles=articles, pages=pages)
 
 
-def _with_html(site: Site, jobs: int) -> tuple[Site, list[Diagnostic]]:
+def _with_html(site: Site, jobs: int, progress: Callable[[int, int], None] | None) -> tuple[Site, list[Diagnostic]]:
     documents: list[Article | StaticPage] = [*site.articles, *site.pages]
-    rendered = parallel_map(_markup_chunk, documents, jobs, None, None)
+    rendered = parallel_map(_markup_chunk, documents, jobs, None, progress)
     articles = []
     pages = []
     diags = []
