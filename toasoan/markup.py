@@ -14,6 +14,7 @@ from markdown.treeprocessors import Treeprocessor
 from .text import slugify_vi
 
 Resolver = Callable[[str], str | None]
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 _ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "b", "em", "i", "u", "s", "del",
@@ -42,6 +43,10 @@ class _Shaper(Treeprocessor):
 
     def run(self, root: ET.Element) -> None:
         seen: set[str] = set()
+        levels = [int(e.tag[1]) for e in root.iter() if e.tag in _HEADINGS]
+        # The page's title is the only h1: the body's top heading level becomes h2, and the
+        # others move with it, so that no level is skipped after the title.
+        shift = min(levels) - 2 if levels else 0
         for parent in root.iter():
             for index, child in enumerate(list(parent)):
                 if child.tag == "p" and _lone_image(child):
@@ -52,9 +57,8 @@ class _Shaper(Treeprocessor):
                 if resolved is not None:
                     element.set("src", resolved)
                 element.set("loading", "lazy")
-            elif element.tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
-                if element.tag == "h1":
-                    element.tag = "h2"
+            elif element.tag in _HEADINGS:
+                element.tag = f"h{min(6, int(element.tag[1]) - shift)}"
                 element.set("id", _unique(_heading_id(element), seen))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from . import urls
 from .dates import month_label
 from .errors import Diagnostic, error
+from .markup import split_lead
 from .model import Site
 from .related import related_articles
 from .text import vi_sort_key
@@ -100,7 +101,7 @@ def _articles(site: Site, views: list[ArticleView], jobs: int) -> Iterator[Route
 
 def _pages(site: Site) -> Iterator[Route]:
     for page in site.pages:
-        meta = _meta(site, page.url, page.title, "page", page.description)
+        meta = _meta(site, page.url, page.title, "page", page.description or split_lead(page.body_html)[0])
         yield Route(url=page.url, template="page.html", context={"page": meta, "static_page": page}, source=page.source)
 
 

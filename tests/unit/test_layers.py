@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "urls": {"config", "model", "text"},
     "views": {"config", "model", "text", "urls"},
     "related": {"model", "urls", "workers"},
-    "routes": {"dates", "errors", "model", "related", "text", "urls", "views"},
+    "routes": {"dates", "errors", "markup", "model", "related", "text", "urls", "views"},
     "templates": {"dates", "errors", "routes", "sources"},
     "pipeline": {
         "config", "content", "dates", "errors", "markup", "model", "routes", "sources", "templates",

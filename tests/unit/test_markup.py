@@ -20,8 +20,14 @@ def test_photo_inside_text_stays_inline() -> None:
 def test_heading_ids_keep_vietnamese_letters_and_are_unique() -> None:
     html = Renderer().render("# Đổi mới\n\n## Đổi mới\n\n### Đường sá\n")
     assert '<h2 id="doi-moi">' in html
-    assert '<h2 id="doi-moi-2">' in html
-    assert '<h3 id="duong-sa">' in html
+    assert '<h3 id="doi-moi-2">' in html
+    assert '<h4 id="duong-sa">' in html
+
+
+def test_heading_levels_follow_the_title_without_gaps() -> None:
+    html = Renderer().render("### Một\n\n#### Hai\n\n### Ba\n")
+    assert [tag for tag in ("<h2", "<h3", "<h4") if tag in html] == ["<h2", "<h3"]
+    assert html.index('<h2 id="mot">') < html.index('<h3 id="hai">') < html.index('<h2 id="ba">')
 
 
 def test_dangerous_markup_is_removed() -> None:
