@@ -14,10 +14,11 @@ from .errors import Diagnostic, error
 from .markup import split_lead
 from .model import Site
 from .related import related_articles
-from .text import vi_sort_key
+from .text import shorten, vi_sort_key
 from .views import ArticleView, PageMeta, article_view, category_view, official_view, officials_in_order
 
 WINDOW = 2  # pager links shown on each side of the current page
+DESCRIPTION_LIMIT = 160  # what search engines show of a meta description
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,7 +68,7 @@ def _meta(site: Site, url: str, title: str, kind: str, description: str = "", se
     full = config.title if url == "/" else f"{title} - {config.title}"
     return PageMeta(
         url=url, canonical=urls.absolute(config, url), title=full,
-        description=description, kind=kind, section=section,
+        description=shorten(description, DESCRIPTION_LIMIT), kind=kind, section=section,
     )
 
 

@@ -74,3 +74,12 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """A Vietnamese hint suffix (" (có phải là `x`?)") or an empty string."""
     best = closest(word, candidates)
     return f" (có phải ý bạn là `{best}`?)" if best else ""
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary with "…" when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:.-–")
+    return cut + "…"

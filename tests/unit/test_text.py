@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from toasoan.text import closest, did_you_mean, fold_vi, nfc, person_sort_key, slugify_vi, vi_sort_key
+from toasoan.text import closest, did_you_mean, fold_vi, nfc, person_sort_key, shorten, slugify_vi, vi_sort_key
 
 
 def test_slug_transliterates_vietnamese() -> None:
@@ -48,3 +48,8 @@ def test_suggestions() -> None:
     assert closest("zzz", ["officials"]) is None
     assert "thoi-su" in did_you_mean("thoi_su", ["thoi-su", "kinh-te"])
     assert did_you_mean("qqqq", ["thoi-su"]) == ""
+
+
+def test_shorten_cuts_on_a_word() -> None:
+    assert shorten("Hội nghị  tổng kết", 50) == "Hội nghị tổng kết"
+    assert shorten("Hội nghị tổng kết công tác năm", 16) == "Hội nghị tổng…"
