@@ -49,7 +49,12 @@ def parse_datetime(value: object, tz: dt.tzinfo) -> dt.datetime:
     """Read a front-matter date: ISO 8601 (zone optional), `07/06/2023 15:30`, or YAML's own
     date/datetime objects. A value without a zone is in the site's zone `tz`; the result is
     always in `tz` (a UTC time is shown, and filed, as the local time it was)."""
-    return _parse(value, tz).astimezone(tz)
+    try:
+        return _parse(value, tz).astimezone(tz)
+    except (OverflowError, ValueError) as exc:
+        if isinstance(exc, DateError):
+            raise
+        raise DateError(f"ngày giờ nằm ngoài khoảng dùng được: `{value}`") from None
 
 
 def _parse(value: object, tz: dt.tzinfo) -> dt.datetime:
@@ -121,6 +126,6 @@ def rfc822(value: dt.datetime) -> str:
 def now_from_env(environ: dict[str, str] | None, tz: dt.tzinfo) -> dt.datetime:
     """The build's "now": SOURCE_DATE_EPOCH when set (reproducible rebuilds), else the clock."""
     epoch = (environ or {}).get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
+    if epoch.isdigit() and len(epoch) <= 11:
         return dt.datetime.fromtimestamp(int(epoch), tz=tz)
     return dt.datetime.now(tz=tz)

@@ -137,7 +137,7 @@ def _prepare(options: BuildOptions, progress: Progress | None = None) -> _Plan:
 
 def _check_environ(environ: dict[str, str]) -> list[Diagnostic]:
     epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch and not epoch.isdigit():
+    if epoch and not (epoch.isdigit() and len(epoch) <= 11):
         return [error("SOURCE_DATE_EPOCH", 0, f"phải là số giây kể từ 1970, không phải `{epoch}`")]
     return []
 

@@ -27,7 +27,10 @@ def test_date_only_is_midnight_in_the_site_zone() -> None:
     assert parse_datetime("07/06/2023", TZ) == dt.datetime(2023, 6, 7, tzinfo=TZ)
 
 
-@pytest.mark.parametrize("value", ["2023-02-30 10:00", "31/04/2023", "2023-06-07 25:00", "hôm qua", "", 20230607, None])
+@pytest.mark.parametrize(
+    "value",
+    ["2023-02-30 10:00", "31/04/2023", "2023-06-07 25:00", "hôm qua", "", 20230607, None, "0001-01-01T00:00+08:00", "9999-12-31T23:59Z"],
+)
 def test_bad_dates_are_errors(value: object) -> None:
     with pytest.raises(DateError):
         parse_datetime(value, TZ)
