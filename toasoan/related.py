@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -15,6 +16,9 @@ from .workers import parallel_map
 OFFICIAL_WEIGHT = 3
 TAG_WEIGHT = 2
 CATEGORY_WEIGHT = 1
+# Candidates are the articles nearest in time on each shared official's and tag's list, so the
+# work per article stays bounded however large the archive grows (news relates to recent news).
+NEIGHBOURS = 40
 
 
 def related_articles(articles: Sequence[Article], count: int, jobs: int = 1) -> list[list[int]]:
@@ -59,9 +63,9 @@ def _pick(indexes: Sequence[int], index: _Index) -> list[list[int]]:
         officials, tags = index.keys_of[i]
         category = category_of[i]
         # Weighted hits: each shared official counts OFFICIAL_WEIGHT times, each tag TAG_WEIGHT.
-        hits = Counter(chain.from_iterable(by_official[o] for o in officials))
+        hits = Counter(chain.from_iterable(_near(by_official[o], i) for o in officials))
         scores: Counter[int] = Counter({j: n * OFFICIAL_WEIGHT for j, n in hits.items()})
-        for j, n in Counter(chain.from_iterable(by_tag[t] for t in tags)).items():
+        for j, n in Counter(chain.from_iterable(_near(by_tag[t], i) for t in tags)).items():
             scores[j] += n * TAG_WEIGHT
         scores.pop(i, None)
         # One integer per candidate: higher score first, then the newer (smaller index).
@@ -80,3 +84,11 @@ def _pick(indexes: Sequence[int], index: _Index) -> list[list[int]]:
                         break
         result.append(picks)
     return result
+
+
+def _near(indexes: list[int], i: int) -> list[int]:
+    """The NEIGHBOURS entries of a sorted index list on each side of article `i`."""
+    if len(indexes) <= 2 * NEIGHBOURS + 1:
+        return indexes
+    at = bisect.bisect_left(indexes, i)
+    return indexes[max(0, at - NEIGHBOURS) : at + NEIGHBOURS + 1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -47,13 +48,19 @@ def parallel_chunks(
                 progress(end, total)
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_install, initargs=((fn, items, state),)) as pool:
-        done = 0
-        for part in pool.map(_run, bounds):
-            done += len(part)
-            yield part
-            if progress:
-                progress(done, total)
+    # Objects alive now are shared with the workers copy-on-write; frozen, the workers' garbage
+    # collector leaves them alone instead of touching (and so copying) every page of them.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_install, initargs=((fn, items, state),)) as pool:
+            done = 0
+            for part in pool.map(_run, bounds):
+                done += len(part)
+                yield part
+                if progress:
+                    progress(done, total)
+    finally:
+        gc.unfreeze()
 
 
 def _install(job: tuple[Callable[[Sequence[Any], Any], list[Any]], Sequence[Any], Any]) -> None:
