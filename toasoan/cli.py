@@ -122,6 +122,7 @@ def _new(site: Path, title: str, category: str | None) -> int:
         print(f"build.py: lỗi: {exc}", file=sys.stderr)
         return EXIT_CONTENT
     print(f"Đã tạo {path.relative_to(site).as_posix()}")
+    print("Bài đang là bản nháp (`draft: true`): đổi thành `false` khi sẵn sàng đăng.")
     return EXIT_OK
 
 
