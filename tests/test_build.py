@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import make_jpeg, run_cli, tree_bytes, write_site
+from sitekit import make_jpeg, run_cli, tree_bytes, write_site
 
 ARTICLE = """\
 -- content/officials.yaml --

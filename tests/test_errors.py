@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import BUILD, Run, make_jpeg, run_cli, write_site
+from sitekit import BUILD, Run, make_jpeg, run_cli, write_site
 
 ARTICLE = "content/articles/bai.md"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from conftest import REPO, run_cli, tree_bytes
+from sitekit import REPO, run_cli, tree_bytes
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "sample"
 # Fixed "now" for the sample: after every sample article but the one dated in the future.

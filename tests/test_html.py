@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import REPO, run_cli
+from sitekit import REPO, run_cli
 
 BLOCKS = {"figure", "div", "section", "article", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "p"}
 VOID = {"img", "br", "hr", "meta", "link", "input", "source"}

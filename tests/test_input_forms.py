@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import make_jpeg, run_cli, tree_bytes, write_site
+from sitekit import make_jpeg, run_cli, tree_bytes, write_site
 
 TITLE = "Phó Chủ tịch UBND tỉnh làm việc với Sở Thông tin và Truyền thông về chuyển đổi số"
 TEXT = f"""\

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BUILD, write_site
+from sitekit import BUILD, write_site
 
 SITE = """\
 -- content/pages/gioi-thieu.md --

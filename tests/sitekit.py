@@ -1,0 +1,91 @@
+"""Test helpers: declare a whole small site inline, build it, read the output back."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD = REPO / "build.py"
+
+MINIMAL_CONFIG = """\
+title: Báo Thử Nghiệm
+tagline: Tin tức thử nghiệm
+base_url: https://thu.example.vn/
+language: vi
+timezone: Asia/Ho_Chi_Minh
+permalink: /{year}/{month}/{slug}/
+page_size: {category: 2, tag: 2, official: 2, archive: 2}
+categories:
+  thoi-su: {name: Thời sự, description: Tin thời sự}
+  kinh-te: {name: Kinh tế}
+menus:
+  main:
+    - {title: Trang chủ, url: /}
+    - {title: Thời sự, category: thoi-su}
+"""
+
+
+def write_site(root: Path, spec: str, *, config: bool = True) -> Path:
+    """Write files declared as `-- path --` headers followed by their text (dedented).
+
+    `site_config.yaml` is added with MINIMAL_CONFIG unless the spec declares one."""
+    root.mkdir(parents=True, exist_ok=True)
+    spec = textwrap.dedent(spec)
+    current: str | None = None
+    lines: list[str] = []
+    files: dict[str, str] = {}
+    for line in spec.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("-- ") and stripped.endswith(" --"):
+            if current is not None:
+                files[current] = "".join(lines)
+            current, lines = stripped[3:-3].strip(), []
+        elif current is not None:
+            lines.append(line)
+    if current is not None:
+        files[current] = "".join(lines)
+    if config and "site_config.yaml" not in files:
+        files["site_config.yaml"] = MINIMAL_CONFIG
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="")
+    return root
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def diagnostics(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if ": " in line and not line.startswith("Không dựng")]
+
+
+def run_cli(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+    """Run `python build.py ...` as an editor would, in a separate process."""
+    base_env = {"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": "1790000000", "LANG": "C.UTF-8"}
+    proc = subprocess.run(
+        [sys.executable, str(BUILD), *map(str, args)],
+        capture_output=True, text=True, env={**base_env, **(env or {})}, cwd=cwd or REPO, check=False,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file below `root` by relative path (to compare whole builds)."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def make_jpeg(path: Path, size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 30, 30)) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, color).save(path, "JPEG", quality=80)
+    return path
