@@ -61,35 +61,27 @@ def _handler(output: Path, state: _State) -> type[SimpleHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
             return
 
+        def _send(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_GET(self) -> None:
             if self.path == "/__toasoan_version":
-                body = str(state.version).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self._send(200, "text/plain", str(state.version).encode())
                 return
             translated = Path(self.translate_path(self.path))
             if translated.is_dir():
                 translated = translated / "index.html"
             if translated.suffix == ".html" and translated.is_file():
                 body = translated.read_bytes().replace(b"</body>", _RELOAD_SCRIPT + b"</body>", 1)
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                return
-            if not translated.exists() and (output / "404.html").is_file():
-                body = (output / "404.html").read_bytes()
-                self.send_response(404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                return
-            super().do_GET()
+                self._send(200, "text/html; charset=utf-8", body)
+            elif not translated.exists() and (output / "404.html").is_file():
+                self._send(404, "text/html; charset=utf-8", (output / "404.html").read_bytes())
+            else:
+                super().do_GET()
 
     return Handler
 
