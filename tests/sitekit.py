@@ -83,7 +83,7 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def make_jpeg(path: Path, size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 30, 30)) -> Path:
+def make_jpeg(path: Path, size: tuple[int, int] = (640, 427), color: tuple[int, int, int] = (200, 30, 30)) -> Path:
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -152,8 +152,8 @@ def test_drafts_and_future_articles_wait(site: Path) -> None:
 # --- article bundles and `new` ---------------------------------------------------------
 
 
-def test_article_bundle_publishes_its_photo_beside_the_page(site: Path) -> None:
-    """`bai/index.md` with `anh.jpg` beside it: the photo is published beside the article's page."""
+def test_article_bundle_publishes_variants_of_its_photo(site: Path) -> None:
+    """`bai/index.md` with `anh.jpg` beside it: the photo is published as variants (cover and body)."""
     write_site(site, """\
         -- content/articles/2023/06/bai/index.md --
         ---
@@ -167,16 +167,14 @@ def test_article_bundle_publishes_its_photo_beside_the_page(site: Path) -> None:
 
         ![Ảnh trong bài.](anh.jpg)
         """)
-    photo = make_jpeg(site / "content/articles/2023/06/bai/anh.jpg")
+    make_jpeg(site / "content/articles/2023/06/bai/anh.jpg")
     run = run_cli("--site", site)
     assert run.code == 0, run.stderr
-    published = list((site / "public").rglob("anh.jpg"))
-    assert len(published) == 1
-    assert published[0].read_bytes() == photo.read_bytes()
-    html = (published[0].parent / "index.html").read_text(encoding="utf-8")
-    url = "/" + published[0].relative_to(site / "public").as_posix()
-    assert "Bài có ảnh riêng" in html
-    assert html.count(f'src="{url}"') == 2
+    assert not list((site / "public").rglob("anh.jpg"))  # the original (with its metadata) is not published
+    html = (site / "public/2023/06/bai-co-anh-rieng/index.html").read_text(encoding="utf-8")
+    fallback = re.findall(r'<img src="(/anh/\w+/480\.jpg)"', html)
+    assert len(fallback) == 2 and fallback[0] == fallback[1]
+    assert (site / "public" / fallback[0].lstrip("/")).is_file()
     assert "<figcaption>Ảnh trong bài.</figcaption>" in html
 
 

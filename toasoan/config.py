@@ -28,7 +28,7 @@ PERMALINK_FIELDS = {"year", "month", "day", "slug", "category"}
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOP_KEYS = {
     "title", "tagline", "description", "base_url", "language", "timezone", "permalink",
-    "page_size", "image_widths", "related", "categories", "menus", "cache_dir", "copyright",
+    "page_size", "image_widths", "image_formats", "related", "categories", "menus", "cache_dir", "copyright",
 }
 
 
@@ -59,6 +59,7 @@ class SiteConfig:
     permalink: str = "/{year}/{month}/{slug}/"
     page_size: dict[str, int] = field(default_factory=lambda: dict(PAGE_SIZE_DEFAULTS))
     image_widths: tuple[int, ...] = (480, 960, 1600)
+    image_formats: tuple[str, ...] | None = None  # None: AVIF where Pillow writes it, WebP, JPEG
     related: int = 5
     categories: tuple[Category, ...] = ()
     menus: dict[str, tuple[MenuItem, ...]] = field(default_factory=dict)
@@ -156,6 +157,7 @@ def parse_config(doc: YamlDoc, path: str) -> tuple[SiteConfig | None, list[Diagn
         values["permalink"] = permalink
     _read_page_size(ck, raw.get("page_size"), values)
     _read_widths(ck, raw.get("image_widths"), values)
+    _read_formats(ck, raw.get("image_formats"), values)
     if "related" in raw:
         related = raw["related"]
         if isinstance(related, bool) or not isinstance(related, int) or related < 0:
@@ -209,6 +211,21 @@ def _read_widths(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
     widths = [ck.positive_int(w, "image_widths", i) for i, w in enumerate(raw)]
     if all(w is not None for w in widths):
         values["image_widths"] = tuple(sorted({w for w in widths if w is not None}))
+
+
+IMAGE_FORMATS = ("avif", "webp", "jpeg")
+
+
+def _read_formats(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
+    if raw is None:
+        return
+    items = raw if isinstance(raw, list) else [raw]
+    formats = [str(f).lower().replace("jpg", "jpeg") for f in items]
+    unknown = [f for f in formats if f not in IMAGE_FORMATS]
+    if unknown or not formats:
+        ck.fail(f"`image_formats` chỉ gồm {', '.join(IMAGE_FORMATS)} (không phải {unknown or 'rỗng'})", "image_formats")
+        return
+    values["image_formats"] = tuple(f for f in IMAGE_FORMATS if f in formats)
 
 
 def _read_categories(ck: _Checker, raw: Any) -> tuple[Category, ...]:

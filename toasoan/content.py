@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import mutagen
 from frontmatter.default_handlers import YAMLHandler
 
 from .config import SiteConfig
@@ -212,6 +214,8 @@ def _load_article(ctx: _Context, path: Path) -> Article | None:
     cover = _asset_field(ctx, doc, article_dir, "cover")
     gallery = _gallery(ctx, doc, article_dir)
     audio = _asset_field(ctx, doc, article_dir, "audio")
+    if audio is not None:
+        audio = dataclasses.replace(audio, duration=audio_seconds(ctx.root / audio.source))
     body_images = _body_images(ctx, doc, article_dir)
     body_links = internal_links(doc.body, doc.body_line)
     article = Article(
@@ -371,6 +375,16 @@ def resolve_asset(
         if checked_media is not None and media_path is not None:
             checked_media[media_path] = True
     return Asset(src=src, source=relative(root, path), name=src, media_path=media_path, caption=caption, line=line)
+
+
+def audio_seconds(path: Path) -> int | None:
+    """The length of an audio file in whole seconds, when its headers tell it."""
+    try:
+        found = mutagen.File(path)
+    except (mutagen.MutagenError, OSError, ValueError, EOFError):
+        return None
+    length = getattr(getattr(found, "info", None), "length", None)
+    return round(length) if isinstance(length, int | float) and length > 0 else None
 
 
 def prose_lines(body: str) -> Iterator[tuple[int, str]]:

@@ -49,6 +49,7 @@ class Asset:
     media_path: str | None
     caption: str = ""
     line: int = 0
+    duration: int | None = None  # seconds, for audio whose length could be read
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,16 +19,20 @@ from .config import load_config
 from .content import MEDIA_DIR, load_site
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, error, has_errors, sort_diagnostics, warning
+from .images import PHOTO_SUFFIXES
 from .markup import Renderer, split_lead
 from .model import Article, Asset, Site, StaticPage
+from .photos import SitePhotos, photo_files, plan_photos, prune_photos
 from .routes import Route, plan_routes
 from .sources import inside, relative, walk_files
 from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs
-from .views import site_view
+from .views import Photos, PhotoView, photo_view, site_view
 from .workers import parallel_chunks, parallel_map
 from .writer import OutputFile, check_output_dir, commit_output
 
 THEME_DIR = Path(__file__).resolve().parent.parent
+# How wide a photo in an article's column is drawn (the default theme's .story column).
+BODY_SIZES = "(min-width: 47rem) 44rem, calc(100vw - 2rem)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +54,8 @@ class BuildResult:
     seconds: float
     output: Path | None
     warnings: list[Diagnostic]
+    photos_decoded: int = 0
+    photos_cached: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +67,7 @@ class _Plan:
     env: jinja2.Environment
     routes: list[Route]
     copies: list[OutputFile]
+    photos: SitePhotos
     warnings: list[Diagnostic]
 
 
@@ -96,25 +104,30 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         yield from plan.copies
 
     count = commit_output(out, rendered())
+    prune_photos(plan.photos)
     return BuildResult(
         pages=len(plan.routes), files=count, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
-        output=out, warnings=plan.warnings,
+        output=out, warnings=plan.warnings, photos_decoded=plan.photos.report.decoded,
+        photos_cached=plan.photos.report.cached,
     )
 
 
 def check(options: BuildOptions) -> BuildResult:
-    """Load and validate everything, render nothing, write nothing."""
+    """Load and validate everything (every photo decoded once if not in the cache), render
+    nothing, write nothing."""
     started = time.perf_counter()
-    plan = _prepare(options)
+    plan = _prepare(options, write=False)
     return BuildResult(
         pages=len(plan.routes), files=0, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
-        output=None, warnings=plan.warnings,
+        output=None, warnings=plan.warnings, photos_decoded=plan.photos.report.decoded,
+        photos_cached=plan.photos.report.cached,
     )
 
 
-def _prepare(options: BuildOptions, progress: Progress | None = None) -> _Plan:
+def _prepare(options: BuildOptions, progress: Progress | None = None, *, write: bool = True) -> _Plan:
+    """Read and check everything; with `write`, photo variants missing from the cache are made."""
     root = options.site_dir.resolve()
     config, diags = load_config(root)
     if config is None:
@@ -124,15 +137,20 @@ def _prepare(options: BuildOptions, progress: Progress | None = None) -> _Plan:
     site, content_diags = load_site(root, config, now, options.drafts, options.jobs, _stage(progress, "Đọc bài"))
     diags += env_diags + content_diags
     site = _with_urls(site)
-    site, markup_diags = _with_html(site, options.jobs, _stage(progress, "Chuyển Markdown"))
-    routes, route_diags = plan_routes(site, options.jobs)
     env = make_environment(template_dirs(root, options.theme_dir))
+    template_diags = check_templates(env, root)
+    if has_errors(diags + template_diags):
+        raise BuildFailed(sort_diagnostics(diags + template_diags))
+    photos, photo_diags = plan_photos(root, site, options.jobs, write=write, progress=_stage(progress, "Xử lý ảnh"))
+    site, markup_diags = _with_html(site, options.jobs, (photos.processed, env), _stage(progress, "Chuyển Markdown"))
+    routes, route_diags = plan_routes(site, photos.processed, options.jobs)
     copies, copy_diags = _plan_copies(root, options.theme_dir, site, {r.url for r in routes})
-    diags += markup_diags + route_diags + check_templates(env, root) + copy_diags
+    copies += photo_files(photos)
+    diags += template_diags + photo_diags + markup_diags + route_diags + copy_diags
     diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
     if has_errors(diags):
         raise BuildFailed(sort_diagnostics(diags))
-    return _Plan(root=root, site=site, env=env, routes=routes, copies=copies, warnings=sort_diagnostics(diags))
+    return _Plan(root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, warnings=sort_diagnostics(diags))
 
 
 def _check_environ(environ: dict[str, str]) -> list[Diagnostic]:
@@ -148,9 +166,11 @@ def _with_urls(site: Site) -> Site:
     return dataclasses.replace(site, articles=articles, pages=pages)
 
 
-def _with_html(site: Site, jobs: int, progress: Callable[[int, int], None] | None) -> tuple[Site, list[Diagnostic]]:
+def _with_html(
+    site: Site, jobs: int, state: tuple[Photos, jinja2.Environment], progress: Callable[[int, int], None] | None
+) -> tuple[Site, list[Diagnostic]]:
     documents: list[Article | StaticPage] = [*site.articles, *site.pages]
-    rendered = parallel_map(_markup_chunk, documents, jobs, None, progress)
+    rendered = parallel_map(_markup_chunk, documents, jobs, state, progress)
     articles = []
     pages = []
     diags = []
@@ -169,17 +189,39 @@ def _with_html(site: Site, jobs: int, progress: Callable[[int, int], None] | Non
     return dataclasses.replace(site, articles=tuple(articles), pages=tuple(pages)), diags
 
 
-def _markup_chunk(documents: Sequence[Article | StaticPage], _state: Any) -> list[str | Diagnostic]:
+_BODY_IMG = re.compile(r'<img [^>]*?src="(/anh/[^"]+)"[^>]*>')
+
+
+def _markup_chunk(documents: Sequence[Article | StaticPage], state: tuple[Photos, jinja2.Environment]) -> list[str | Diagnostic]:
+    photos, env = state
+    picture = env.get_template("macros.html").module.picture  # type: ignore[attr-defined]
     renderer = Renderer()
     results: list[str | Diagnostic] = []
     for doc in documents:
-        resolver = {a.src: urls.asset_url(doc.url, a) for a in doc.body_images}.get
+        views = {a.src: photo_view(a, photos) for a in doc.body_images if a.source in photos}
+        by_url = {v.src: v for v in views.values()}
+        def resolve(src: str, views: dict[str, PhotoView] = views) -> str | None:
+            return views[src].src if src in views else None
+
         try:
-            results.append(renderer.render(doc.body, resolver))
+            body = renderer.render(doc.body, resolve)
         except RecursionError:
             renderer = Renderer()  # a converter that gave up half-way is not reused
             message = "nội dung lồng nhau quá sâu (danh sách hoặc trích dẫn trong nhau hàng trăm tầng): không dựng được"
             results.append(error(doc.source, doc.body_line, message))
+            continue
+        # A body photo is the page's first photo when the article has no cover: load it first.
+        eager = [isinstance(doc, Article) and doc.cover is None]
+
+        def to_picture(match: re.Match[str], by_url: dict[str, PhotoView] = by_url, eager: list[bool] = eager) -> str:
+            view = by_url.get(match.group(1))
+            if view is None:
+                return match.group(0)
+            html = str(picture(view, eager=eager[0], sizes=BODY_SIZES))
+            eager[0] = False
+            return html
+
+        results.append(_BODY_IMG.sub(to_picture, body) if by_url else body)
     return results
 
 
@@ -220,6 +262,8 @@ def _plan_copies(root: Path, theme_dir: Path, site: Site, page_urls: set[str]) -
                 diags.append(warning(relative(root, path), 0, "tệp trỏ ra ngoài thư mục trang: bỏ qua, không sao chép"))
                 continue
             target = base + rel
+            if path.suffix.lower() in PHOTO_SUFFIXES and base == "media/":
+                continue  # photos are published only as variants, without their metadata
             if target in page_files:
                 diags.append(error(relative(root, path), 0, f"tệp tĩnh trùng địa chỉ với một trang: `/{target}`"))
                 continue
@@ -234,7 +278,7 @@ def _plan_copies(root: Path, theme_dir: Path, site: Site, page_urls: set[str]) -
     owners += [(p.url, p.body_images) for p in site.pages]
     for owner_url, assets in owners:
         for asset in assets:
-            if asset.media_path is None:
+            if asset.media_path is None and Path(asset.name).suffix.lower() not in PHOTO_SUFFIXES:
                 target = urls.output_file(owner_url).rsplit("/", 1)[0] + "/" + asset.name
                 files[target] = OutputFile(target, copy_from=root / asset.source)
     return [files[k] for k in sorted(files)], diags

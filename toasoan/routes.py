@@ -15,7 +15,7 @@ from .markup import split_lead
 from .model import Site
 from .related import related_articles
 from .text import shorten, vi_sort_key
-from .views import ArticleView, PageMeta, article_view, category_view, official_view, officials_in_order
+from .views import ArticleView, PageMeta, Photos, article_view, category_view, official_view, officials_in_order
 
 WINDOW = 2  # pager links shown on each side of the current page
 DESCRIPTION_LIMIT = 160  # what search engines show of a meta description
@@ -47,10 +47,10 @@ class Pager:
     pages: tuple[PagerLink | None, ...]
 
 
-def plan_routes(site: Site, jobs: int = 1) -> tuple[list[Route], list[Diagnostic]]:
+def plan_routes(site: Site, photos: Photos, jobs: int = 1) -> tuple[list[Route], list[Diagnostic]]:
     """Every route of the site, in a fixed order; two routes claiming one URL is an error."""
     config = site.config
-    views = [article_view(a, config, site.officials) for a in site.articles]
+    views = [article_view(a, config, site.officials, photos) for a in site.articles]
     routes: list[Route] = []
     routes += _home(site, views)
     routes += _articles(site, views, jobs)

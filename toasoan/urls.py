@@ -30,6 +30,11 @@ def asset_url(owner_url: str, asset: Asset) -> str:
     return owner_url + quote(asset.name)
 
 
+def photo_url(key: str, file: str) -> str:
+    """Processed photos live at content-addressed URLs: one photo, one place, however often used."""
+    return f"/anh/{key}/{file}"
+
+
 def page_url(page: StaticPage) -> str:
     return f"/{page.slug}/"
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import mimetypes
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import urls
 from .config import Category, SiteConfig
+from .images import MIME, Processed
 from .model import Article, Asset, Official, Position
 from .text import person_sort_key
 
@@ -33,16 +35,35 @@ class TagView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SourceSet:
+    type: str
+    srcset: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PhotoView:
+    """A published photo: its variants as srcsets, the fallback, the large one, the og crop."""
+
     url: str
     caption: str
     alt: str
+    width: int
+    height: int
+    src: str
+    large: str
+    sources: tuple[SourceSet, ...]
+    srcset: str
+    viewer_srcset: str
+    og: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AudioView:
     url: str
     mime: str
+    duration: int | None
+    duration_label: str | None  # "4:05"
+    duration_iso: str | None  # "PT4M5S", for <time datetime>
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,17 +147,52 @@ def category_view(category: Category) -> CategoryView:
     return CategoryView(key=category.key, name=category.name, description=category.description, url=urls.category_url(category.key))
 
 
-def photo_view(owner_url: str, asset: Asset) -> PhotoView:
-    return PhotoView(url=urls.asset_url(owner_url, asset), caption=asset.caption, alt=asset.caption)
+Photos = Mapping[str, Processed]
+"""Processed photos by site-relative source path."""
+
+FALLBACK_WIDTH = 480
 
 
-def article_view(article: Article, config: SiteConfig, officials: dict[str, Official]) -> ArticleView:
+def photo_view(asset: Asset, photos: Photos, alt: str | None = None) -> PhotoView:
+    processed = photos[asset.source]
+    fallback = "jpeg" if "jpeg" in {v.format for v in processed.variants} else processed.variants[-1].format
+
+    def srcset(fmt: str) -> str:
+        return ", ".join(f"{urls.photo_url(processed.key, v.file)} {v.width}w" for v in processed.of(fmt))
+
+    ladder = processed.of(fallback)
+    small = next((v for v in ladder if v.width >= FALLBACK_WIDTH), ladder[-1])
+    largest = ladder[-1]
+    viewer = "webp" if processed.of("webp") else fallback
+    return PhotoView(
+        url=urls.photo_url(processed.key, largest.file),
+        caption=asset.caption,
+        alt=asset.caption if alt is None else alt,
+        width=largest.width,
+        height=largest.height,
+        src=urls.photo_url(processed.key, small.file),
+        large=urls.photo_url(processed.key, largest.file),
+        sources=tuple(
+            SourceSet(type=MIME[fmt], srcset=srcset(fmt)) for fmt in ("avif", "webp") if fmt != fallback and processed.of(fmt)
+        ),
+        srcset=srcset(fallback),
+        viewer_srcset=srcset(viewer),
+        og=urls.photo_url(processed.key, processed.og.file) if processed.og else None,
+    )
+
+
+def article_view(article: Article, config: SiteConfig, officials: dict[str, Official], photos: Photos) -> ArticleView:
     category = config.category(article.category)
     assert category is not None, "content checked categories"
     audio = None
     if article.audio is not None:
         mime = mimetypes.guess_type(article.audio.name)[0] or "audio/mpeg"
-        audio = AudioView(url=urls.asset_url(article.url, article.audio), mime=mime)
+        seconds = article.audio.duration
+        audio = AudioView(
+            url=urls.asset_url(article.url, article.audio), mime=mime, duration=seconds,
+            duration_label=f"{seconds // 60}:{seconds % 60:02d}" if seconds else None,
+            duration_iso=f"PT{seconds // 60}M{seconds % 60}S" if seconds else None,
+        )
     day = article.date.date()
     refs = []
     for ref in article.officials:
@@ -154,8 +210,9 @@ def article_view(article: Article, config: SiteConfig, officials: dict[str, Offi
         author=article.author,
         summary=article.summary or article.lead,
         body_html=article.body_html,
-        cover=photo_view(article.url, article.cover) if article.cover else None,
-        gallery=tuple(photo_view(article.url, p) for p in article.gallery),
+        # A photo missing from `photos` failed to process: its error is reported, nothing rendered.
+        cover=photo_view(article.cover, photos) if article.cover and article.cover.source in photos else None,
+        gallery=tuple(photo_view(p, photos) for p in article.gallery if p.source in photos),
         audio=audio,
         officials=tuple(refs),
     )

@@ -28,6 +28,7 @@ class OutputFile:
     path: str
     data: bytes | None = None
     copy_from: Path | None = None
+    link: bool = False  # the source is immutable (a cache entry): a hard link will do
 
 
 def check_output_dir(site_dir: Path, output: Path) -> Path:
@@ -80,7 +81,12 @@ def _write_all(staging: Path, files: Iterable[OutputFile]) -> int:
         if target.parent not in made_dirs:
             target.parent.mkdir(parents=True, exist_ok=True)
             made_dirs.add(target.parent)
-        if item.copy_from is not None:
+        if item.copy_from is not None and item.link:
+            try:
+                os.link(item.copy_from, target)
+            except OSError:  # another file system, or links not allowed
+                shutil.copyfile(item.copy_from, target)
+        elif item.copy_from is not None:
             shutil.copyfile(item.copy_from, target)
         else:
             target.write_bytes(item.data or b"")

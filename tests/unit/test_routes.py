@@ -39,7 +39,7 @@ def _site(articles: list[Article]) -> Site:
 
 def test_every_kind_of_page_and_pagination() -> None:
     articles = [_article(n, tags=("Chuyển đổi số",) if n < 4 else ("chuyển đổi số",), officials=("a",) if n < 3 else (), day=n) for n in range(1, 6)]
-    routes, diags = plan_routes(_site(articles))
+    routes, diags = plan_routes(_site(articles), {})
     assert diags == []
     urls = [r.url for r in routes]
     assert urls[0] == "/"
@@ -58,7 +58,7 @@ def test_every_kind_of_page_and_pagination() -> None:
 
 
 def test_pager_links_and_gaps() -> None:
-    routes, _ = plan_routes(_site([_article(n, day=n) for n in range(1, 21)]))
+    routes, _ = plan_routes(_site([_article(n, day=n) for n in range(1, 21)]), {})
     middle = next(r for r in routes if r.url == "/chuyen-muc/thoi-su/trang-5/")
     pager = middle.context["pager"]
     assert (pager.number, pager.count) == (5, 10)
@@ -70,7 +70,7 @@ def test_pager_links_and_gaps() -> None:
 def test_two_articles_with_one_url_name_both_files() -> None:
     one, two = _article(1), _article(3)
     two = dataclasses.replace(two, url=one.url, source="content/articles/khac.md")
-    _, diags = plan_routes(_site([one, two]))
+    _, diags = plan_routes(_site([one, two]), {})
     assert len(diags) == 1
     assert "content/articles/a1.md" in diags[0].message and "content/articles/khac.md" in diags[0].message
 

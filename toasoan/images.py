@@ -1,0 +1,310 @@
+"""Photos -> responsive variants (AVIF/WebP/JPEG), metadata stripped, kept in a content-addressed
+cache so that a rebuild decodes nothing it has seen; never writes into the output folder."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import PIL
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
+
+from .workers import parallel_map
+
+# Bump when anything that shapes the bytes of a variant changes: old cache entries then expire.
+PIPELINE_VERSION = "1"
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".avif", ".bmp"}
+OG_SIZE = (1200, 630)
+MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
+EXTENSION = {"avif": "avif", "webp": "webp", "jpeg": "jpg"}
+_READABLE = {"JPEG", "MPO", "PNG", "WEBP", "GIF", "TIFF", "AVIF", "BMP"}
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+def default_formats() -> tuple[str, ...]:
+    """AVIF where the installed Pillow can write it, then WebP, then the JPEG fallback."""
+    return ("avif", "webp", "jpeg") if features.check("avif") else ("webp", "jpeg")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageSettings:
+    """Everything that shapes a variant's bytes (part of the cache key)."""
+
+    widths: tuple[int, ...] = (480, 960, 1600)
+    formats: tuple[str, ...] = field(default_factory=default_formats)
+    max_pixels: int = 50_000_000
+    webp_quality: int = 80
+    webp_method: int = 4
+    avif_quality: int = 60
+    avif_speed: int = 8
+    jpeg_quality: int = 82
+
+    def key(self) -> str:
+        """A short hash of the settings, the pipeline version and the Pillow version."""
+        text = json.dumps([asdict(self), PIPELINE_VERSION, PIL.__version__], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Variant:
+    format: str
+    width: int
+    height: int
+    file: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Processed:
+    """One photo's published variants, all in the cache folder `folder`."""
+
+    key: str
+    folder: str
+    width: int
+    height: int
+    variants: tuple[Variant, ...]
+    og: Variant | None
+    small: bool
+
+    def of(self, fmt: str) -> list[Variant]:
+        return [v for v in self.variants if v.format == fmt]
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoProblem:
+    """A photo that cannot be published, with a Vietnamese explanation."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhotoJob:
+    source: Path
+    key: str
+    og: bool
+
+
+@dataclass(slots=True)
+class PhotoReport:
+    """What a run did: how many photos it decoded, and how many came from the cache."""
+
+    decoded: int = 0
+    cached: int = 0
+
+
+def photo_key(path: Path) -> str:
+    """The content hash that names a photo in the cache (never its path or mtime)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()[:24]
+
+
+def cache_root(cache_dir: Path, settings: ImageSettings) -> Path:
+    return cache_dir / "anh" / settings.key()
+
+
+def process_photos(
+    jobs: Sequence[PhotoJob],
+    settings: ImageSettings,
+    cache_dir: Path,
+    workers: int,
+    *,
+    write: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict[str, Processed | PhotoProblem], PhotoReport]:
+    """Variants for every job, by key: from the cache when there, else decoded (in parallel).
+
+    With `write=False` (the `check` command) a photo missing from the cache is decoded to
+    prove it is sound, and nothing is written."""
+    root = cache_root(cache_dir, settings)
+    results: dict[str, Processed | PhotoProblem] = {}
+    missing: list[PhotoJob] = []
+    for job in jobs:
+        cached = _read_meta(root / job.key, job.og)
+        if cached is not None:
+            results[job.key] = cached
+        else:
+            missing.append(job)
+    report = PhotoReport(decoded=len(missing), cached=len(results))
+    if missing:
+        if write:
+            root.mkdir(parents=True, exist_ok=True)
+        made = parallel_map(_process_chunk, missing, workers, (settings, root, write), progress)
+        for job, outcome in zip(missing, made, strict=True):
+            results[job.key] = outcome
+    return results, report
+
+
+def prune_cache(cache_dir: Path, settings: ImageSettings, keep: set[str]) -> int:
+    """Remove cache entries no build uses any more (other settings, photos gone). Returns count."""
+    base = cache_dir / "anh"
+    if not base.is_dir():
+        return 0
+    removed = 0
+    current = settings.key()
+    for folder in sorted(base.iterdir()):
+        if folder.name != current:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+            continue
+        for entry in sorted(folder.iterdir()):
+            if entry.name not in keep:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+    return removed
+
+
+def _read_meta(folder: Path, need_og: bool) -> Processed | None:
+    try:
+        data = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        processed = Processed(
+            key=data["key"], folder=str(folder), width=data["width"], height=data["height"],
+            variants=tuple(Variant(**v) for v in data["variants"]),
+            og=Variant(**data["og"]) if data["og"] else None, small=data["small"],
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if need_og and processed.og is None:
+        return None
+    return processed
+
+
+def _process_chunk(jobs: Sequence[PhotoJob], state: tuple[ImageSettings, Path, bool]) -> list[Processed | PhotoProblem]:
+    settings, root, write = state
+    return [_process_one(job, settings, root, write) for job in jobs]
+
+
+def _process_one(job: PhotoJob, settings: ImageSettings, root: Path, write: bool) -> Processed | PhotoProblem:
+    try:
+        image = _open(job.source, settings)
+    except PhotoProblemError as exc:
+        return PhotoProblem(str(exc))
+    final = root / job.key
+    staging = root / f".{job.key}.tmp-{os.getpid()}"
+    if write:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+    try:
+        processed = _encode(image, job, settings, staging, write, str(final))
+        if write:
+            (staging / "meta.json").write_text(_meta_json(processed), encoding="utf-8")
+            shutil.rmtree(final, ignore_errors=True)
+            staging.rename(final)
+    except OSError as exc:
+        return PhotoProblem(f"không ghi được biến thể ảnh: {exc}")
+    finally:
+        if write:
+            shutil.rmtree(staging, ignore_errors=True)
+    return processed
+
+
+class PhotoProblemError(Exception):
+    pass
+
+
+def _open(path: Path, settings: ImageSettings) -> Image.Image:
+    """Open and fully decode a photo, refusing a decompression bomb before it is decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except Image.DecompressionBombError:
+        raise PhotoProblemError("ảnh có số điểm ảnh quá lớn (nghi là ảnh phá hoại): không mở") from None
+    except UnidentifiedImageError:
+        raise PhotoProblemError("tệp không phải là ảnh (hoặc định dạng không đọc được)") from None
+    except OSError as exc:
+        raise PhotoProblemError(f"không mở được ảnh: {exc}") from None
+    width, height = image.size
+    if width * height > settings.max_pixels:
+        image.close()
+        raise PhotoProblemError(
+            f"ảnh {width}×{height} quá lớn ({width * height // 1_000_000} triệu điểm ảnh, tối đa "
+            f"{settings.max_pixels // 1_000_000} triệu): không giải mã"
+        )
+    if image.format not in _READABLE:
+        image.close()
+        raise PhotoProblemError(f"định dạng ảnh {image.format} không được hỗ trợ: dùng JPEG, PNG hoặc WebP")
+    try:
+        if image.format == "JPEG" and max(settings.widths) * 2 <= min(width, height):
+            image.draft("RGB", (max(settings.widths), max(settings.widths)))
+        image.load()
+        oriented = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise PhotoProblemError(f"ảnh hỏng hoặc bị cắt cụt, không giải mã được ({exc})") from None
+    return _to_srgb(oriented if oriented is not None else image)
+
+
+def _to_srgb(image: Image.Image) -> Image.Image:
+    """Colour-managed conversion to sRGB RGB(A); every bit of metadata is left behind."""
+    icc = image.info.get("icc_profile")
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    target = "RGBA" if has_alpha else "RGB"
+    if icc and image.mode in ("RGB", "RGBA", "CMYK", "L"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGBA" if image.mode == "RGBA" else "RGB")
+            if converted is not None:
+                image = converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a broken profile: keep the pixels as they are
+    if image.mode != target:
+        image = image.convert(target)
+    clean = image.copy()
+    clean.info = {}
+    return clean
+
+
+def _widths(width: int, wanted: Sequence[int]) -> tuple[list[int], bool]:
+    """Never upscale: the configured widths that fit, plus the photo's own width on top."""
+    fitting = [w for w in sorted(set(wanted)) if w <= width]
+    if not fitting:
+        return [width], True
+    if fitting[-1] < width < max(wanted):
+        fitting.append(width)
+    return fitting, False
+
+
+def _encode(image: Image.Image, job: PhotoJob, settings: ImageSettings, folder: Path, write: bool, final: str) -> Processed:
+    width, height = image.size
+    widths, small = _widths(width, settings.widths)
+    variants = []
+    for w in widths:
+        h = max(1, round(height * w / width))
+        resized = image if w == width else image.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        for fmt in settings.formats:
+            variant = Variant(format=fmt, width=w, height=h, file=f"{w}.{EXTENSION[fmt]}")
+            if write:
+                _save(resized, folder / variant.file, fmt, settings)
+            variants.append(variant)
+    og = None
+    if job.og:
+        og = Variant(format="jpeg", width=OG_SIZE[0], height=OG_SIZE[1], file="og.jpg")
+        if write:
+            crop = ImageOps.fit(image, OG_SIZE, Image.Resampling.LANCZOS, centering=(0.5, 0.45))
+            _save(crop, folder / og.file, "jpeg", settings)
+    return Processed(key=job.key, folder=final, width=width, height=height, variants=tuple(variants), og=og, small=small)
+
+
+def _save(image: Image.Image, path: Path, fmt: str, settings: ImageSettings) -> None:
+    """Fixed encoder settings, no metadata: the same photo gives the same bytes."""
+    if fmt == "webp":
+        image.save(path, "WEBP", quality=settings.webp_quality, method=settings.webp_method)
+    elif fmt == "avif":
+        image.save(path, "AVIF", quality=settings.avif_quality, speed=settings.avif_speed, max_threads=1)
+    else:
+        if image.mode == "RGBA":
+            flat = Image.new("RGB", image.size, (255, 255, 255))
+            flat.paste(image, mask=image.getchannel("A"))
+            image = flat
+        image.save(path, "JPEG", quality=settings.jpeg_quality, optimize=True, progressive=True)
+
+
+def _meta_json(processed: Processed) -> str:
+    data = asdict(processed)
+    data.pop("folder")
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)

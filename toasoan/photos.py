@@ -1,0 +1,106 @@
+"""The site's photos: which article lines use which file, their variants (through `images`),
+problems reported at every line that uses a bad photo, and the files to publish."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PIL import features
+
+from .config import SiteConfig
+from .errors import Diagnostic, error, warning
+from .images import ImageSettings, PhotoJob, PhotoProblem, PhotoReport, Processed, photo_key, process_photos, prune_cache
+from .model import Asset, Site
+from .urls import photo_url
+from .writer import OutputFile
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SitePhotos:
+    processed: dict[str, Processed]  # by site-relative source path
+    report: PhotoReport
+    settings: ImageSettings
+    cache_dir: Path
+
+
+def image_settings(config: SiteConfig) -> ImageSettings:
+    settings = ImageSettings(widths=config.image_widths)
+    if config.image_formats is not None:
+        writable = tuple(f for f in config.image_formats if f != "avif" or features.check("avif"))
+        settings = replace(settings, formats=writable or ("jpeg",))
+    return settings
+
+
+def cache_dir(root: Path, config: SiteConfig) -> Path:
+    return (root / config.cache_dir).resolve()
+
+
+def _usages(site: Site) -> tuple[dict[str, list[tuple[str, Asset]]], set[str]]:
+    """Every photo by source, with (document, asset) for each use; and the ones that need an og crop."""
+    used: dict[str, list[tuple[str, Asset]]] = defaultdict(list)
+    og: set[str] = set()
+    for article in site.articles:
+        photos = ([article.cover] if article.cover else []) + [*article.gallery, *article.body_images]
+        for asset in photos:
+            used[asset.source].append((article.source, asset))
+        if photos:
+            og.add(photos[0].source)
+    for page in site.pages:
+        for asset in page.body_images:
+            used[asset.source].append((page.source, asset))
+    return used, og
+
+
+def plan_photos(
+    root: Path, site: Site, jobs: int, *, write: bool, progress: Callable[[int, int], None] | None = None
+) -> tuple[SitePhotos, list[Diagnostic]]:
+    """Process (or take from the cache) every photo the site uses; errors name each using line."""
+    settings = image_settings(site.config)
+    folder = cache_dir(root, site.config)
+    used, og = _usages(site)
+    diags: list[Diagnostic] = []
+    key_of: dict[str, str] = {}
+    for source in sorted(used):
+        try:
+            key_of[source] = photo_key(root / source)
+        except OSError as exc:
+            diags += _at_uses(used[source], f"không đọc được ảnh: {exc.strerror}")
+    by_key: dict[str, PhotoJob] = {}
+    for source, key in key_of.items():
+        wants_og = source in og or (key in by_key and by_key[key].og)
+        by_key[key] = PhotoJob(source=root / source, key=key, og=wants_og)
+    results, report = process_photos(list(by_key.values()), settings, folder, jobs, write=write, progress=progress)
+    processed: dict[str, Processed] = {}
+    smallest = min(settings.widths)
+    for source, key in key_of.items():
+        outcome = results[key]
+        if isinstance(outcome, PhotoProblem):
+            diags += _at_uses(used[source], outcome.message)
+            continue
+        processed[source] = outcome
+        if outcome.small:
+            message = f"ảnh chỉ rộng {outcome.width} px, nhỏ hơn {smallest} px: dùng nguyên kích thước"
+            diags += _at_uses(used[source], message, as_warning=True)
+    return SitePhotos(processed=processed, report=report, settings=settings, cache_dir=folder), diags
+
+
+def _at_uses(uses: list[tuple[str, Asset]], message: str, *, as_warning: bool = False) -> list[Diagnostic]:
+    make = warning if as_warning else error
+    return [make(document, asset.line, f"ảnh `{asset.src}`: {message}") for document, asset in uses]
+
+
+def photo_files(photos: SitePhotos) -> list[OutputFile]:
+    """Every variant of every photo in use, once, linked from the cache into the output."""
+    files: dict[str, OutputFile] = {}
+    for processed in photos.processed.values():
+        for variant in [*processed.variants, *([processed.og] if processed.og else [])]:
+            path = photo_url(processed.key, variant.file).lstrip("/")
+            files[path] = OutputFile(path, copy_from=Path(processed.folder) / variant.file, link=True)
+    return [files[k] for k in sorted(files)]
+
+
+def prune_photos(photos: SitePhotos) -> int:
+    return prune_cache(photos.cache_dir, photos.settings, {p.key for p in photos.processed.values()})
