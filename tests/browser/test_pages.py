@@ -44,6 +44,8 @@ def test_article_shows_date_sapo_photos_audio_and_officials(browser: Any, portal
     assert page.locator("h1").count() == 1
     assert page.locator("time").first.inner_text().startswith("Thứ ")
     assert page.locator("audio[controls][preload=none]").count() == 1
+    assert page.locator(".listen time").get_attribute("datetime") == "PT0M28S"  # read from the MP3
+    assert page.locator(".listen time").inner_text() == "0:28"
     assert page.locator(".sapo").inner_text().startswith("Sáng 29/8")  # the summary: from front matter
     assert page.locator(".prose p").first.inner_text().startswith("BBK - ")
     page.goto(portal + GALLERY_ARTICLE)
