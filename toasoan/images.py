@@ -19,7 +19,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
 from .workers import parallel_map
 
 # Bump when anything that shapes the bytes of a variant changes: old cache entries then expire.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".avif", ".bmp"}
 OG_SIZE = (1200, 630)
 MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
@@ -273,19 +273,26 @@ def _encode(image: Image.Image, job: PhotoJob, settings: ImageSettings, folder: 
     width, height = image.size
     widths, small = _widths(width, settings.widths)
     variants = []
-    for w in widths:
+    # Largest first, each width resized from the one above it: far cheaper than from the
+    # original every time, and no visible difference after WebP/AVIF.
+    current = image
+    for w in sorted(widths, reverse=True):
         h = max(1, round(height * w / width))
-        resized = image if w == width else image.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        current = current if current.size == (w, h) else current.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        if w == max(widths) and job.og:
+            og_source = current
         for fmt in settings.formats:
             variant = Variant(format=fmt, width=w, height=h, file=f"{w}.{EXTENSION[fmt]}")
             if write:
-                _save(resized, folder / variant.file, fmt, settings)
+                _save(current, folder / variant.file, fmt, settings)
             variants.append(variant)
+    variants.sort(key=lambda v: (v.width, settings.formats.index(v.format)))
     og = None
     if job.og:
         og = Variant(format="jpeg", width=OG_SIZE[0], height=OG_SIZE[1], file="og.jpg")
         if write:
-            crop = ImageOps.fit(image, OG_SIZE, Image.Resampling.LANCZOS, centering=(0.5, 0.45))
+            source = og_source if min(og_source.size) >= OG_SIZE[1] and og_source.width >= OG_SIZE[0] else image
+            crop = ImageOps.fit(source, OG_SIZE, Image.Resampling.LANCZOS, centering=(0.5, 0.45))
             _save(crop, folder / og.file, "jpeg", settings)
     return Processed(key=job.key, folder=final, width=width, height=height, variants=tuple(variants), og=og, small=small)
 
