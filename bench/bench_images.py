@@ -31,11 +31,12 @@ Then, alternating tools within each round (one round per --runs), it times whole
                  (out and .cache removed first)
   eleventy warm  the same again, outputs kept
 
-Removing the previous output and caches is not timed. It prints medians, the ratios
-ours/eleventy-img and ours/Hugo (goal: ours cold <= 0.85 x eleventy-img; warm image work
-< 0.5 s, estimated as ours warm minus ours text warm), and the peak memory of our cold build on
-50, 100 and 200 photos (goal: flat). The machine is shared: the load average is printed with
-each round; read differences under ~20% as noise.
+Removing the previous output and caches is not timed. It prints medians (and the fastest cold
+run), the WebP files each tool wrote, the ratios ours/eleventy-img and ours/Hugo (wall and CPU;
+goal: ours cold <= 0.85 x eleventy-img; warm image work < 0.5 s, estimated as ours warm minus
+ours text warm), and the peak memory of our cold build on 50, 100 and 200 photos (goal: flat).
+The machine is shared: the load average is printed with each round; read differences under
+~20% as noise.
 """
 
 from __future__ import annotations

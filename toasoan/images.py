@@ -278,7 +278,8 @@ def _encode(image: Image.Image, job: PhotoJob, settings: ImageSettings, folder: 
     current = image
     for w in sorted(widths, reverse=True):
         h = max(1, round(height * w / width))
-        current = current if current.size == (w, h) else current.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        if write and current.size != (w, h):  # `check` only proves the photo decodes
+            current = current.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=2.0)
         if w == max(widths) and job.og:
             og_source = current
         for fmt in settings.formats:
