@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import re
 import time
@@ -19,11 +20,14 @@ from .config import load_config
 from .content import MEDIA_DIR, load_site
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, error, has_errors, sort_diagnostics, warning
+from .feeds import feed_files
 from .images import PHOTO_SUFFIXES
 from .markup import Renderer, split_lead
 from .model import Article, Asset, Site, StaticPage
 from .photos import SitePhotos, photo_files, plan_photos, prune_photos
 from .routes import Route, plan_routes
+from .search import index_site
+from .sitemaps import sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs
 from .views import Photos, PhotoView, photo_view, site_view
@@ -68,6 +72,7 @@ class _Plan:
     routes: list[Route]
     copies: list[OutputFile]
     photos: SitePhotos
+    now: dt.datetime
     warnings: list[Diagnostic]
 
 
@@ -102,8 +107,10 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         if failures:
             raise BuildFailed(sort_diagnostics(failures + plan.warnings))
         yield from plan.copies
+        yield from feed_files(plan.site, plan.photos.processed, plan.now)
+        yield from sitemap_files(plan.site, plan.routes, plan.now)
 
-    count = commit_output(out, rendered())
+    count = commit_output(out, rendered(), finalize=index_site)
     prune_photos(plan.photos)
     return BuildResult(
         pages=len(plan.routes), files=count, articles=len(plan.site.articles),
@@ -148,7 +155,7 @@ def _prepare(options: BuildOptions, progress: Progress | None = None, *, write: 
     diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
     if has_errors(diags):
         raise BuildFailed(sort_diagnostics(diags))
-    return _Plan(root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, warnings=sort_diagnostics(diags))
+    return _Plan(root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags))
 
 
 def _check_environ(environ: dict[str, str]) -> list[Diagnostic]:

@@ -6,7 +6,7 @@ import ctypes
 import ctypes.util
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +52,9 @@ def check_output_dir(site_dir: Path, output: Path) -> Path:
     return out
 
 
-def commit_output(out: Path, files: Iterable[OutputFile]) -> int:
-    """Write every file into a fresh staging folder, then swap it with `out`. Returns the count.
+def commit_output(out: Path, files: Iterable[OutputFile], finalize: Callable[[Path], None] | None = None) -> int:
+    """Write every file into a fresh staging folder, let `finalize` add to it (the search index
+    is made from the written pages), then swap it with `out`. Returns the count of files written.
 
     A failure at any point removes the staging folder and leaves `out` exactly as it was."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +64,8 @@ def commit_output(out: Path, files: Iterable[OutputFile]) -> int:
     staging.mkdir()
     try:
         count = _write_all(staging, files)
+        if finalize is not None:
+            finalize(staging)
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
