@@ -135,3 +135,12 @@ def test_absurdly_nested_markdown_is_an_error_not_a_traceback(site: Path) -> Non
     assert run.code == 1
     assert "Traceback" not in run.stderr
     assert "content/articles/2023/06/lam-viec.md:" in run.stderr
+
+
+def test_a_static_file_where_the_build_writes_its_own_is_an_error(site: Path) -> None:
+    write_site(site, ARTICLE + "-- static/robots.txt --\nUser-agent: *\n")
+    make_jpeg(site / "content/media/2023/06/quang-canh.jpg")
+    run = run_cli("--site", site)
+    assert run.code == 1
+    assert run.diagnostics[0].startswith("static/robots.txt:1: tệp tĩnh trùng địa chỉ với một tệp toasoan tự tạo: `/robots.txt`"), run.stderr
+    assert "Traceback" not in run.stderr

@@ -1,14 +1,105 @@
-"""RSS 2.0 feeds: the site's and each category's latest articles; no I/O."""
+"""RSS 2.0 feeds: the site's and each category's latest articles; reads only cover sizes from the cache, never the clock."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
 
-from .model import Site
-from .views import Photos
+from . import urls
+from .config import SiteConfig
+from .dates import rfc822
+from .images import MIME, Processed, Variant
+from .model import Article, Site
+from .views import ArticleView, Photos, article_view
 from .writer import OutputFile
+
+DC = "http://purl.org/dc/elements/1.1/"
+ATOM = "http://www.w3.org/2005/Atom"
+RSS_MIME = "application/rss+xml"
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+# Characters XML 1.0 cannot carry at all, even escaped: dropped rather than break every reader.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def feed_files(site: Site, photos: Photos, now: dt.datetime) -> list[OutputFile]:
     """`/rss.xml` and `/chuyen-muc/KEY/rss.xml`, newest first."""
-    return []
+    config = site.config
+    limit = config.page_size["feed"]
+    published = sorted((a for a in site.articles if not a.draft and a.date <= now), key=lambda a: a.date, reverse=True)
+    description = config.description or config.tagline or config.title
+    files = [_feed(config, urls.feed_url(), "/", config.title, description, published[:limit], site, photos)]
+    for category in config.categories:
+        chosen = [a for a in published if a.category == category.key][:limit]
+        title = f"{category.name} - {config.title}"
+        files.append(
+            _feed(config, urls.feed_url(category.key), urls.category_url(category.key), title, category.description or title, chosen, site, photos)
+        )
+    return files
+
+
+def _feed(
+    config: SiteConfig, url: str, home: str, title: str, description: str, articles: Sequence[Article], site: Site, photos: Photos
+) -> OutputFile:
+    rss = ET.Element("rss", {"version": "2.0", "xmlns:dc": DC, "xmlns:atom": ATOM})
+    channel = ET.SubElement(rss, "channel")
+    _text(channel, "title", title)
+    _text(channel, "link", urls.absolute(config, home))
+    _text(channel, "description", description)
+    _text(channel, "language", config.language)
+    if articles:
+        newest = max(max(a.date, a.updated or a.date) for a in articles)
+        _text(channel, "lastBuildDate", rfc822(newest))
+    ET.SubElement(channel, "atom:link", {"href": urls.absolute(config, url), "rel": "self", "type": RSS_MIME})
+    for article in articles:
+        view = article_view(article, config, site.officials, photos)
+        _item(channel, config, article, view, photos)
+    return OutputFile(urls.output_file(url), data=_xml_bytes(rss))
+
+
+def _item(channel: ET.Element, config: SiteConfig, article: Article, view: ArticleView, photos: Photos) -> None:
+    item = ET.SubElement(channel, "item")
+    link = urls.absolute(config, view.url)
+    _text(item, "title", view.title)
+    _text(item, "link", link)
+    _text(item, "guid", link, isPermaLink="true")
+    _text(item, "pubDate", rfc822(view.date))
+    if view.summary:
+        # RSS readers render a description as HTML: the summary is plain text, so it is
+        # HTML-escaped first (and XML-escaped again by the serializer) to stay text.
+        _text(item, "description", html.escape(view.summary, quote=False))
+    _text(item, "category", view.category.name)
+    if view.author:
+        _text(item, "dc:creator", view.author)
+    processed = photos.get(article.cover.source) if article.cover else None
+    enclosure = _enclosure(processed) if processed is not None else None
+    if processed is not None and enclosure is not None:
+        variant, size = enclosure
+        attributes = {"url": urls.absolute(config, urls.photo_url(processed.key, variant.file)), "length": str(size), "type": MIME[variant.format]}
+        ET.SubElement(item, "enclosure", attributes)
+
+
+def _enclosure(processed: Processed) -> tuple[Variant, int] | None:
+    """The og crop, else the largest JPEG variant, with its size in bytes (None if unreadable)."""
+    jpegs = processed.of("jpeg")
+    variant = processed.og or (max(jpegs, key=lambda v: v.width) if jpegs else None)
+    if variant is None:
+        return None
+    try:
+        return variant, (Path(processed.folder) / variant.file).stat().st_size
+    except OSError:
+        return None
+
+
+def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attributes)
+    element.text = _NOT_XML.sub("", text)
+    return element
+
+
+def _xml_bytes(root: ET.Element) -> bytes:
+    ET.indent(root)
+    return XML_DECLARATION + ET.tostring(root, encoding="unicode").encode("utf-8") + b"\n"

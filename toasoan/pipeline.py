@@ -107,8 +107,6 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         if failures:
             raise BuildFailed(sort_diagnostics(failures + plan.warnings))
         yield from plan.copies
-        yield from feed_files(plan.site, plan.photos.processed, plan.now)
-        yield from sitemap_files(plan.site, plan.routes, plan.now)
 
     count = commit_output(out, rendered(), finalize=index_site)
     prune_photos(plan.photos)
@@ -149,8 +147,10 @@ def _prepare(options: BuildOptions, progress: Progress | None = None, *, write: 
     photos, photo_diags = plan_photos(root, site, options.jobs, write=write, progress=_stage(progress, "Xử lý ảnh"))
     site, markup_diags = _with_html(site, options.jobs, (photos.processed, env), _stage(progress, "Chuyển Markdown"))
     routes, route_diags = plan_routes(site, photos.processed, options.jobs)
-    copies, copy_diags = _plan_copies(root, options.theme_dir, site, {r.url for r in routes})
-    copies += photo_files(photos)
+    generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
+    reserved = {urls.output_file(r.url) for r in routes} | {g.path for g in generated}
+    copies, copy_diags = _plan_copies(root, options.theme_dir, site, reserved)
+    copies += photo_files(photos) + generated
     diags += template_diags + photo_diags + markup_diags + route_diags + copy_diags
     diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
     if has_errors(diags):
@@ -254,11 +254,11 @@ def _check_links(site: Site, targets: set[str]) -> list[Diagnostic]:
     return diags
 
 
-def _plan_copies(root: Path, theme_dir: Path, site: Site, page_urls: set[str]) -> tuple[list[OutputFile], list[Diagnostic]]:
-    """Static files (theme, then the site's own), the media library and photos beside articles."""
+def _plan_copies(root: Path, theme_dir: Path, site: Site, reserved: set[str]) -> tuple[list[OutputFile], list[Diagnostic]]:
+    """Static files (theme, then the site's own), the media library and audio beside articles;
+    `reserved` are the files the build makes itself (pages, feeds, sitemaps)."""
     diags: list[Diagnostic] = []
     files: dict[str, OutputFile] = {}
-    page_files = {urls.output_file(u) for u in page_urls}
 
     def add_tree(top: Path, base: str, owner: Path) -> None:
         for path in walk_files(owner, top):
@@ -269,8 +269,8 @@ def _plan_copies(root: Path, theme_dir: Path, site: Site, page_urls: set[str]) -
             target = base + rel
             if path.suffix.lower() in PHOTO_SUFFIXES and base == "media/":
                 continue  # photos are published only as variants, without their metadata
-            if target in page_files:
-                diags.append(error(relative(root, path), 0, f"tệp tĩnh trùng địa chỉ với một trang: `/{target}`"))
+            if target in reserved:
+                diags.append(error(relative(root, path), 0, f"tệp tĩnh trùng địa chỉ với một tệp toasoan tự tạo: `/{target}`"))
                 continue
             files[target] = OutputFile(target, copy_from=path)
 

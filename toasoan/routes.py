@@ -59,6 +59,7 @@ def plan_routes(site: Site, photos: Photos, jobs: int = 1) -> tuple[list[Route],
     routes += _tags(site, views)
     routes += _officials(site, views)
     routes += _archives(site, views)
+    routes.append(_search(site))
     routes.append(Route(url="/404.html", template="404.html", context={"page": _meta(site, "/404.html", "Không tìm thấy trang", "404")}))
     return routes, _duplicates(routes)
 
@@ -212,6 +213,13 @@ def _archives(site: Site, views: list[ArticleView]) -> Iterator[Route]:
     for (year, month), items in sorted(by_month.items(), reverse=True):
         label = month_label(items[0].date)
         yield from _paginate(site, urls.archive_url(year, month), items, size, "archive", f"Lưu trữ {label.lower()}", years=years)
+
+
+def _search(site: Site) -> Route:
+    """The search page: Pagefind's interface over the index made from the published articles."""
+    url = "/tim-kiem/"
+    meta = _meta(site, url, "Tìm kiếm", "search", f"Tìm bài viết trên {site.config.title}")
+    return Route(url=url, template="search.html", context={"page": meta})
 
 
 def _duplicates(routes: list[Route]) -> list[Diagnostic]:

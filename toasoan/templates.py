@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import dates
+from . import dates, structured
 from .errors import Diagnostic, error
 from .routes import Route
 from .sources import relative
@@ -60,6 +60,8 @@ def make_environment(dirs: Sequence[Path]) -> jinja2.Environment:
         month_label=dates.month_label,
         rfc822=dates.rfc822,
     )
+    env.filters.update(structured.TEMPLATE_FILTERS)  # json_ld
+    env.globals.update(structured.TEMPLATE_GLOBALS)  # article_graph, home_graph, absolute_url, ...
     return env
 
 

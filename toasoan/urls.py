@@ -87,3 +87,21 @@ def output_file(url: str) -> str:
 
 def absolute(config: SiteConfig, url: str) -> str:
     return config.base_url + url.lstrip("/")
+
+
+def feed_url(category: str | None = None) -> str:
+    """The RSS feed of the whole site (`/rss.xml`) or of one category (`/chuyen-muc/KEY/rss.xml`)."""
+    return "/rss.xml" if category is None else f"{category_url(category)}rss.xml"
+
+
+def sitemap_url(part: int | None = None) -> str:
+    """`/sitemap.xml` (the sitemap or, past the URL limit, the index); `/sitemap-N.xml` for part N."""
+    return "/sitemap.xml" if part is None else f"/sitemap-{part}.xml"
+
+
+def news_sitemap_url() -> str:
+    return "/sitemap-news.xml"
+
+
+def robots_url() -> str:
+    return "/robots.txt"

@@ -88,6 +88,9 @@ class ArticleView:
     gallery: tuple[PhotoView, ...]
     audio: AudioView | None
     officials: tuple[OfficialRefView, ...]
+    # The photo link previews show (og:image, JSON-LD image): the cover, else the first gallery
+    # photo, else the first photo in the body; the one the photo stage gave an `og` crop.
+    preview: PhotoView | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,7 +218,13 @@ def article_view(article: Article, config: SiteConfig, officials: dict[str, Offi
         gallery=tuple(photo_view(p, photos) for p in article.gallery if p.source in photos),
         audio=audio,
         officials=tuple(refs),
+        preview=_preview(article, photos),
     )
+
+
+def _preview(article: Article, photos: Photos) -> PhotoView | None:
+    first = next(iter([*([article.cover] if article.cover else []), *article.gallery, *article.body_images]), None)
+    return photo_view(first, photos) if first is not None and first.source in photos else None
 
 
 def official_view(official: Official) -> OfficialView:

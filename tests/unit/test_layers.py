@@ -29,7 +29,8 @@ ALLOWED: dict[str, set[str]] = {
     "photos": {"config", "errors", "images", "model", "urls", "writer"},
     "related": {"model", "urls", "workers"},
     "routes": {"dates", "errors", "markup", "model", "related", "text", "urls", "views"},
-    "templates": {"dates", "errors", "routes", "sources"},
+    "structured": {"dates", "views"},
+    "templates": {"dates", "errors", "routes", "sources", "structured"},
     "pipeline": {
         "config", "content", "dates", "errors", "feeds", "images", "markup", "model", "photos", "routes", "search",
         "sitemaps", "sources", "templates", "urls", "views", "workers", "writer",
