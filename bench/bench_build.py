@@ -15,33 +15,17 @@ read differences under ~20% as noise.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
+from measure import measure
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "bench"
 SIZES = {"1k": 1000, "10k": 10000, "100k": 100000}
-# Runs a command and reports its wall time and the peak RSS over it and all its children.
-MEASURE = (
-    "import json,resource,subprocess,sys,time\n"
-    "t=time.perf_counter()\n"
-    "r=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.PIPE)\n"
-    "w=time.perf_counter()-t\n"
-    "print(json.dumps({'code':r.returncode,'wall':w,'kb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
-    "'err':r.stderr.decode(errors='replace')[-2000:]}))\n"
-)
-
-
-def measure(cmd: list[str], cwd: Path | None = None) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, cwd=cwd, check=True)
-    result: dict[str, float] = json.loads(out.stdout)
-    if result["code"] != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{result['err']}")
-    return result
 
 
 def ensure_corpus(work: Path, size: str) -> Path:

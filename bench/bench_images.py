@@ -52,30 +52,13 @@ import sys
 import time
 from pathlib import Path
 
+from measure import measure
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "bench"
 ANCHORS = SHARED / "anchors"
 WIDTHS = (480, 960, 1600)
 SCALE = (50, 100, 200)
-# Runs a command and reports its wall time, its CPU time and the peak RSS of the largest process
-# among it and all its descendants.
-MEASURE = (
-    "import json,resource,subprocess,sys,time\n"
-    "t=time.perf_counter()\n"
-    "r=subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,stderr=subprocess.PIPE)\n"
-    "w=time.perf_counter()-t\n"
-    "u=resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "print(json.dumps({'code':r.returncode,'wall':w,'cpu':u.ru_utime+u.ru_stime,'kb':u.ru_maxrss,"
-    "'err':r.stderr.decode(errors='replace')[-2000:]}))\n"
-)
-
-
-def measure(cmd: list[str], cwd: Path | None = None) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, cwd=cwd, check=True)
-    result: dict[str, float] = json.loads(out.stdout)
-    if result["code"] != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{result['err']}")
-    return result
 
 
 def load() -> str:
