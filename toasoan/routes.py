@@ -217,7 +217,7 @@ def _archives(site: Site, views: list[ArticleView]) -> Iterator[Route]:
 
 def _search(site: Site) -> Route:
     """The search page: Pagefind's interface over the index made from the published articles."""
-    url = "/tim-kiem/"
+    url = urls.search_url()
     meta = _meta(site, url, "Tìm kiếm", "search", f"Tìm bài viết trên {site.config.title}")
     return Route(url=url, template="search.html", context={"page": meta})
 

@@ -12,13 +12,14 @@ from typing import Any
 from markupsafe import Markup
 
 from .dates import iso
+from .urls import search_url
 from .views import ArticleView, PageMeta, PhotoView, SiteView
 
 CONTEXT = "https://schema.org"
 LOGO_URL = "/img/logo.png"  # static/img/logo.png of the default theme (a site may replace the file)
 LOGO_WIDTH = 600
 LOGO_HEIGHT = 60
-SEARCH_URL = "/tim-kiem/?q={search_term_string}"
+SEARCH_URL = search_url() + "?q={search_term_string}"
 OG_LOCALE = {"vi": "vi_VN"}
 OG_WIDTH, OG_HEIGHT = 1200, 630  # images.OG_SIZE: the crop every article's preview photo gets
 

@@ -60,6 +60,10 @@ def officials_url() -> str:
     return OFFICIALS_ROOT
 
 
+def search_url() -> str:
+    return "/tim-kiem/"
+
+
 def archive_url(year: int | None = None, month: int | None = None) -> str:
     if year is None:
         return ARCHIVE_ROOT

@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "photos": {"config", "errors", "images", "model", "urls", "writer"},
     "related": {"model", "urls", "workers"},
     "routes": {"dates", "errors", "markup", "model", "related", "text", "urls", "views"},
-    "structured": {"dates", "views"},
+    "structured": {"dates", "views", "urls"},
     "templates": {"dates", "errors", "routes", "sources", "structured"},
     "pipeline": {
         "config", "content", "dates", "errors", "feeds", "images", "markup", "model", "photos", "routes", "search",
