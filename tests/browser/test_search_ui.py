@@ -80,3 +80,10 @@ def test_without_javascript_the_page_points_to_the_archives(browser: Any, portal
     assert "cần JavaScript" in text
     assert page.locator('main a[href="/luu-tru/"]').first.is_visible()
     context.close()
+
+
+def test_the_search_box_has_an_accessible_name(browser: Any, portal: str) -> None:
+    page, errors = _search(browser, portal, "chuyen doi so")
+    assert page.locator(".pagefind-ui__search-input").get_attribute("aria-label") == "Tìm bài viết"
+    assert errors == []
+    page.close()
