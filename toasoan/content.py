@@ -89,7 +89,7 @@ def load_site(
             articles.append(article)
     ctx = _Context(root=root, config=config, officials=officials, diags=diags)
     pages = [p for path in walk_files(root, root / PAGES_DIR, ".md") if (p := _load_page(ctx, path))]
-    published = [a for a in articles if drafts or (not a.draft and a.date <= now)]
+    published = [a for a in articles if drafts or a.is_published(now)]
     published.sort(key=lambda a: (a.date, a.source), reverse=True)
     site = Site(
         config=config,

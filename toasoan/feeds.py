@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,20 +15,19 @@ from .images import MIME, Processed, Variant
 from .model import Article, Site
 from .views import ArticleView, Photos, article_view
 from .writer import OutputFile
+from .xmlout import text_element, xml_bytes
 
 DC = "http://purl.org/dc/elements/1.1/"
 ATOM = "http://www.w3.org/2005/Atom"
 RSS_MIME = "application/rss+xml"
-XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
-# Characters XML 1.0 cannot carry at all, even escaped: dropped rather than break every reader.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def feed_files(site: Site, photos: Photos, now: dt.datetime) -> list[OutputFile]:
     """`/rss.xml` and `/chuyen-muc/KEY/rss.xml`, newest first."""
     config = site.config
     limit = config.page_size["feed"]
-    published = sorted((a for a in site.articles if not a.draft and a.date <= now), key=lambda a: a.date, reverse=True)
+    # Even in a `--drafts` preview, feeds carry only what readers may see (articles come newest first).
+    published = [a for a in site.articles if a.is_published(now)]
     description = config.description or config.tagline or config.title
     files = [_feed(config, urls.feed_url(), "/", config.title, description, published[:limit], site, photos)]
     for category in config.categories:
@@ -46,34 +44,34 @@ def _feed(
 ) -> OutputFile:
     rss = ET.Element("rss", {"version": "2.0", "xmlns:dc": DC, "xmlns:atom": ATOM})
     channel = ET.SubElement(rss, "channel")
-    _text(channel, "title", title)
-    _text(channel, "link", urls.absolute(config, home))
-    _text(channel, "description", description)
-    _text(channel, "language", config.language)
+    text_element(channel, "title", title)
+    text_element(channel, "link", urls.absolute(config, home))
+    text_element(channel, "description", description)
+    text_element(channel, "language", config.language)
     if articles:
-        newest = max(max(a.date, a.updated or a.date) for a in articles)
-        _text(channel, "lastBuildDate", rfc822(newest))
+        newest = max(a.modified for a in articles)
+        text_element(channel, "lastBuildDate", rfc822(newest))
     ET.SubElement(channel, "atom:link", {"href": urls.absolute(config, url), "rel": "self", "type": RSS_MIME})
     for article in articles:
         view = article_view(article, config, site.officials, photos)
         _item(channel, config, article, view, photos)
-    return OutputFile(urls.output_file(url), data=_xml_bytes(rss))
+    return OutputFile(urls.output_file(url), data=xml_bytes(rss))
 
 
 def _item(channel: ET.Element, config: SiteConfig, article: Article, view: ArticleView, photos: Photos) -> None:
     item = ET.SubElement(channel, "item")
     link = urls.absolute(config, view.url)
-    _text(item, "title", view.title)
-    _text(item, "link", link)
-    _text(item, "guid", link, isPermaLink="true")
-    _text(item, "pubDate", rfc822(view.date))
+    text_element(item, "title", view.title)
+    text_element(item, "link", link)
+    text_element(item, "guid", link, isPermaLink="true")
+    text_element(item, "pubDate", rfc822(view.date))
     if view.summary:
         # RSS readers render a description as HTML: the summary is plain text, so it is
         # HTML-escaped first (and XML-escaped again by the serializer) to stay text.
-        _text(item, "description", html.escape(view.summary, quote=False))
-    _text(item, "category", view.category.name)
+        text_element(item, "description", html.escape(view.summary, quote=False))
+    text_element(item, "category", view.category.name)
     if view.author:
-        _text(item, "dc:creator", view.author)
+        text_element(item, "dc:creator", view.author)
     processed = photos.get(article.cover.source) if article.cover else None
     enclosure = _enclosure(processed) if processed is not None else None
     if processed is not None and enclosure is not None:
@@ -92,14 +90,3 @@ def _enclosure(processed: Processed) -> tuple[Variant, int] | None:
         return variant, (Path(processed.folder) / variant.file).stat().st_size
     except OSError:
         return None
-
-
-def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attributes)
-    element.text = _NOT_XML.sub("", text)
-    return element
-
-
-def _xml_bytes(root: ET.Element) -> bytes:
-    ET.indent(root)
-    return XML_DECLARATION + ET.tostring(root, encoding="unicode").encode("utf-8") + b"\n"

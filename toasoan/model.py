@@ -83,6 +83,15 @@ class Article:
     body_html: str = ""
     lead: str = ""
 
+    def is_published(self, now: dt.datetime) -> bool:
+        """Not a draft and not dated in the future: what readers may see at `now`."""
+        return not self.draft and self.date <= now
+
+    @property
+    def modified(self) -> dt.datetime:
+        """When it last changed: `updated` when later than the publication date."""
+        return max(self.date, self.updated) if self.updated else self.date
+
     def assets(self) -> tuple[Asset, ...]:
         found = [self.cover] if self.cover else []
         found += [*self.gallery, *self.body_images]

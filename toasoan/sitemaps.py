@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from .dates import iso
 from .model import Article, Site
 from .routes import Route
 from .writer import OutputFile
+from .xmlout import text_element, xml_bytes
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -23,9 +23,6 @@ MAX_URLS = 50_000  # per sitemap file (sitemaps.org); past it sitemap.xml become
 NEWS_LIMIT = 1_000  # URLs in a Google News sitemap
 NEWS_WINDOW = dt.timedelta(days=2)  # Google News takes the articles of the last two days
 NOT_FOUND = "/404.html"
-XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
-# Characters XML 1.0 cannot carry at all, even escaped: dropped rather than break the file.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Kept as they are in a URL path: the reserved characters, and `%` of what is already escaped.
 _PATH_SAFE = "/%:@!$&'()*+,;="
 
@@ -45,14 +42,6 @@ def sitemap_files(site: Site, routes: Sequence[Route], now: dt.datetime) -> list
     return files
 
 
-def _published(article: Article, now: dt.datetime) -> bool:
-    return not article.draft and article.date <= now
-
-
-def _modified(article: Article) -> dt.datetime:
-    return max(article.date, article.updated) if article.updated else article.date
-
-
 def _entries(site: Site, routes: Sequence[Route], now: dt.datetime) -> list[_Entry]:
     """Every page a reader may land on, in route order: no 404 page, no draft or future article."""
     by_url = {a.url: a for a in site.articles}
@@ -62,9 +51,9 @@ def _entries(site: Site, routes: Sequence[Route], now: dt.datetime) -> list[_Ent
             continue
         article = by_url.get(route.url)
         if article is not None:
-            if not _published(article, now):
+            if not article.is_published(now):
                 continue
-            lastmod: dt.datetime | None = _modified(article)
+            lastmod: dt.datetime | None = article.modified
         else:
             lastmod = _newest(route.context.get("articles"), by_url, now)
         entries.append(_Entry(_absolute(site.config, route.url), lastmod))
@@ -76,7 +65,7 @@ def _newest(items: Any, by_url: dict[str, Article], now: dt.datetime) -> dt.date
     if not isinstance(items, list):
         return None
     found = [by_url.get(getattr(item, "url", None) or "") for item in items]
-    dates = [_modified(a) for a in found if a is not None and _published(a, now)]
+    dates = [a.modified for a in found if a is not None and a.is_published(now)]
     return max(dates) if dates else None
 
 
@@ -94,39 +83,39 @@ def _sitemaps(config: SiteConfig, entries: list[_Entry]) -> list[OutputFile]:
         url = urls.sitemap_url(number)
         files.append(OutputFile(urls.output_file(url), data=_urlset(part)))
         sitemap = ET.SubElement(index, "sitemap")
-        _text(sitemap, "loc", urls.absolute(config, url))
+        text_element(sitemap, "loc", urls.absolute(config, url))
         dates = [e.lastmod for e in part if e.lastmod is not None]
         if dates:
-            _text(sitemap, "lastmod", iso(max(dates)))
-    return [OutputFile(urls.output_file(urls.sitemap_url()), data=_xml_bytes(index)), *files]
+            text_element(sitemap, "lastmod", iso(max(dates)))
+    return [OutputFile(urls.output_file(urls.sitemap_url()), data=xml_bytes(index)), *files]
 
 
 def _urlset(entries: Iterable[_Entry]) -> bytes:
     urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     for entry in entries:
         url = ET.SubElement(urlset, "url")
-        _text(url, "loc", entry.loc)
+        text_element(url, "loc", entry.loc)
         if entry.lastmod is not None:
-            _text(url, "lastmod", iso(entry.lastmod))
-    return _xml_bytes(urlset)
+            text_element(url, "lastmod", iso(entry.lastmod))
+    return xml_bytes(urlset)
 
 
 def _news(site: Site, now: dt.datetime) -> OutputFile:
     """Always written, empty when nothing was published in the window."""
     config = site.config
-    recent = [a for a in site.articles if _published(a, now) and a.date >= now - NEWS_WINDOW]
+    recent = [a for a in site.articles if a.is_published(now) and a.date >= now - NEWS_WINDOW]
     recent.sort(key=lambda a: a.date, reverse=True)
     urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS, "xmlns:news": NEWS_NS})
     for article in recent[:NEWS_LIMIT]:
         url = ET.SubElement(urlset, "url")
-        _text(url, "loc", _absolute(config, article.url))
+        text_element(url, "loc", _absolute(config, article.url))
         news = ET.SubElement(url, "news:news")
         publication = ET.SubElement(news, "news:publication")
-        _text(publication, "news:name", config.title)
-        _text(publication, "news:language", config.language)
-        _text(news, "news:publication_date", iso(article.date))
-        _text(news, "news:title", article.title)
-    return OutputFile(urls.output_file(urls.news_sitemap_url()), data=_xml_bytes(urlset))
+        text_element(publication, "news:name", config.title)
+        text_element(publication, "news:language", config.language)
+        text_element(news, "news:publication_date", iso(article.date))
+        text_element(news, "news:title", article.title)
+    return OutputFile(urls.output_file(urls.news_sitemap_url()), data=xml_bytes(urlset))
 
 
 def _robots(config: SiteConfig) -> OutputFile:
@@ -138,14 +127,3 @@ def _robots(config: SiteConfig) -> OutputFile:
         f"Sitemap: {urls.absolute(config, urls.news_sitemap_url())}",
     ]
     return OutputFile(urls.output_file(urls.robots_url()), data=("\n".join(lines) + "\n").encode("utf-8"))
-
-
-def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
-    element = ET.SubElement(parent, tag)
-    element.text = _NOT_XML.sub("", text)
-    return element
-
-
-def _xml_bytes(root: ET.Element) -> bytes:
-    ET.indent(root)
-    return XML_DECLARATION + ET.tostring(root, encoding="unicode").encode("utf-8") + b"\n"
