@@ -284,7 +284,7 @@ def _plan_copies(root: Path, theme_dir: Path, site: Site, reserved: set[str]) ->
     for owner_url, assets in owners:
         for asset in assets:
             if asset.media_path is None and Path(asset.name).suffix.lower() not in PHOTO_SUFFIXES:
-                target = urls.output_file(owner_url).rsplit("/", 1)[0] + "/" + asset.name
+                target = urls.asset_file(owner_url, asset)
                 files[target] = OutputFile(target, copy_from=root / asset.source)
     return [files[k] for k in sorted(files)], diags
 

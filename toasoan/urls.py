@@ -23,11 +23,16 @@ def article_url(config: SiteConfig, article: Article) -> str:
     )
 
 
-def asset_url(owner_url: str, asset: Asset) -> str:
-    """Library files keep their /media/ path; files beside an article sit beside its page."""
+def asset_file(owner_url: str, asset: Asset) -> str:
+    """The output file of a non-photo asset: library files keep their media/ path, files beside
+    an article sit beside its page."""
     if asset.media_path is not None:
-        return "/media/" + quote(asset.media_path)
-    return owner_url + quote(asset.name)
+        return "media/" + asset.media_path
+    return output_file(owner_url).rsplit("/", 1)[0] + "/" + asset.name
+
+
+def asset_url(owner_url: str, asset: Asset) -> str:
+    return "/" + quote(asset_file(owner_url, asset))
 
 
 def photo_url(key: str, file: str) -> str:
