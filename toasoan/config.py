@@ -172,8 +172,15 @@ def parse_config(doc: YamlDoc, path: str) -> tuple[SiteConfig | None, list[Diagn
     return SiteConfig(title=title, **values), ck.diags
 
 
+_PERMALINK_FIELD = re.compile(r"\{([^{}]*)\}")
+_PERMALINK_LITERAL = re.compile(r"[A-Za-z0-9._~-]*")  # RFC 3986 unreserved characters
+
+
 def _check_permalink(ck: _Checker, permalink: str) -> None:
-    fields = set(re.findall(r"\{([^}]*)\}", permalink))
+    """The article URL pattern: `/` + path segments of known placeholders and unreserved
+    characters + `/`. No `..` or `.` segment (pages outside the output), no `//` (another host),
+    no scheme, query or fragment."""
+    fields = set(_PERMALINK_FIELD.findall(permalink))
     unknown = fields - PERMALINK_FIELDS
     if unknown:
         ck.fail(f"`permalink` có trường lạ {sorted(unknown)}; dùng được: {sorted(PERMALINK_FIELDS)}", "permalink")
@@ -181,6 +188,17 @@ def _check_permalink(ck: _Checker, permalink: str) -> None:
         ck.fail("`permalink` phải có `{slug}`", "permalink")
     if not (permalink.startswith("/") and permalink.endswith("/")):
         ck.fail("`permalink` phải bắt đầu và kết thúc bằng `/`", "permalink")
+        return
+    segments = permalink[1:-1].split("/")
+    if "" in segments:
+        ck.fail(f"`permalink` không được có `//` (hai dấu `/` liền nhau): `{permalink}`", "permalink")
+    elif any(segment in (".", "..") for segment in segments):
+        ck.fail(f"`permalink` không được có đoạn `.` hoặc `..` (trang sẽ nằm ngoài thư mục xuất): `{permalink}`", "permalink")
+    else:
+        bad = sorted({ch for segment in segments for ch in _PERMALINK_FIELD.sub("", segment) if not _PERMALINK_LITERAL.fullmatch(ch)})
+        if bad:
+            shown = " ".join(f"`{ch}`" for ch in bad)
+            ck.fail(f"`permalink` chỉ gồm các đoạn đường dẫn: chữ không dấu, số, `-`, `_`, `.`, `~` và các trường `{{...}}`; không dùng {shown}", "permalink")
 
 
 def _read_page_size(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from toasoan.config import load_config
 
 GOOD = """\
@@ -60,3 +62,21 @@ def test_missing_title_and_base_url(tmp_path: Path) -> None:
     config, diags = _load(tmp_path, "categories:\n  a: {name: A}\n")
     assert config is None
     assert any("`title`" in d for d in diags) and any("`base_url`" in d for d in diags)
+
+
+@pytest.mark.parametrize("permalink", [
+    "/{year}/../../../{slug}/", "//evil.example/{slug}/", "/{slug}/./", "/{year}//{slug}/", "/{slug}/{",
+    "/tin-tức/{slug}/", "/{slug}?a=b/", "/{slug}#x/", "/{{slug}}/{slug}/", "/{slug!r}/", "/{0}/{slug}/",
+    "/a\\b/{slug}/",
+])
+def test_a_permalink_other_than_plain_path_segments_is_refused_at_its_line(tmp_path: Path, permalink: str) -> None:
+    config, diags = _load(tmp_path, GOOD + f"permalink: '{permalink}'\n")
+    assert config is None
+    assert diags and all(d.startswith("site_config.yaml:10: `permalink`") for d in diags), diags
+
+
+@pytest.mark.parametrize("permalink", ["/{year}/{month}/{slug}/", "/{category}/{year}-{month}-{day}/{slug}/", "/tin_tuc/{slug}.html/"])
+def test_plain_permalinks_are_accepted(tmp_path: Path, permalink: str) -> None:
+    config, diags = _load(tmp_path, GOOD + f"permalink: '{permalink}'\n")
+    assert diags == []
+    assert config is not None and config.permalink == permalink  # type: ignore[attr-defined]
