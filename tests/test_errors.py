@@ -467,3 +467,73 @@ def test_missing_reference_style_image(site: Path) -> None:
     """A reference-style body image whose file is missing is an error at the reference's line."""
     write_site(site, article(*GOOD_FRONT, body="Mở đầu.\n\n![Quang cảnh.][anh]\n\n[anh]: khong-co.jpg"))
     assert_refused(run_cli("--site", site), site, ARTICLE, line_of(site, ARTICLE, "[anh]:"), "khong-co.jpg")
+
+
+# --- where the output goes -------------------------------------------------------------
+
+
+def _config_with_permalink(permalink: str) -> str:
+    return (
+        "-- site_config.yaml --\n"
+        "title: Báo Thử Nghiệm\n"
+        "base_url: https://thu.example.vn/\n"
+        "categories:\n"
+        "  thoi-su: {name: Thời sự}\n"
+        f"permalink: {permalink}\n"
+    )
+
+
+@pytest.mark.parametrize(("permalink", "word"), [
+    ('"/{year}/../../../{slug}/"', "`..`"),
+    ('"//evil.example/{slug}/"', "`//`"),
+    ('"https://evil.example/{slug}/"', "bắt đầu"),
+    ('"/{year}/{slug}/?x=1/"', "`?`"),
+])
+def test_a_permalink_that_leaves_the_site_is_refused_at_its_line(site: Path, permalink: str, word: str) -> None:
+    """A permalink with `..` wrote article pages outside the output folder, and one with `//`
+    pointed every article link at another host, both with exit 0; now refused at its line."""
+    nested = site / "a" / "b" / "c"
+    write_site(nested, _config_with_permalink(permalink) + article(*GOOD_FRONT))
+    for command in ("check", "build"):
+        run = run_cli(command, "--site", nested)
+        assert_refused(run, nested, "site_config.yaml", 5, "permalink", word)
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()) == [
+        "a/b/c/.public.lock", "a/b/c/" + ARTICLE, "a/b/c/site_config.yaml",  # the lock file stays
+    ]
+
+
+def test_a_file_beside_an_article_on_the_article_page_names_both_files(site: Path) -> None:
+    """`audio: index.html` beside `index.md` claimed the article page's path: a traceback at the
+    write ("two outputs claim one path") and nothing from `check`. Now both report it at the
+    `audio` line, naming both files."""
+    rel = "content/articles/bai/index.md"
+    write_site(site, article(*GOOD_FRONT, "audio: index.html").replace(ARTICLE, rel)
+               + "-- content/articles/bai/index.html --\n<p>trang cũ</p>\n")
+    line = line_of(site, rel, "audio:")
+    for command in ("check", "build"):
+        message = assert_refused(run_cli(command, "--site", site), site, rel, line, "content/articles/bai/index.html",
+                                 f"`{rel}`", "/2023/06/bai-viet-thu/index.html")
+        assert "trùng địa chỉ" in message
+
+
+def test_a_static_file_and_a_media_file_on_one_path_name_both(site: Path) -> None:
+    """`static/media/x.pdf` and `content/media/x.pdf` both published as `/media/x.pdf`: an error
+    naming both (before, the media file silently won)."""
+    write_site(site, article(*GOOD_FRONT) + "-- static/media/x.pdf --\ntĩnh\n-- content/media/x.pdf --\nthư viện\n")
+    run = run_cli("check", "--site", site)
+    message = assert_refused(run, site, "content/media/x.pdf", 1, "`static/media/x.pdf`", "`/media/x.pdf`")
+    assert "trùng địa chỉ" in message
+
+
+def test_a_static_file_where_the_pages_need_a_folder_is_an_error(site: Path) -> None:
+    """A file `static/2023` where the article pages need the folder `/2023/`: an error, not a
+    file-system failure half-way through the write."""
+    write_site(site, article(*GOOD_FRONT) + "-- static/2023 --\nx\n")
+    message = assert_refused(run_cli("--site", site), site, "static/2023", 1, "`/2023`", "thư mục")
+    assert "trang `content/articles/bai.md`" in message
+
+
+def test_a_static_file_in_the_search_index_folder_is_an_error(site: Path) -> None:
+    """Pagefind writes `/pagefind/` after the copies: a static file there would be silently replaced."""
+    write_site(site, article(*GOOD_FRONT) + "-- static/pagefind/pagefind-ui.js --\n// cũ\n")
+    assert_refused(run_cli("check", "--site", site), site, "static/pagefind/pagefind-ui.js", 1, "`/pagefind/`")

@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None, default_site: Path | None = None) ->
         # A build is one pass over data without reference cycles worth collecting: the cyclic
         # collector would only rescan the whole growing model again and again.
         gc.disable()
-        result = build(options, _progress_bar())
+        result = build(options, _progress_bar(), _waiting)
     except OutputRefused as exc:
         print(f"build.py: lỗi: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -109,6 +109,11 @@ def main(argv: Sequence[str] | None = None, default_site: Path | None = None) ->
     _print_warnings(result.warnings)
     _print_summary(result, site)
     return EXIT_OK
+
+
+def _waiting(message: str) -> None:
+    """Another build holds the output folder or the cache: say so, then this one waits its turn."""
+    print(f"build.py: {message}", file=sys.stderr, flush=True)
 
 
 def _new(site: Path, title: str, category: str | None) -> int:

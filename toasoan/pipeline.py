@@ -8,6 +8,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,19 +25,20 @@ from .feeds import feed_files
 from .images import PHOTO_SUFFIXES
 from .markup import Renderer, split_lead
 from .model import Article, Asset, Site, StaticPage
-from .photos import SitePhotos, photo_files, plan_photos, prune_photos
+from .photos import SitePhotos, cache_dir, photo_files, plan_photos, prune_photos
 from .routes import Route, plan_routes
-from .search import index_site
+from .search import BUNDLE, index_site
 from .sitemaps import sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs
 from .views import Photos, PhotoView, photo_view, site_view
 from .workers import parallel_chunks, parallel_map
-from .writer import OutputFile, check_output_dir, commit_output
+from .writer import MARKER, OutputFile, UnsafeOutput, Waiting, check_output_dir, commit_output, hold_lock, output_lock
 
 THEME_DIR = Path(__file__).resolve().parent.parent
 # How wide a photo in an article's column is drawn (the default theme's .story column).
 BODY_SIZES = "(min-width: 47rem) 44rem, calc(100vw - 2rem)"
+CACHE_LOCK = ".toasoan.lock"  # in the photo cache folder, held by a build from the photos to the prune
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,12 +88,26 @@ def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] |
     return lambda done, total: progress(name, done, total)
 
 
-def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
-    """Check everything, then render and swap the output in; BuildFailed leaves it untouched."""
+def build(options: BuildOptions, progress: Progress | None = None, waiting: Waiting | None = None) -> BuildResult:
+    """Check everything, then render and swap the output in; BuildFailed leaves it untouched.
+
+    The build holds a lock on the output folder from start to end, and one on the photo cache
+    from the photos to the prune: a second build of the same output or cache waits (`waiting`
+    is told why) and then runs, instead of deleting the first one's staging folder or cache."""
+    with ExitStack() as held:
+        out = check_output_dir(options.site_dir.resolve(), options.output or options.site_dir.resolve() / "public")
+        held.enter_context(hold_lock(output_lock(out), f"ghi xong vào `{out}`", waiting))
+
+        def lock_cache(folder: Path) -> None:
+            held.enter_context(hold_lock(folder / CACHE_LOCK, f"dùng xong bộ nhớ đệm ảnh `{folder}`", waiting))
+
+        return _build(options, out, progress, lock_cache)
+
+
+def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cache: Callable[[Path], None]) -> BuildResult:
     started = time.perf_counter()
     root = options.site_dir.resolve()
-    out = check_output_dir(root, options.output or root / "public")
-    plan = _prepare(options, progress)
+    plan = _prepare(options, progress, lock_cache=lock_cache)
     globals_ = {"site": site_view(plan.site.config)}
     failures: list[Diagnostic] = []
 
@@ -108,7 +124,10 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             raise BuildFailed(sort_diagnostics(failures + plan.warnings))
         yield from plan.copies
 
-    count = commit_output(out, rendered(), finalize=index_site)
+    try:
+        count = commit_output(out, rendered(), finalize=index_site)
+    except UnsafeOutput as exc:  # the last guard; _prepare has checked every path already
+        raise BuildFailed([error(f"{out.name}/{exc.path}", 0, exc.message)]) from None
     prune_photos(plan.photos)
     return BuildResult(
         pages=len(plan.routes), files=count, articles=len(plan.site.articles),
@@ -131,8 +150,12 @@ def check(options: BuildOptions) -> BuildResult:
     )
 
 
-def _prepare(options: BuildOptions, progress: Progress | None = None, *, write: bool = True) -> _Plan:
-    """Read and check everything; with `write`, photo variants missing from the cache are made."""
+def _prepare(
+    options: BuildOptions, progress: Progress | None = None, *, write: bool = True,
+    lock_cache: Callable[[Path], None] | None = None,
+) -> _Plan:
+    """Read and check everything; with `write`, photo variants missing from the cache are made
+    (after `lock_cache` was given the cache folder)."""
     root = options.site_dir.resolve()
     config, diags = load_config(root)
     if config is None:
@@ -144,13 +167,18 @@ def _prepare(options: BuildOptions, progress: Progress | None = None, *, write: 
     site = _with_urls(site)
     env = make_environment(template_dirs(root, options.theme_dir))
     template_diags = check_templates(env, root)
+    if lock_cache is not None:
+        lock_cache(cache_dir(root, config))
     photos, photo_diags = plan_photos(root, site, options.jobs, write=write, progress=_stage(progress, "Xử lý ảnh"))
     site, markup_diags = _with_html(site, options.jobs, (photos.processed, env), _stage(progress, "Chuyển Markdown"))
     routes, route_diags = plan_routes(site, photos.processed, options.jobs)
     generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
-    reserved = {urls.output_file(r.url) for r in routes} | {g.path for g in generated}
-    copies, copy_diags = _plan_copies(root, options.theme_dir, site, reserved)
-    copies += photo_files(photos) + generated
+    variants = photo_files(photos)
+    copies, copy_claims, copy_diags = _plan_copies(root, options.theme_dir, site)
+    made = [(urls.output_file(r.url), _route_claim(r)) for r in routes]
+    made += [(f.path, _MADE) for f in [OutputFile(MARKER), *generated, *variants]]
+    diags += _check_claims(made, copy_claims)
+    copies += variants + generated
     diags += template_diags + photo_diags + markup_diags + route_diags + copy_diags
     diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
     if has_errors(diags):
@@ -254,39 +282,97 @@ def _check_links(site: Site, targets: set[str]) -> list[Diagnostic]:
     return diags
 
 
-def _plan_copies(root: Path, theme_dir: Path, site: Site, reserved: set[str]) -> tuple[list[OutputFile], list[Diagnostic]]:
-    """Static files (theme, then the site's own), the media library and audio beside articles;
-    `reserved` are the files the build makes itself (pages, feeds, sitemaps)."""
-    diags: list[Diagnostic] = []
-    files: dict[str, OutputFile] = {}
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """What puts a file at an output path: `what` and the `file` it comes from ("" when toasoan
+    makes it), and where a collision is reported (`at`, `line`; "" for toasoan's own files)."""
 
-    def add_tree(top: Path, base: str, owner: Path) -> None:
+    what: str
+    file: str = ""
+    at: str = ""
+    line: int = 0
+
+
+_MADE = _Claim("một tệp toasoan tự tạo")
+
+
+def _route_claim(route: Route) -> _Claim:
+    return _Claim("trang", route.source, route.source) if route.source else _MADE
+
+
+def _name(claim: _Claim) -> str:
+    return f"{claim.what} `{claim.file}`" if claim.file else claim.what
+
+
+def _claim_error(claim: _Claim, message: str) -> Diagnostic:
+    subject = claim.what if claim.file == claim.at else _name(claim)
+    return error(claim.at, claim.line, f"{subject} {message}")
+
+
+def _check_claims(made: list[tuple[str, _Claim]], copied: list[tuple[str, _Claim]]) -> list[Diagnostic]:
+    """Every output path is claimed once. `made` are the pages and files toasoan makes (two
+    pages on one URL are reported by `routes`); `copied` the site's files, each reported at its
+    own line when it lands on a path already claimed (naming the other file), in the search
+    index's folder, or where another file needs a folder. One file copied twice is one file."""
+    first: dict[str, _Claim] = {}
+    for target, claim in made:
+        first.setdefault(target, claim)
+    diags: list[Diagnostic] = []
+    for target, claim in copied:
+        other = first.setdefault(target, claim)
+        if target.startswith(BUNDLE + "/"):
+            if other is claim:
+                diags.append(_claim_error(claim, f"nằm trong `/{BUNDLE}/`, thư mục của chỉ mục tìm kiếm: `/{target}`"))
+        elif other is not claim and (claim.file, claim.what) != (other.file, other.what):
+            hint = " (đổi tên một trong hai)" if other.file else ""
+            diags.append(_claim_error(claim, f"trùng địa chỉ với {_name(other)}: `/{target}`{hint}"))
+    folders: dict[str, str] = {}  # every folder some file needs -> one such file
+    for target in first:
+        parts = target.split("/")
+        for depth in range(1, len(parts)):
+            folders.setdefault("/".join(parts[:depth]), target)
+    for folder, inner in sorted(folders.items()):
+        holder = first.get(folder)
+        if holder is None:
+            continue
+        at, other = (holder, first[inner]) if holder.at else (first[inner], holder)
+        if at.at:
+            message = f"và {_name(other)} cần cùng chỗ `/{folder}`: một bên là tệp, một bên là thư mục"
+            diags.append(_claim_error(at, message))
+    return diags
+
+
+def _plan_copies(root: Path, theme_dir: Path, site: Site) -> tuple[list[OutputFile], list[tuple[str, _Claim]], list[Diagnostic]]:
+    """Static files (theme, then the site's own: a site file replaces the theme's), the media
+    library and audio beside articles, each with its claim on its output path."""
+    diags: list[Diagnostic] = []
+
+    def tree(top: Path, base: str, owner: Path) -> dict[str, tuple[OutputFile, _Claim]]:
+        found = {}
         for path in walk_files(owner, top):
             rel = relative(top, path)
             if not inside(owner, path):
                 diags.append(warning(relative(root, path), 0, "tệp trỏ ra ngoài thư mục trang: bỏ qua, không sao chép"))
                 continue
-            target = base + rel
             if path.suffix.lower() in PHOTO_SUFFIXES and base == "media/":
                 continue  # photos are published only as variants, without their metadata
-            if target in reserved:
-                diags.append(error(relative(root, path), 0, f"tệp tĩnh trùng địa chỉ với một tệp toasoan tự tạo: `/{target}`"))
-                continue
-            files[target] = OutputFile(target, copy_from=path)
+            source = relative(root, path)
+            found[base + rel] = (OutputFile(base + rel, copy_from=path), _Claim("tệp tĩnh" if not base else "tệp", source, source))
+        return found
 
     theme = theme_dir.resolve()
-    if theme != root:
-        add_tree(theme / "static", "", theme)
-    add_tree(root / "static", "", root)
-    add_tree(root / MEDIA_DIR, "media/", root)
-    owners: list[tuple[str, tuple[Asset, ...]]] = [(a.url, a.assets()) for a in site.articles]
-    owners += [(p.url, p.body_images) for p in site.pages]
-    for owner_url, assets in owners:
+    static = tree(theme / "static", "", theme) if theme != root else {}
+    static.update(tree(root / "static", "", root))
+    planned = [*static.values(), *tree(root / MEDIA_DIR, "media/", root).values()]
+    owners: list[tuple[str, str, tuple[Asset, ...]]] = [(a.url, a.source, a.assets()) for a in site.articles]
+    owners += [(p.url, p.source, p.body_images) for p in site.pages]
+    for owner_url, owner_source, assets in owners:
         for asset in assets:
             if asset.media_path is None and Path(asset.name).suffix.lower() not in PHOTO_SUFFIXES:
                 target = urls.asset_file(owner_url, asset)
-                files[target] = OutputFile(target, copy_from=root / asset.source)
-    return [files[k] for k in sorted(files)], diags
+                planned.append((OutputFile(target, copy_from=root / asset.source), _Claim("tệp", asset.source, owner_source, asset.line)))
+    files = {file.path: file for file, _ in reversed(planned)}  # the first claim is the one written
+    return [files[k] for k in sorted(files)], [(file.path, claim) for file, claim in planned], diags
 
 
 def default_jobs() -> int:

@@ -1,12 +1,19 @@
-"""Commit a built site: write into a staging folder beside the output, then swap it in atomically."""
+"""Commit a built site: write into a staging folder beside the output, then swap it in atomically.
+
+Also the locks that keep two builds apart: `hold_lock` on a lock file (beside the output, in
+the photo cache) for a whole build, and a lock on each staging folder so that only folders whose
+owner is gone are ever removed."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import shutil
-from collections.abc import Callable, Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +26,53 @@ _RENAME_EXCHANGE = 2
 
 class OutputRefused(Exception):
     """The output folder cannot be used; nothing was written or deleted."""
+
+
+class UnsafeOutput(Exception):
+    """A file of the build would land outside the output folder or on another file's path.
+
+    The pipeline checks every output path before anything is written; this is the last guard,
+    raised before the swap, so the previous output stays."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+Waiting = Callable[[str], None]
+"""Told once, with a sentence for the user, when a lock is held by another build."""
+
+
+def output_lock(out: Path) -> Path:
+    """The lock file a build holds on its output folder: `.NAME.lock` beside it (never removed:
+    removing a lock file another process may be waiting on would let two builds in)."""
+    return out.parent / f".{out.name}.lock"
+
+
+@contextlib.contextmanager
+def hold_lock(path: Path, what: str, waiting: Waiting | None = None) -> Iterator[None]:
+    """Hold an exclusive flock on `path` (created if missing) for the `with` block.
+
+    When another process holds it, `waiting` is told once (naming that process) and the call
+    waits until it is released: the kernel releases a flock when its holder exits, however it
+    dies, so a lock is never stale and the wait lasts only as long as a live build."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                by = f" (tiến trình {holder})" if holder.isdigit() else ""
+                waiting(f"đang chờ bản dựng khác{by} {what}...")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the only descriptor releases the lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +110,14 @@ def commit_output(out: Path, files: Iterable[OutputFile], finalize: Callable[[Pa
     """Write every file into a fresh staging folder, let `finalize` add to it (the search index
     is made from the written pages), then swap it with `out`. Returns the count of files written.
 
+    A build calls it holding `hold_lock(output_lock(out))`. The staging folder is locked by its
+    owner until the swap, so another writer removes only staging folders whose owner is gone.
     A failure at any point removes the staging folder and leaves `out` exactly as it was."""
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(out)
-    staging = out.parent / f".{out.name}{_STAGING}{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    # A unique name (not only the pid: two containers sharing a volume may both be pid 7).
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_STAGING}{os.getpid()}-", dir=out.parent))
+    owner = _lock_folder(staging)
     try:
         count = _write_all(staging, files)
         if finalize is not None:
@@ -70,15 +126,28 @@ def commit_output(out: Path, files: Iterable[OutputFile], finalize: Callable[[Pa
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        if owner is not None:
+            os.close(owner)
     return count
+
+
+def safe_output_path(path: str) -> bool:
+    """A relative path of plain segments (no `..`, `.`, empty segment or leading `/`): it can
+    only name a file inside the folder it is joined to."""
+    if "\x00" in path:
+        return False
+    return all(part not in ("", ".", "..") for part in path.split("/"))
 
 
 def _write_all(staging: Path, files: Iterable[OutputFile]) -> int:
     written: set[str] = set()
     made_dirs: set[Path] = {staging}
     for item in [OutputFile(MARKER, data=MARKER_TEXT), *files]:
+        if not safe_output_path(item.path):
+            raise UnsafeOutput(item.path, f"tệp `{item.path}` sẽ nằm ngoài thư mục xuất: không ghi")
         if item.path in written:
-            raise ValueError(f"two outputs claim one path: {item.path}")
+            raise UnsafeOutput(item.path, f"hai tệp cùng được ghi vào `{item.path}`: không ghi")
         written.add(item.path)
         target = staging / item.path
         if target.parent not in made_dirs:
@@ -103,14 +172,19 @@ def _swap(staging: Path, out: Path) -> None:
     if _exchange(staging, out):
         shutil.rmtree(staging, ignore_errors=True)
         return
-    old = out.parent / f".{out.name}{_OLD}{os.getpid()}"
-    out.rename(old)
+    old = staging.with_name(staging.name.replace(_STAGING, _OLD, 1))
+    owner = _lock_folder(out)  # the old output, once renamed, is ours until removed
     try:
-        staging.rename(out)
-    except BaseException:
-        old.rename(out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        try:
+            staging.rename(out)
+        except BaseException:
+            old.rename(out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if owner is not None:
+            os.close(owner)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -127,10 +201,34 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(result == 0)
 
 
+def _lock_folder(folder: Path) -> int | None:
+    """An open descriptor holding an exclusive flock on `folder`; None if another process holds it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def _remove_stale(out: Path) -> None:
-    """Staging or old folders left by a build that was killed are removed (they are ours)."""
+    """Staging or old folders left by a build that was killed are removed; one whose owner still
+    holds its lock (a build running right now) is left alone."""
     prefix = f".{out.name}"
-    for entry in out.parent.iterdir():
+    for entry in sorted(out.parent.iterdir()):
         name = entry.name
-        if name.startswith(prefix) and (name[len(prefix):].startswith((_STAGING, _OLD))) and entry.is_dir():
+        if not (name.startswith(prefix) and name[len(prefix):].startswith((_STAGING, _OLD))):
+            continue
+        if entry.is_symlink() or not entry.is_dir():
+            continue
+        fd = _lock_folder(entry)
+        if fd is None:
+            continue  # its owner is alive
+        try:
             shutil.rmtree(entry, ignore_errors=True)
+        finally:
+            os.close(fd)

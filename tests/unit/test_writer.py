@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from toasoan.writer import MARKER, OutputFile, OutputRefused, check_output_dir, commit_output
+from toasoan.writer import (
+    MARKER,
+    OutputFile,
+    OutputRefused,
+    UnsafeOutput,
+    check_output_dir,
+    commit_output,
+    hold_lock,
+    output_lock,
+)
 
 
 def _files(n: int) -> Iterator[OutputFile]:
@@ -42,9 +54,21 @@ def test_failure_midway_leaves_previous_output_and_no_staging(tmp_path: Path) ->
 
 
 def test_two_files_for_one_path_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="two outputs"):
+    with pytest.raises(UnsafeOutput, match="hai tệp cùng được ghi vào `x.html`"):
         commit_output(tmp_path / "out", [OutputFile("x.html", b"1"), OutputFile("x.html", b"2")])
     assert not (tmp_path / "out").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("path", ["../thoat.html", "a/../../thoat.html", "/tmp/thoat.html", "a//b.html", "./a.html", ""])
+def test_a_path_leaving_the_output_folder_is_refused_before_anything_is_swapped(tmp_path: Path, path: str) -> None:
+    """The last guard: whatever made the path, nothing lands outside the staging folder."""
+    out = tmp_path / "deep" / "public"
+    commit_output(out, _files(1))
+    before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    with pytest.raises(UnsafeOutput, match="ngoài thư mục xuất"):
+        commit_output(out, [*_files(2), OutputFile(path, data=b"evil")])
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == before
 
 
 def test_stale_staging_from_a_killed_build_is_cleaned(tmp_path: Path) -> None:
@@ -53,6 +77,55 @@ def test_stale_staging_from_a_killed_build_is_cleaned(tmp_path: Path) -> None:
     (stale / "half.html").write_text("x")
     commit_output(tmp_path / "public", _files(1))
     assert not stale.exists()
+
+
+def test_the_staging_folder_of_a_build_still_running_is_left_alone(tmp_path: Path) -> None:
+    """A staging folder whose owner holds its lock belongs to a live build: only one whose owner
+    is gone is removed (before, every `.public.staging-*` was removed, the other build's too)."""
+    live = tmp_path / ".public.staging-4242-abc"
+    live.mkdir()
+    (live / "index.html").write_text("đang dựng")
+    fd = os.open(live, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        commit_output(tmp_path / "public", _files(1))
+        assert (live / "index.html").read_text() == "đang dựng"
+    finally:
+        os.close(fd)
+    commit_output(tmp_path / "public", _files(1))
+    assert not live.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
+
+
+def test_a_held_lock_makes_the_second_holder_wait_and_says_so(tmp_path: Path) -> None:
+    lock = output_lock(tmp_path / "public")
+    assert lock == tmp_path / ".public.lock"
+    told: list[str] = []
+    asked = threading.Event()
+    acquired = threading.Event()
+
+    def second() -> None:
+        def waiting(message: str) -> None:
+            told.append(message)
+            asked.set()
+
+        with hold_lock(lock, "ghi xong vào `public`", waiting):
+            acquired.set()
+
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, b"777\n")
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert asked.wait(30), "the second holder never said it waits"
+        assert not acquired.is_set()
+    finally:
+        os.close(fd)
+    thread.join(30)
+    assert acquired.is_set()
+    assert told == ["đang chờ bản dựng khác (tiến trình 777) ghi xong vào `public`..."]
+    assert lock.read_text() == f"{os.getpid()}\n"  # the holder's pid, for the next one's message
 
 
 @pytest.mark.parametrize("target", [".", "content", "content/articles", "..", "/", "templates", "static"])
