@@ -537,3 +537,21 @@ def test_a_static_file_in_the_search_index_folder_is_an_error(site: Path) -> Non
     """Pagefind writes `/pagefind/` after the copies: a static file there would be silently replaced."""
     write_site(site, article(*GOOD_FRONT) + "-- static/pagefind/pagefind-ui.js --\n// cũ\n")
     assert_refused(run_cli("check", "--site", site), site, "static/pagefind/pagefind-ui.js", 1, "`/pagefind/`")
+
+
+def test_the_writer_guard_is_a_clean_error_if_the_plan_ever_misses_a_collision(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were `_prepare` to miss two files on one path, the writer's last guard gives an error
+    (not the old ValueError traceback) and no output."""
+    from toasoan import pipeline
+    from toasoan.errors import BuildFailed
+
+    rel = "content/articles/bai/index.md"
+    write_site(site, article(*GOOD_FRONT, "audio: index.html").replace(ARTICLE, rel)
+               + "-- content/articles/bai/index.html --\n<p>trang cũ</p>\n")
+    monkeypatch.setattr(pipeline, "_check_claims", lambda made, copied: [])
+    with pytest.raises(BuildFailed) as failed:
+        pipeline.build(pipeline.BuildOptions(site_dir=site, environ={"SOURCE_DATE_EPOCH": "1790000000"}))
+    assert [str(d) for d in failed.value.diagnostics] == [
+        "public/2023/06/bai-viet-thu/index.html:1: hai tệp cùng được ghi vào `2023/06/bai-viet-thu/index.html`: không ghi",
+    ]
+    assert not (site / "public").exists()
