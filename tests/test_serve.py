@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sitekit import BUILD, make_jpeg, write_site
+from sitekit import BUILD, make_jpeg, run_cli, write_site
 
 from toasoan import serve as serve_module
 from toasoan.pipeline import BuildOptions
@@ -239,3 +239,9 @@ def test_head_and_get_agree(running: Server, path: str) -> None:
         assert head.headers.get(name) == get.headers.get(name), name
     assert int(get.headers["content-length"]) == len(get.body)
 
+
+def test_a_port_out_of_range_is_a_usage_error(site: Path) -> None:
+    write_site(site, SITE)
+    run = run_cli("serve", "--site", site, "--port", "70000")
+    assert run.code == 2 and "cần một số cổng từ 1 đến 65535" in run.stderr
+    assert "Traceback" not in run.stderr
