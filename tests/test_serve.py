@@ -1,18 +1,24 @@
-"""`serve`: the preview server answers, rebuilds once per save, and keeps the last good build on errors."""
+"""`serve`: the preview server answers, rebuilds once per save, keeps the last good build on any
+failure, answers only to its own host name, and leaves nothing behind when stopped."""
 
 from __future__ import annotations
 
+import http.client
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sitekit import BUILD, write_site
+from sitekit import BUILD, make_jpeg, run_cli, write_site
+
+from toasoan import serve as serve_module
+from toasoan.pipeline import BuildOptions
 
 SITE = """\
 -- content/pages/gioi-thieu.md --
@@ -22,6 +28,7 @@ title: Giới thiệu
 
 Bản đầu tiên.
 """
+PAGE = "content/pages/gioi-thieu.md"
 
 
 def _free_port() -> int:
@@ -30,12 +37,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _get(url: str) -> tuple[int, str]:
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+def _ask(port: int, path: str, method: str = "GET", host: str | None = None) -> Answer:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+        conn.request(method, path, headers={"Host": host or f"127.0.0.1:{port}"})
+        response = conn.getresponse()
+        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+    finally:
+        conn.close()
 
 
 def _wait_for(check: Callable[[], bool], seconds: float = 30) -> None:
@@ -50,32 +70,178 @@ def _wait_for(check: Callable[[], bool], seconds: float = 30) -> None:
     raise AssertionError("condition not met in time")
 
 
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    tmp: Path
+
+    def get(self, path: str) -> Answer:
+        return _ask(self.port, path)
+
+    def stderr(self) -> str:
+        return self.log.read_text(encoding="utf-8")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+def _start(site: Path, tmp_path: Path, port: int | None = None) -> Server:
+    """Run `build.py serve` with its own TMPDIR and its stderr in a file the test can read."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir(exist_ok=True)
+    log = tmp_path / "serve.log"
+    port = port or _free_port()
+    with open(log, "wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, str(BUILD), "serve", "--site", str(site), "--port", str(port)],
+            stderr=stderr, env={**os.environ, "TMPDIR": str(tmp)},
+        )
+    return Server(proc, port, log, tmp)
+
+
+def _answering(server: Server) -> None:
+    _wait_for(lambda: server.proc.poll() is None and server.get("/__toasoan_version").status == 200)
+
+
 @pytest.fixture
-def server(site: Path) -> Iterator[str]:
+def running(site: Path, tmp_path: Path) -> Iterator[Server]:
     write_site(site, SITE)
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, str(BUILD), "serve", "--site", str(site), "--port", str(port)], stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
+    server = _start(site, tmp_path)
     try:
-        _wait_for(lambda: _get(base + "/__toasoan_version")[0] == 200)
-        yield base
+        _answering(server)
+        yield server
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        server.stop()
 
 
-def test_serve_rebuilds_on_save_and_keeps_last_good_build(server: str, site: Path) -> None:
-    status, page = _get(server + "/gioi-thieu/")
-    assert status == 200 and "Bản đầu tiên." in page
-    assert "/__toasoan_version" in page  # the reload script is injected
-    assert _get(server + "/khong-co/")[0] == 404
-    version = _get(server + "/__toasoan_version")[1]
-    (site / "content/pages/gioi-thieu.md").write_text("---\ntitle: Giới thiệu\n---\n\nBản thứ hai.\n", encoding="utf-8")
-    _wait_for(lambda: "Bản thứ hai." in _get(server + "/gioi-thieu/")[1])
-    changed = _get(server + "/__toasoan_version")[1]
-    assert changed != version
+def test_serve_rebuilds_on_save_and_keeps_last_good_build(running: Server, site: Path) -> None:
+    page = running.get("/gioi-thieu/")
+    assert page.status == 200 and "Bản đầu tiên." in page.text
+    assert "/__toasoan_version" in page.text  # the reload script is injected
+    assert running.get("/khong-co/").status == 404
+    version = running.get("/__toasoan_version").text
+    (site / PAGE).write_text("---\ntitle: Giới thiệu\n---\n\nBản thứ hai.\n", encoding="utf-8")
+    _wait_for(lambda: "Bản thứ hai." in running.get("/gioi-thieu/").text)
+    _wait_for(lambda: running.get("/__toasoan_version").text != version)  # bumped just after the swap
+    changed = running.get("/__toasoan_version").text
     time.sleep(1)  # reading files during the rebuild must not trigger another one
-    assert _get(server + "/__toasoan_version")[1] == changed
-    (site / "content/pages/gioi-thieu.md").write_text("---\ntitle: ''\n---\n\nHỏng.\n", encoding="utf-8")
-    time.sleep(1.5)
-    assert "Bản thứ hai." in _get(server + "/gioi-thieu/")[1]
+    assert running.get("/__toasoan_version").text == changed
+    (site / PAGE).write_text("---\ntitle: ''\n---\n\nHỏng.\n", encoding="utf-8")
+    _wait_for(lambda: "giữ nguyên bản dựng trước" in running.stderr())
+    assert f"{PAGE}:2: " in running.stderr()
+    assert "Bản thứ hai." in running.get("/gioi-thieu/").text
+
+
+def test_a_failed_first_build_shows_the_errors_until_a_save_fixes_them(site: Path, tmp_path: Path) -> None:
+    write_site(site, SITE.replace("title: Giới thiệu", "title: ''"))
+    server = _start(site, tmp_path)
+    try:
+        _wait_for(lambda: server.proc.poll() is None and server.get("/gioi-thieu/").status == 500)
+        page = server.get("/gioi-thieu/")
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
+        assert "Không dựng được trang" in page.text and f"{PAGE}:2: " in page.text
+        assert "/__toasoan_version" in page.text  # it reloads itself once a save fixes the error
+        version = server.get("/__toasoan_version").text
+        write_site(site, SITE)
+        _wait_for(lambda: "Bản đầu tiên." in server.get("/gioi-thieu/").text)
+        assert server.get("/gioi-thieu/").status == 200
+        _wait_for(lambda: server.get("/__toasoan_version").text != version)
+    finally:
+        server.stop()
+    assert "Traceback" not in server.stderr()
+
+
+def test_a_file_system_error_while_rebuilding_is_reported_and_the_last_build_kept(site: Path, tmp_path: Path) -> None:
+    write_site(site, SITE.replace("Bản đầu tiên.", "Bản đầu tiên.\n\n![Ảnh.](/media/anh.jpg)"))
+    make_jpeg(site / "content/media/anh.jpg")
+    server = _start(site, tmp_path)
+    try:
+        _answering(server)
+        assert "Bản đầu tiên." in server.get("/gioi-thieu/").text
+        # A variant vanishes from the cache while its meta.json stays: the next build cannot link it.
+        variant = next(p for p in (site / ".cache/anh").rglob("*.jpg") if p.name != "og.jpg")
+        variant.unlink()
+        (site / PAGE).write_text((site / PAGE).read_text(encoding="utf-8").replace("đầu tiên", "thứ hai"), encoding="utf-8")
+        _wait_for(lambda: "lỗi hệ thống tệp" in server.stderr())
+        assert server.proc.poll() is None
+        assert "Bản đầu tiên." in server.get("/gioi-thieu/").text
+        assert "Traceback" not in server.stderr()
+        for folder in (site / ".cache/anh").iterdir():  # the editor clears the cache and saves again
+            for entry in folder.iterdir():
+                for file in entry.iterdir():
+                    file.unlink()
+        (site / PAGE).write_text((site / PAGE).read_text(encoding="utf-8") + "\nThêm.\n", encoding="utf-8")
+        _wait_for(lambda: "Bản thứ hai." in server.get("/gioi-thieu/").text)
+    finally:
+        server.stop()
+
+
+def test_an_unexpected_error_while_rebuilding_is_one_line_and_the_last_build_kept(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def broken(options: BuildOptions, **_: object) -> None:
+        raise RuntimeError("hỏng\nở dòng thứ hai")
+
+    monkeypatch.setattr(serve_module, "build", broken)
+    state = serve_module._State()
+    state.built = True
+    serve_module._rebuild(BuildOptions(site_dir=tmp_path, output=tmp_path / "out"), state)
+    err = capsys.readouterr().err
+    assert "lỗi không mong đợi" in err and "RuntimeError: hỏng ở dòng thứ hai" in err
+    assert "Traceback" not in err
+    assert state.built and state.version == 0  # the last good build stays and the page does not reload
+
+
+def test_sigterm_removes_the_temporary_folder(running: Server) -> None:
+    assert [p.name for p in running.tmp.iterdir()][0].startswith("toasoan-serve-")
+    running.proc.send_signal(signal.SIGTERM)
+    assert running.proc.wait(timeout=20) == 0
+    assert list(running.tmp.iterdir()) == []
+    assert "Traceback" not in running.stderr()
+
+
+def test_a_port_in_use_is_reported_as_such(site: Path, tmp_path: Path) -> None:
+    write_site(site, SITE)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = _start(site, tmp_path, port=taken.getsockname()[1])
+        code = server.proc.wait(timeout=30)
+    assert code == 2
+    assert f"cổng {server.port} đang được dùng: chọn cổng khác bằng --port" in server.stderr()
+    assert "hệ thống tệp" not in server.stderr()
+    assert list(server.tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1:1", "localhost", ""])
+def test_other_host_names_get_nothing(running: Server, host: str) -> None:
+    for method in ("GET", "HEAD"):
+        answer = _ask(running.port, "/gioi-thieu/", method, host=host.format(port=running.port) or " ")
+        assert answer.status == 421 and answer.body == b"" and answer.headers["content-length"] == "0"
+    assert _ask(running.port, "/__toasoan_version", host="evil.example").status == 421
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST:{port}", "[::1]:{port}"])
+def test_own_host_names_are_answered(running: Server, host: str) -> None:
+    assert "Bản đầu tiên." in _ask(running.port, "/gioi-thieu/", host=host.format(port=running.port)).text
+
+
+@pytest.mark.parametrize("path", ["/gioi-thieu/", "/khong-co/", "/__toasoan_version", "/css/", "/favicon.svg", "/khong-co.css"])
+def test_head_and_get_agree(running: Server, path: str) -> None:
+    get, head = running.get(path), _ask(running.port, path, "HEAD")
+    assert head.status == get.status
+    assert head.body == b""
+    for name in ("content-type", "content-length"):
+        assert head.headers.get(name) == get.headers.get(name), name
+    assert int(get.headers["content-length"]) == len(get.body)
+
+
+def test_a_port_out_of_range_is_a_usage_error(site: Path) -> None:
+    write_site(site, SITE)
+    run = run_cli("serve", "--site", site, "--port", "70000")
+    assert run.code == 2 and "cần một số cổng từ 1 đến 65535" in run.stderr
+    assert "Traceback" not in run.stderr

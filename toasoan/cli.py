@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--site", type=Path, default=None)
     s = sub.add_parser("serve", help="xem trước, dựng lại khi lưu")
     s.add_argument("--site", type=Path, default=None)
-    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--port", type=_port, default=8000, help="cổng trên 127.0.0.1 (mặc định: 8000)")
     s.add_argument("--drafts", action="store_true")
     return parser
 
@@ -56,6 +56,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"cần một số nguyên dương, không phải `{text}`") from None
     if value < 1:
         raise argparse.ArgumentTypeError("cần một số nguyên dương")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"cần một số cổng, không phải `{text}`") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError("cần một số cổng từ 1 đến 65535")
     return value
 
 

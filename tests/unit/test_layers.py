@@ -37,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
         "sitemaps", "sources", "templates", "urls", "views", "workers", "writer",
     },
     "scaffold": {"config", "content", "text"},
-    "serve": {"errors", "pipeline"},
+    "serve": {"errors", "pipeline", "writer"},
     "cli": {"config", "dates", "errors", "pipeline", "scaffold", "serve", "writer"},
     "__init__": set(),
 }
