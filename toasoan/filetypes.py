@@ -144,7 +144,7 @@ def _mpeg_audio(head: bytes) -> str | None:
     layer = (head[1] >> 1) & 3
     if layer == 0:
         return "aac" if head[1] & 0xF6 == 0xF0 else None
-    if head[2] >> 4 == 15 or (head[2] >> 2) & 3 == 3:
+    if (head[1] >> 3) & 3 == 1 or head[2] >> 4 == 15 or (head[2] >> 2) & 3 == 3:
         return None
     return "mp3"
 
@@ -152,14 +152,6 @@ def _mpeg_audio(head: bytes) -> str | None:
 def file_kind(path: Path) -> str | None:
     """The kind of the file at `path` (OSError when it cannot be read)."""
     return sniff(read_head(path))
-
-
-def is_photo(path: Path) -> bool:
-    """Whether the file is a photo by its content; unreadable files count as photos (never copied)."""
-    try:
-        return file_kind(path) in PHOTO_KINDS
-    except OSError:
-        return True
 
 
 def audio_problem(path: Path) -> str | None:
