@@ -502,26 +502,37 @@ def test_a_permalink_that_leaves_the_site_is_refused_at_its_line(site: Path, per
     ]
 
 
-def test_a_file_beside_an_article_on_the_article_page_names_both_files(site: Path) -> None:
+def test_a_file_beside_an_article_on_the_article_page_is_refused_at_its_line(site: Path) -> None:
     """`audio: index.html` beside `index.md` claimed the article page's path: a traceback at the
-    write ("two outputs claim one path") and nothing from `check`. Now both report it at the
-    `audio` line, naming both files."""
+    write ("two outputs claim one path") and nothing from `check`. Now both refuse it at the
+    `audio` line (an HTML file is no audio)."""
     rel = "content/articles/bai/index.md"
     write_site(site, article(*GOOD_FRONT, "audio: index.html").replace(ARTICLE, rel)
                + "-- content/articles/bai/index.html --\n<p>trang cũ</p>\n")
     line = line_of(site, rel, "audio:")
     for command in ("check", "build"):
-        message = assert_refused(run_cli(command, "--site", site), site, rel, line, "content/articles/bai/index.html",
+        run = run_cli(command, "--site", site)
+        assert "Traceback" not in run.stderr
+        assert_refused(run, site, rel, line, "`index.html`")
+
+
+def test_a_static_file_on_an_article_page_names_both_files(site: Path) -> None:
+    """A static file published where an article's page goes: `check` and `build` name both."""
+    rel = "content/articles/bai/index.md"
+    write_site(site, article(*GOOD_FRONT).replace(ARTICLE, rel)
+               + "-- static/2023/06/bai-viet-thu/index.html --\n<p>trang cũ</p>\n")
+    for command in ("check", "build"):
+        message = assert_refused(run_cli(command, "--site", site), site, "static/2023/06/bai-viet-thu/index.html", 1,
                                  f"`{rel}`", "/2023/06/bai-viet-thu/index.html")
         assert "trùng địa chỉ" in message
 
 
 def test_a_static_file_and_a_media_file_on_one_path_name_both(site: Path) -> None:
-    """`static/media/x.pdf` and `content/media/x.pdf` both published as `/media/x.pdf`: an error
+    """`static/media/x.txt` and `content/media/x.txt` both published as `/media/x.txt`: an error
     naming both (before, the media file silently won)."""
-    write_site(site, article(*GOOD_FRONT) + "-- static/media/x.pdf --\ntĩnh\n-- content/media/x.pdf --\nthư viện\n")
+    write_site(site, article(*GOOD_FRONT) + "-- static/media/x.txt --\ntĩnh\n-- content/media/x.txt --\nthư viện\n")
     run = run_cli("check", "--site", site)
-    message = assert_refused(run, site, "content/media/x.pdf", 1, "`static/media/x.pdf`", "`/media/x.pdf`")
+    message = assert_refused(run, site, "content/media/x.txt", 1, "`static/media/x.txt`", "`/media/x.txt`")
     assert "trùng địa chỉ" in message
 
 
@@ -546,8 +557,8 @@ def test_the_writer_guard_is_a_clean_error_if_the_plan_ever_misses_a_collision(s
     from toasoan.errors import BuildFailed
 
     rel = "content/articles/bai/index.md"
-    write_site(site, article(*GOOD_FRONT, "audio: index.html").replace(ARTICLE, rel)
-               + "-- content/articles/bai/index.html --\n<p>trang cũ</p>\n")
+    write_site(site, article(*GOOD_FRONT).replace(ARTICLE, rel)
+               + "-- static/2023/06/bai-viet-thu/index.html --\n<p>trang cũ</p>\n")
     monkeypatch.setattr(pipeline, "_check_claims", lambda made, copied: [])
     with pytest.raises(BuildFailed) as failed:
         pipeline.build(pipeline.BuildOptions(site_dir=site, environ={"SOURCE_DATE_EPOCH": "1790000000"}))

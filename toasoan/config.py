@@ -271,6 +271,23 @@ def _read_categories(ck: _Checker, raw: Any) -> tuple[Category, ...]:
     return tuple(found)
 
 
+_WEB_URL = re.compile(r"^https?://[^/\\\s?#@]+(?:[/?#]\S*)?$", re.IGNORECASE)
+_MAIL_URL = re.compile(r"^mailto:[^\s@/\\]+@[^\s@/\\]+$", re.IGNORECASE)
+_TEL_URL = re.compile(r"^tel:\+?[0-9][0-9 .()-]*$", re.IGNORECASE)
+
+
+def _menu_url_problem(url: str) -> str | None:
+    """Why a menu `url` may not be published, or None: only http(s) addresses, paths of this
+    site (`/...`, never `//` or `/\\`, which browsers read as another host), `mailto:` and `tel:`."""
+    if url.startswith("/"):
+        if url.startswith("//") or "\\" in url or any(c.isspace() or ord(c) < 32 for c in url):
+            return f"`url` `{url}` không phải đường dẫn trong trang: dùng `/duong-dan/` hoặc `https://...`"
+        return None
+    if _WEB_URL.match(url) or _MAIL_URL.match(url) or _TEL_URL.match(url):
+        return None
+    return f"`url` của menu chỉ được là đường dẫn trong trang (`/gioi-thieu/`), địa chỉ `https://...`, `mailto:` hoặc `tel:`, không phải `{url}`"
+
+
 def _read_menus(ck: _Checker, raw: Any, category_keys: set[str]) -> dict[str, tuple[MenuItem, ...]]:
     menus: dict[str, tuple[MenuItem, ...]] = {"main": (), "footer": ()}
     if raw is None:
@@ -296,6 +313,9 @@ def _read_menus(ck: _Checker, raw: Any, category_keys: set[str]) -> dict[str, tu
             title = ck.text(item.get("title"), *where, "title", required=True)
             if url is None and cat is None:
                 ck.fail("mục menu thiếu `url` hoặc `category`", *where)
+                continue
+            if url is not None and (problem := _menu_url_problem(url)) is not None:
+                ck.fail(problem, *where, "url")
                 continue
             if title:
                 found.append(MenuItem(title=title, url=url, category=None if cat is None else str(cat)))

@@ -16,6 +16,7 @@ from frontmatter.default_handlers import YAMLHandler
 from .config import SiteConfig
 from .dates import DateError, parse_datetime
 from .errors import Diagnostic, error, warning
+from .filetypes import audio_problem
 from .model import Article, Asset, Official, OfficialRef, Site, StaticPage
 from .registry import load_officials
 from .sources import SourceError, inside, read_text, relative, walk_files
@@ -213,9 +214,7 @@ def _load_article(ctx: _Context, path: Path) -> Article | None:
     article_dir = path.parent
     cover = _asset_field(ctx, doc, article_dir, "cover")
     gallery = _gallery(ctx, doc, article_dir)
-    audio = _asset_field(ctx, doc, article_dir, "audio")
-    if audio is not None:
-        audio = dataclasses.replace(audio, duration=audio_seconds(ctx.root / audio.source))
+    audio = _audio(ctx, doc, article_dir)
     body_images = _body_images(ctx, doc, article_dir)
     body_links = internal_links(doc.body, doc.body_line)
     article = Article(
@@ -327,6 +326,18 @@ def _asset_field(ctx: _Context, doc: _Document, article_dir: Path, key: str) -> 
     if raw is None:
         return None
     return _asset(ctx, doc, article_dir, raw, (key,), "tệp âm thanh" if key == "audio" else "ảnh")
+
+
+def _audio(ctx: _Context, doc: _Document, article_dir: Path) -> Asset | None:
+    """The article's audio, only when its content is a type browsers play (never HTML or the like)."""
+    audio = _asset_field(ctx, doc, article_dir, "audio")
+    if audio is None:
+        return None
+    problem = audio_problem(ctx.root / audio.source)
+    if problem is not None:
+        ctx.diags.append(error(doc.rel, audio.line, f"`audio` `{audio.src}`: {problem}"))
+        return None
+    return dataclasses.replace(audio, duration=audio_seconds(ctx.root / audio.source))
 
 
 def _asset(ctx: _Context, doc: _Document, article_dir: Path, raw: Any, where: tuple[str | int, ...], what: str) -> Asset | None:

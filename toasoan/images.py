@@ -16,6 +16,7 @@ from pathlib import Path
 import PIL
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
 
+from .filetypes import file_kind
 from .workers import parallel_map
 
 # Bump when anything that shapes the bytes of a variant changes: old cache entries then expire.
@@ -216,7 +217,7 @@ def _open(path: Path, settings: ImageSettings) -> Image.Image:
     except Image.DecompressionBombError:
         raise PhotoProblemError("ảnh có số điểm ảnh quá lớn (nghi là ảnh phá hoại): không mở") from None
     except UnidentifiedImageError:
-        raise PhotoProblemError("tệp không phải là ảnh (hoặc định dạng không đọc được)") from None
+        raise PhotoProblemError(_unreadable(path)) from None
     except OSError as exc:
         raise PhotoProblemError(f"không mở được ảnh: {exc}") from None
     width, height = image.size
@@ -237,6 +238,19 @@ def _open(path: Path, settings: ImageSettings) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as exc:
         raise PhotoProblemError(f"ảnh hỏng hoặc bị cắt cụt, không giải mã được ({exc})") from None
     return _to_srgb(oriented if oriented is not None else image)
+
+
+def _unreadable(path: Path) -> str:
+    """Why Pillow could not open a file, told from its content (a phone's HEIC, an SVG...)."""
+    try:
+        kind = file_kind(path)
+    except OSError:
+        kind = None
+    if kind == "heic":
+        return "ảnh HEIC/HEIF (ảnh chụp từ điện thoại) chưa đọc được: hãy xuất ảnh ra JPEG rồi dùng tệp JPEG"
+    if kind == "markup":
+        return "tệp không phải là ảnh (SVG/HTML không được dùng làm ảnh: hãy xuất ra PNG hoặc JPEG)"
+    return "tệp không phải là ảnh (hoặc định dạng không đọc được)"
 
 
 def _to_srgb(image: Image.Image) -> Image.Image:

@@ -22,9 +22,10 @@ from .content import MEDIA_DIR, load_site
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, error, has_errors, sort_diagnostics, warning
 from .feeds import feed_files
+from .filetypes import library_check
 from .images import PHOTO_SUFFIXES
 from .markup import Renderer, split_lead
-from .model import Article, Asset, Site, StaticPage
+from .model import Article, Site, StaticPage
 from .photos import SitePhotos, cache_dir, photo_files, plan_photos, prune_photos
 from .routes import Route, plan_routes
 from .search import BUNDLE, index_site
@@ -354,25 +355,49 @@ def _plan_copies(root: Path, theme_dir: Path, site: Site) -> tuple[list[OutputFi
             if not inside(owner, path):
                 diags.append(warning(relative(root, path), 0, "tệp trỏ ra ngoài thư mục trang: bỏ qua, không sao chép"))
                 continue
-            if path.suffix.lower() in PHOTO_SUFFIXES and base == "media/":
-                continue  # photos are published only as variants, without their metadata
+            if base == "media/" and not _library_file_published(root, path, photo_sources, diags):
+                continue
             source = relative(root, path)
             found[base + rel] = (OutputFile(base + rel, copy_from=path), _Claim("tệp tĩnh" if not base else "tệp", source, source))
         return found
 
+    photo_sources = _photo_sources(site)
     theme = theme_dir.resolve()
     static = tree(theme / "static", "", theme) if theme != root else {}
     static.update(tree(root / "static", "", root))
     planned = [*static.values(), *tree(root / MEDIA_DIR, "media/", root).values()]
-    owners: list[tuple[str, str, tuple[Asset, ...]]] = [(a.url, a.source, a.assets()) for a in site.articles]
-    owners += [(p.url, p.source, p.body_images) for p in site.pages]
-    for owner_url, owner_source, assets in owners:
-        for asset in assets:
-            if asset.media_path is None and Path(asset.name).suffix.lower() not in PHOTO_SUFFIXES:
-                target = urls.asset_file(owner_url, asset)
-                planned.append((OutputFile(target, copy_from=root / asset.source), _Claim("tệp", asset.source, owner_source, asset.line)))
+    # Beside articles only the audio is published as it is (its content was checked); photos,
+    # whatever their names, are published only as variants.
+    for article in site.articles:
+        audio = article.audio
+        if audio is not None and audio.media_path is None:
+            target = urls.asset_file(article.url, audio)
+            planned.append((OutputFile(target, copy_from=root / audio.source), _Claim("tệp", audio.source, article.source, audio.line)))
     files = {file.path: file for file, _ in reversed(planned)}  # the first claim is the one written
     return [files[k] for k in sorted(files)], [(file.path, claim) for file, claim in planned], diags
+
+
+def _photo_sources(site: Site) -> set[str]:
+    """Every file an article or page uses as a photo (published as variants)."""
+    used = {a.source for p in site.pages for a in p.body_images}
+    for article in site.articles:
+        used.update(a.source for a in article.assets() if a is not article.audio)
+    return used
+
+
+def _library_file_published(root: Path, path: Path, photo_sources: set[str], diags: list[Diagnostic]) -> bool:
+    """Whether a media library file is copied as it is: never a photo (by content, whatever its
+    name), never HTML/SVG/scripts; only the allow-listed types whose content matches the name.
+    Refusals are warnings naming the file, except for files used as photos (published as
+    variants, or reported at the lines using them) and unused photos named as photos."""
+    verdict = library_check(path)
+    if verdict.publish:
+        return True
+    source = relative(root, path)
+    quiet = source in photo_sources or (verdict.photo and path.suffix.lower() in PHOTO_SUFFIXES)
+    if not quiet:
+        diags.append(warning(source, 0, f"không đăng tệp này: {verdict.message}"))
+    return False
 
 
 def default_jobs() -> int:

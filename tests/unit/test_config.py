@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,21 @@ def test_plain_permalinks_are_accepted(tmp_path: Path, permalink: str) -> None:
     config, diags = _load(tmp_path, GOOD + f"permalink: '{permalink}'\n")
     assert diags == []
     assert config is not None and config.permalink == permalink  # type: ignore[attr-defined]
+
+
+def test_menu_urls_are_site_paths_web_addresses_mail_or_phone(tmp_path: Path) -> None:
+    good = ["/", "/gioi-thieu/", "https://dichvucong.gov.vn/p/home", "HTTP://example.vn", "mailto:toasoan@example.vn", "tel:+84 209 3870 123"]
+    bad = ["javascript:alert(document.cookie)", " JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>",
+           "//evil.example", "/\\evil.example", "gioi-thieu/", "vbscript:x", "https://", "https://user@evil.example/"]
+    items = "".join(f"    - {{title: Mục {i}, url: {json.dumps(url)}}}\n" for i, url in enumerate(good + bad))
+    text = GOOD.replace("    - {title: Giới thiệu, url: /gioi-thieu/}\n", items)
+    config, diags = _load(tmp_path, text)
+    assert config is None
+    first_bad = 9 + len(good)
+    assert [d.split(": ", 1)[0] for d in diags] == [f"site_config.yaml:{first_bad + i}" for i in range(len(bad))]
+    assert all("chỉ được là đường dẫn trong trang" in d or "không phải đường dẫn trong trang" in d for d in diags), diags
+    config, diags = _load(tmp_path, GOOD.replace("    - {title: Giới thiệu, url: /gioi-thieu/}\n", "".join(
+        f"    - {{title: Mục {i}, url: {json.dumps(url)}}}\n" for i, url in enumerate(good))))
+    assert diags == []
+    assert config is not None
+    assert [m.url for m in config.menus["main"]][1:] == good  # type: ignore[attr-defined]
