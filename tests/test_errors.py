@@ -268,6 +268,14 @@ def test_lines_stay_exact_after_a_blank_line_in_front_matter(site: Path) -> None
     assert_refused(run_cli("--site", site), site, ARTICLE, line_of(site, ARTICLE, "category:"), "thoi_su")
 
 
+def test_nested_front_matter_key_written_twice(site: Path) -> None:
+    """`cover: {src: a, src: b}` is refused at the second `src`, like a repeated top-level key."""
+    write_site(site, article(*GOOD_FRONT, "cover:", "  src: a.jpg", "  src: b.jpg"))
+    make_jpeg(site / "content/articles/a.jpg")
+    make_jpeg(site / "content/articles/b.jpg")
+    assert_refused(run_cli("--site", site), site, ARTICLE, line_of(site, ARTICLE, "src: b.jpg"), "`src`", "hai lần")
+
+
 def test_front_matter_not_closed(site: Path) -> None:
     """Front matter opened by `---` and never closed is refused at line 1."""
     write_site(site, f"-- {ARTICLE} --\n---\ntitle: Bài viết\ndate: 2023-06-07 15:30\ncategory: thoi-su\n\nNội dung.\n")

@@ -35,7 +35,7 @@ def load_officials(root: Path) -> tuple[dict[str, Official], list[Diagnostic]]:
         return {}, []
     if not isinstance(doc.data, list):
         return {}, [error(OFFICIALS_FILE, 1, "danh sách nhân vật phải là một danh sách `- id: ...`")]
-    diags: list[Diagnostic] = []
+    diags = [error(OFFICIALS_FILE, line, f"khóa `{key}` được viết hai lần") for key, line in doc.duplicate_keys()]
     officials: dict[str, Official] = {}
     for i, entry in enumerate(doc.data):
         line = doc.line(i)

@@ -60,3 +60,10 @@ def test_missing_title_and_base_url(tmp_path: Path) -> None:
     config, diags = _load(tmp_path, "categories:\n  a: {name: A}\n")
     assert config is None
     assert any("`title`" in d for d in diags) and any("`base_url`" in d for d in diags)
+
+
+def test_category_written_twice_is_an_error_at_the_second(tmp_path: Path) -> None:
+    text = GOOD.replace("  kinh-te: Kinh tế\n", "  kinh-te: Kinh tế\n  thoi-su: {name: Thời sự mới}\n")
+    config, diags = _load(tmp_path, text)
+    assert config is None
+    assert diags == ["site_config.yaml:6: khóa `thoi-su` được viết hai lần"]

@@ -41,3 +41,11 @@ def test_positions_over_time_and_checks(tmp_path: Path) -> None:
 
 def test_no_registry_means_no_officials(tmp_path: Path) -> None:
     assert load_officials(tmp_path) == ({}, [])
+
+
+def test_key_written_twice_inside_an_entry_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    text = "- id: a\n  name: A\n  positions:\n    - title: Giám đốc\n      from: 2020-01-01\n      from: 2021-01-01\n"
+    (tmp_path / "content/officials.yaml").write_text(text, encoding="utf-8")
+    _, diags = load_officials(tmp_path)
+    assert [str(d) for d in diags] == ["content/officials.yaml:6: khóa `from` được viết hai lần"]
