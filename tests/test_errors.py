@@ -371,6 +371,26 @@ def test_unknown_front_matter_key_is_a_warning_with_a_suggestion(site: Path) -> 
     assert (site / "public/index.html").is_file()
 
 
+def test_invisible_characters_are_stripped_with_a_warning_at_their_line(site: Path) -> None:
+    """A bidi override in a title and a zero-width space in a tag are removed (warning at each
+    line): the headline reads forwards and the look-alike tags are one tag with one page."""
+    other = "content/articles/khac.md"
+    write_site(site, article(
+        "title: Tỉnh \u202eđẩy mạnh chuyển đổi số", "date: 2023-06-07 15:30", "category: thoi-su",
+        "tags: [chuyển\u200b đổi số, chuyển đổi số]",
+    ) + f"-- {other} --\n---\ntitle: Bài khác\ndate: 2023-06-08\ncategory: thoi-su\ntags: [chuyển đổi số]\n---\n\nNội dung.\n")
+    run = run_cli("--site", site)
+    assert run.code == 0, run.stderr
+    assert "U+202E" in warning_line(run, ARTICLE, line_of(site, ARTICLE, "title:"))
+    assert "U+200B" in warning_line(run, ARTICLE, line_of(site, ARTICLE, "tags:"))
+    assert error_lines(run, other) == []
+    tag_pages = sorted(p.parent.name for p in (site / "public/chu-de").glob("*/index.html"))
+    assert tag_pages == ["chuyen-doi-so"]
+    published = [p.read_text(encoding="utf-8") for p in (site / "public").rglob("*") if p.suffix in {".html", ".xml", ".json"}]
+    assert not any(ch in text for text in published for ch in "\u202e\u200b")
+    assert any("<h1>Tỉnh đẩy mạnh chuyển đổi số</h1>" in text for text in published)
+
+
 def test_gallery_photo_without_caption_is_a_warning(site: Path) -> None:
     """A gallery photo without a caption builds with a warning at the photo's line."""
     gallery = ("gallery:", "  - { src: /media/a.jpg, caption: Có chú thích. }", "  - src: /media/b.jpg")

@@ -67,3 +67,10 @@ def test_category_written_twice_is_an_error_at_the_second(tmp_path: Path) -> Non
     config, diags = _load(tmp_path, text)
     assert config is None
     assert diags == ["site_config.yaml:6: khóa `thoi-su` được viết hai lần"]
+
+
+def test_invisible_characters_in_a_category_name_are_stripped_with_a_warning(tmp_path: Path) -> None:
+    config, diags = _load(tmp_path, GOOD.replace("{name: Thời sự}", "{name: \"Thời\u200b sự\u202e\"}"))
+    assert config is not None
+    assert [c.name for c in config.categories][0] == "Thời sự"  # type: ignore[attr-defined]
+    assert len(diags) == 1 and diags[0].startswith("site_config.yaml:4: cảnh báo: `name` có ký tự vô hình (U+200B, U+202E")
