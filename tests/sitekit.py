@@ -89,3 +89,31 @@ def make_jpeg(path: Path, size: tuple[int, int] = (640, 427), color: tuple[int, 
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", size, color).save(path, "JPEG", quality=80)
     return path
+
+
+ANH_1_SITE = """\
+    -- content/articles/2023/06/anh-1/index.md --
+    ---
+    title: Bài có thư viện ảnh
+    date: 2023-06-07 15:30
+    category: thoi-su
+    summary: Tóm tắt.
+    gallery:
+      - { src: a.jpg, caption: Ảnh thứ nhất. }
+      - { src: b.jpg, caption: Ảnh thứ hai. }
+    ---
+
+    ## Ảnh 1
+
+    <p id="anh-1">Đoạn tự đặt mã.</p>
+
+    <div id="thu_vien_anh">Khối tự đặt mã.</div>
+    """
+
+
+def write_anh_1_site(site: Path) -> Path:
+    """An article with a gallery whose body has a `## Ảnh 1` heading and raw `id="anh-1"`."""
+    write_site(site, ANH_1_SITE)
+    make_jpeg(site / "content/articles/2023/06/anh-1/a.jpg")
+    make_jpeg(site / "content/articles/2023/06/anh-1/b.jpg", color=(30, 30, 200))
+    return site

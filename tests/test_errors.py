@@ -268,6 +268,14 @@ def test_lines_stay_exact_after_a_blank_line_in_front_matter(site: Path) -> None
     assert_refused(run_cli("--site", site), site, ARTICLE, line_of(site, ARTICLE, "category:"), "thoi_su")
 
 
+def test_nested_front_matter_key_written_twice(site: Path) -> None:
+    """`cover: {src: a, src: b}` is refused at the second `src`, like a repeated top-level key."""
+    write_site(site, article(*GOOD_FRONT, "cover:", "  src: a.jpg", "  src: b.jpg"))
+    make_jpeg(site / "content/articles/a.jpg")
+    make_jpeg(site / "content/articles/b.jpg")
+    assert_refused(run_cli("--site", site), site, ARTICLE, line_of(site, ARTICLE, "src: b.jpg"), "`src`", "hai lần")
+
+
 def test_front_matter_not_closed(site: Path) -> None:
     """Front matter opened by `---` and never closed is refused at line 1."""
     write_site(site, f"-- {ARTICLE} --\n---\ntitle: Bài viết\ndate: 2023-06-07 15:30\ncategory: thoi-su\n\nNội dung.\n")
@@ -361,6 +369,26 @@ def test_unknown_front_matter_key_is_a_warning_with_a_suggestion(site: Path) -> 
     assert run.code == 0, run.stderr
     assert "`officials`" in warning_line(run, ARTICLE, line_of(site, ARTICLE, "offcials:"))
     assert (site / "public/index.html").is_file()
+
+
+def test_invisible_characters_are_stripped_with_a_warning_at_their_line(site: Path) -> None:
+    """A bidi override in a title and a zero-width space in a tag are removed (warning at each
+    line): the headline reads forwards and the look-alike tags are one tag with one page."""
+    other = "content/articles/khac.md"
+    write_site(site, article(
+        "title: Tỉnh \u202eđẩy mạnh chuyển đổi số", "date: 2023-06-07 15:30", "category: thoi-su",
+        "tags: [chuyển\u200b đổi số, chuyển đổi số]",
+    ) + f"-- {other} --\n---\ntitle: Bài khác\ndate: 2023-06-08\ncategory: thoi-su\ntags: [chuyển đổi số]\n---\n\nNội dung.\n")
+    run = run_cli("--site", site)
+    assert run.code == 0, run.stderr
+    assert "U+202E" in warning_line(run, ARTICLE, line_of(site, ARTICLE, "title:"))
+    assert "U+200B" in warning_line(run, ARTICLE, line_of(site, ARTICLE, "tags:"))
+    assert error_lines(run, other) == []
+    tag_pages = sorted(p.parent.name for p in (site / "public/chu-de").glob("*/index.html"))
+    assert tag_pages == ["chuyen-doi-so"]
+    published = [p.read_text(encoding="utf-8") for p in (site / "public").rglob("*") if p.suffix in {".html", ".xml", ".json"}]
+    assert not any(ch in text for text in published for ch in "\u202e\u200b")
+    assert any("<h1>Tỉnh đẩy mạnh chuyển đổi số</h1>" in text for text in published)
 
 
 def test_gallery_photo_without_caption_is_a_warning(site: Path) -> None:

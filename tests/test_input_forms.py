@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from sitekit import make_jpeg, run_cli, tree_bytes, write_site
+from sitekit import make_jpeg, run_cli, tree_bytes, write_anh_1_site, write_site
 
 TITLE = "Phó Chủ tịch UBND tỉnh làm việc với Sở Thông tin và Truyền thông về chuyển đổi số"
 TEXT = f"""\
@@ -310,6 +310,18 @@ def test_raw_html_is_made_safe_and_text_kept(site: Path) -> None:
         assert bad not in html, bad
     for kept in ("Đoạn một", "còn nguyên.", "Đoạn bấm được.", "liên kết lạ", "nữa", "Đoạn cuối."):
         assert kept in html, kept
+
+
+def test_body_cannot_take_the_gallery_deep_link_ids(site: Path) -> None:
+    """Every id in the page is unique, and `#anh-1` is the gallery's first photo."""
+    run = run_cli("--site", write_anh_1_site(site))
+    assert run.code == 0, run.stderr
+    html = page(site, "/2023/06/bai-co-thu-vien-anh/")
+    ids = re.findall(r'\sid="([^"]*)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert re.search(r'<figure id="anh-1">\s*<a href="[^"]*" data-viewer', html)
+    assert '<h2 id="anh-1-2">Ảnh 1</h2>' in html
+    assert "Đoạn tự đặt mã." in html and "Khối tự đặt mã." in html
 
 
 def test_external_links_get_noopener(site: Path) -> None:

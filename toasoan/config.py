@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import Diagnostic, error, warning
 from .sources import SourceError, read_text
-from .text import did_you_mean, nfc
+from .text import did_you_mean, nfc, strip_invisible
 from .yamldoc import YamlDoc, YamlError, load_yaml
 
 CONFIG_NAME = "site_config.yaml"
@@ -96,7 +96,10 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.fail(f"`{where[-1]}` phải là một chuỗi chữ", *where)
             return None
-        return nfc(str(value)).strip()
+        text, note = strip_invisible(nfc(str(value)))
+        if note is not None:
+            self.diags.append(warning(self.path, self.doc.line(*where), f"`{where[-1]}` {note}"))
+        return text.strip()
 
     def positive_int(self, value: Any, *where: str | int) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:

@@ -20,7 +20,7 @@ from .filetypes import audio_problem
 from .model import Article, Asset, Official, OfficialRef, Site, StaticPage
 from .registry import load_officials
 from .sources import SourceError, inside, read_text, relative, walk_files
-from .text import did_you_mean, nfc, slugify_vi
+from .text import did_you_mean, nfc, slugify_vi, strip_invisible
 from .workers import parallel_map
 from .yamldoc import YamlDoc, YamlError, load_yaml
 
@@ -157,7 +157,18 @@ def _text_field(ctx: _Context, doc: _Document, key: str, *, required: bool = Fal
         return None
     if isinstance(value, bool):
         value = "có" if value else "không"
-    return nfc(str(value)).strip()
+    text = _visible(ctx, doc.rel, doc.meta.line(key), key, nfc(str(value))).strip()
+    if required and not text:
+        ctx.diags.append(error(doc.rel, doc.meta.line(key), f"thiếu `{key}` hoặc `{key}` để trống"))
+    return text
+
+
+def _visible(ctx: _Context, rel: str, line: int, key: str, text: str) -> str:
+    """`text` without bidi controls and zero-width characters, with a warning when it had any."""
+    cleaned, note = strip_invisible(text)
+    if note is not None:
+        ctx.diags.append(warning(rel, line, f"`{key}` {note}"))
+    return cleaned
 
 
 def _date_field(ctx: _Context, doc: _Document, key: str, *, required: bool = False) -> dt.datetime | None:
@@ -254,7 +265,7 @@ def _tags(ctx: _Context, doc: _Document) -> tuple[str, ...]:
         if isinstance(item, dict | list) or item is None:
             ctx.diags.append(error(doc.rel, doc.meta.line("tags", i), "mỗi từ khóa phải là một chữ hoặc cụm từ"))
             continue
-        tag = nfc(str(item)).strip()
+        tag = _visible(ctx, doc.rel, doc.meta.line("tags", i), "tags", nfc(str(item))).strip()
         if tag and slugify_vi(tag) and tag not in tags:
             tags.append(tag)
     return tuple(tags)
@@ -271,8 +282,8 @@ def _officials(ctx: _Context, doc: _Document) -> tuple[OfficialRef, ...]:
         line = doc.meta.line("officials", i)
         if isinstance(item, dict):
             ident = item.get("id")
-            name = nfc(str(item.get("name") or "")).strip()
-            position = nfc(str(item["position"])).strip() if item.get("position") else None
+            name = _visible(ctx, doc.rel, line, "name", nfc(str(item.get("name") or ""))).strip()
+            position = _visible(ctx, doc.rel, line, "position", nfc(str(item["position"]))).strip() if item.get("position") else None
             if ident is not None:
                 if str(ident) not in ctx.officials:
                     ctx.diags.append(error(doc.rel, line, _unknown_official(ctx, str(ident))))
@@ -287,7 +298,7 @@ def _officials(ctx: _Context, doc: _Document) -> tuple[OfficialRef, ...]:
         if item is None or isinstance(item, list):
             ctx.diags.append(error(doc.rel, line, "nhân vật phải là mã trong officials.yaml, một tên, hoặc `{name, position}`"))
             continue
-        text = nfc(str(item)).strip()
+        text = _visible(ctx, doc.rel, line, "officials", nfc(str(item))).strip()
         if text in ctx.officials:
             refs.append(OfficialRef(name=ctx.officials[text].name, official_id=text))
         elif (found := ctx.official_by_name(text)) is not None:
@@ -344,7 +355,7 @@ def _asset(ctx: _Context, doc: _Document, article_dir: Path, raw: Any, where: tu
     line = doc.meta.line(*where)
     caption = ""
     if isinstance(raw, dict):
-        caption = nfc(str(raw.get("caption") or "")).strip()
+        caption = _visible(ctx, doc.rel, line, "caption", nfc(str(raw.get("caption") or ""))).strip()
         raw = raw.get("src")
     if not isinstance(raw, str) or not raw.strip():
         ctx.diags.append(error(doc.rel, line, f"{what} cần `src`: tên tệp bên cạnh bài hoặc `/media/...`"))

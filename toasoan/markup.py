@@ -34,15 +34,26 @@ _SCHEMES = {"http", "https", "mailto", "tel"}
 _EXTERNAL_A = re.compile(r'<a href="(https?:)?//')
 _FIRST_P = re.compile(r"<p>(.*?)</p>", re.S)  # the sanitizer writes bare <p>
 _TAG = re.compile(r"<[^>]+>")
+# The theme's ids (docs/THEME.md): any id with `_`, and `anh-N`, a gallery photo's deep link
+# (kept in that form because shared links use it). Content never gets one: heading slugs have
+# no `_` and step past `anh-N`, and any other id in the body that would be one is removed.
+_GALLERY_ID = re.compile(r"anh-[0-9]+")
+
+
+def is_theme_id(value: str) -> bool:
+    """True for an id the page templates own, which the article body must never produce."""
+    return "_" in value or _GALLERY_ID.fullmatch(value) is not None
 
 
 class _Shaper(Treeprocessor):
     """Lone photos become figures; headings get Vietnamese ids; photo sources get resolved."""
 
     resolver: Resolver | None = None
+    heading_ids: set[str]
 
     def run(self, root: ET.Element) -> None:
         seen: set[str] = set()
+        self.heading_ids = seen
         levels = [int(e.tag[1]) for e in root.iter() if e.tag in _HEADINGS]
         # The page's title is the only h1: the body's top heading level becomes h2, and the
         # others move with it, so that no level is skipped after the title.
@@ -84,7 +95,7 @@ def _heading_id(element: ET.Element) -> str:
 
 def _unique(base: str, seen: set[str]) -> str:
     candidate, n = base, 2
-    while candidate in seen:
+    while candidate in seen or is_theme_id(candidate):
         candidate, n = f"{base}-{n}", n + 1
     seen.add(candidate)
     return candidate
@@ -102,13 +113,28 @@ class Renderer:
         """Markdown to HTML that is safe to publish: no scripts, no event handlers, no js: links."""
         self._shaper.resolver = resolver
         try:
+            self._shaper.heading_ids = set()
             raw = self._md.reset().convert(text)
         finally:
             self._shaper.resolver = None
-        return sanitize(raw)
+        return sanitize(raw, frozenset(self._shaper.heading_ids))
 
 
-def sanitize(fragment: str) -> str:
+def sanitize(fragment: str, heading_ids: frozenset[str] = frozenset()) -> str:
+    """Only allowed tags, attributes and link schemes; ids unique and outside the theme's.
+
+    `heading_ids` are the ids given to the Markdown headings: another element (raw HTML, an
+    attribute list) that claims one loses its id, so the heading keeps it."""
+    kept: set[str] = set()
+
+    def keep_id(tag: str, attribute: str, value: str) -> str | None:
+        if attribute != "id":
+            return value
+        if is_theme_id(value) or value in kept or (value in heading_ids and tag not in _HEADINGS):
+            return None
+        kept.add(value)
+        return value
+
     cleaned = nh3.clean(
         fragment,
         tags=_ALLOWED_TAGS,
@@ -116,6 +142,7 @@ def sanitize(fragment: str) -> str:
         url_schemes=_SCHEMES,
         link_rel=None,
         strip_comments=True,
+        attribute_filter=keep_id,
     )
     return _EXTERNAL_A.sub(lambda m: '<a rel="noopener" href="' + (m.group(1) or "") + "//", cleaned)
 

@@ -10,7 +10,7 @@ from .dates import DateError, parse_day
 from .errors import Diagnostic, error, warning
 from .model import Official, Position
 from .sources import SourceError, read_text
-from .text import did_you_mean, nfc
+from .text import did_you_mean, nfc, strip_invisible
 from .yamldoc import YamlError, load_yaml
 
 OFFICIALS_FILE = "content/officials.yaml"
@@ -35,7 +35,7 @@ def load_officials(root: Path) -> tuple[dict[str, Official], list[Diagnostic]]:
         return {}, []
     if not isinstance(doc.data, list):
         return {}, [error(OFFICIALS_FILE, 1, "danh sách nhân vật phải là một danh sách `- id: ...`")]
-    diags: list[Diagnostic] = []
+    diags = [error(OFFICIALS_FILE, line, f"khóa `{key}` được viết hai lần") for key, line in doc.duplicate_keys()]
     officials: dict[str, Official] = {}
     for i, entry in enumerate(doc.data):
         line = doc.line(i)
@@ -47,7 +47,10 @@ def load_officials(root: Path) -> tuple[dict[str, Official], list[Diagnostic]]:
                 hint = did_you_mean(str(key), _OFFICIAL_KEYS)
                 diags.append(warning(OFFICIALS_FILE, doc.line(i, key), f"khóa không dùng đến `{key}`{hint}"))
         ident = str(entry.get("id") or "").strip()
-        name = nfc(str(entry.get("name") or "")).strip()
+        name, note = strip_invisible(nfc(str(entry.get("name") or "")))
+        name = name.strip()
+        if note is not None:
+            diags.append(warning(OFFICIALS_FILE, doc.line(i, "name"), f"`name` {note}"))
         if not _ID.match(ident):
             diags.append(error(OFFICIALS_FILE, doc.line(i, "id"), f"`id` phải là chữ thường không dấu nối bằng `-`, ví dụ `pham-duy-hung` (đang là `{ident}`)"))
             continue
@@ -93,5 +96,8 @@ def _read_positions(raw: Any, doc: Any, i: int, diags: list[Diagnostic]) -> tupl
         if end is not None and end < start:
             diags.append(error(OFFICIALS_FILE, line, "`to` đứng trước `from`"))
             continue
-        found.append(Position(title=nfc(str(item["title"])).strip(), start=start, end=end))
+        title, note = strip_invisible(nfc(str(item["title"])))
+        if note is not None:
+            diags.append(warning(OFFICIALS_FILE, line, f"`title` {note}"))
+        found.append(Position(title=title.strip(), start=start, end=end))
     return tuple(sorted(found, key=lambda p: p.start))

@@ -17,6 +17,23 @@ _LETTER_MODS = {"\u0306": 1, "\u0302": 2, "\u031b": 3}  # breve, circumflex, hor
 _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 
 
+# Characters that show nothing yet change how a line reads or compares: bidi embeddings,
+# overrides, isolates and marks (a headline displayed backwards) and zero-width ones (two tags
+# that look the same but are different words). No Vietnamese one-line value needs them.
+_INVISIBLE = "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
+_DROP_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE))
+
+
+def strip_invisible(text: str) -> tuple[str, str | None]:
+    """`text` without bidi controls and zero-width characters, and a Vietnamese note naming
+    what was removed (None when nothing was): the caller reports it as a warning at its line."""
+    cleaned = text.translate(_DROP_INVISIBLE)
+    if cleaned == text:
+        return text, None
+    found = ", ".join(f"U+{ord(ch):04X}" for ch in sorted(set(text) & set(_INVISIBLE)))
+    return cleaned, f"có ký tự vô hình ({found}: đảo chiều chữ hoặc khoảng trắng không độ rộng), đã bỏ đi"
+
+
 def nfc(text: str) -> str:
     """Return `text` in Unicode NFC (what the editor's keyboard produced is irrelevant)."""
     return unicodedata.normalize("NFC", text)

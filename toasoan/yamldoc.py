@@ -36,6 +36,7 @@ class YamlDoc:
     data: Any
     root: yaml.Node | None
     first_line: int
+    repeats: tuple[tuple[str, int], ...] = ()
 
     def line(self, *path: str | int) -> int:
         """File line of the key (or sequence item) at `path`; the nearest known line if absent."""
@@ -51,17 +52,9 @@ class YamlDoc:
         return line
 
     def duplicate_keys(self) -> list[tuple[str, int]]:
-        """Top-level keys written twice (YAML keeps the last silently): (key, line of the repeat)."""
-        if not isinstance(self.root, yaml.MappingNode):
-            return []
-        seen: set[str] = set()
-        repeats = []
-        for key_node, _ in self.root.value:
-            key = str(key_node.value)
-            if key in seen:
-                repeats.append((key, key_node.start_mark.line + self.first_line))
-            seen.add(key)
-        return repeats
+        """Keys written twice in one mapping at any depth (YAML keeps the last silently):
+        (key, file line of the repeat), in file order."""
+        return list(self.repeats)
 
 
 def _child(node: yaml.Node, step: str | int) -> tuple[yaml.Node | None, int | None]:
@@ -75,11 +68,39 @@ def _child(node: yaml.Node, step: str | int) -> tuple[yaml.Node | None, int | No
     return None, None
 
 
+def _repeated_keys(root: yaml.Node | None) -> list[tuple[str, int]]:
+    """Keys repeated inside any one mapping of the composed tree (0-based lines).
+
+    Read before construction: constructing a mapping splices `<<` merge keys into the node,
+    and a key that overrides a merged one is not a repeat."""
+    repeats: list[tuple[str, int]] = []
+    seen_nodes: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:  # an alias points at a node already walked
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[tuple[str, str]] = set()
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    key = (key_node.tag, str(key_node.value))
+                    if key in keys:
+                        repeats.append((str(key_node.value), key_node.start_mark.line))
+                    keys.add(key)
+                stack.append(value_node)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return sorted(repeats, key=lambda r: r[1])
+
+
 def load_yaml(text: str, first_line: int = 1) -> YamlDoc:
     """Parse one YAML document with the C loader; syntax errors become `YamlError` with a line."""
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
+        repeats = _repeated_keys(root)
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -92,4 +113,5 @@ def load_yaml(text: str, first_line: int = 1) -> YamlDoc:
         raise YamlError(first_line, f"YAML không đọc được: {exc}") from None
     finally:
         loader.dispose()
-    return YamlDoc(data=data, root=root, first_line=first_line)
+    shifted = tuple((key, line + first_line) for key, line in repeats)
+    return YamlDoc(data=data, root=root, first_line=first_line, repeats=shifted)

@@ -99,3 +99,17 @@ def test_menu_urls_are_site_paths_web_addresses_mail_or_phone(tmp_path: Path) ->
     assert diags == []
     assert config is not None
     assert [m.url for m in config.menus["main"]][1:] == good  # type: ignore[attr-defined]
+def test_category_written_twice_is_an_error_at_the_second(tmp_path: Path) -> None:
+    text = GOOD.replace("  kinh-te: Kinh tế\n", "  kinh-te: Kinh tế\n  thoi-su: {name: Thời sự mới}\n")
+    config, diags = _load(tmp_path, text)
+    assert config is None
+    assert diags == ["site_config.yaml:6: khóa `thoi-su` được viết hai lần"]
+
+
+def test_invisible_characters_in_a_category_name_are_stripped_with_a_warning(tmp_path: Path) -> None:
+    config, diags = _load(tmp_path, GOOD.replace("{name: Thời sự}", "{name: \"Thời\u200b sự\u202e\"}"))
+    assert config is not None
+    assert [c.name for c in config.categories][0] == "Thời sự"  # type: ignore[attr-defined]
+    assert len(diags) == 1 and diags[0].startswith("site_config.yaml:4: cảnh báo: `name` có ký tự vô hình (U+200B, U+202E")
+
+

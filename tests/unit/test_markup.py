@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from toasoan.markup import Renderer, sanitize, split_lead
+import re
+
+from sitekit import REPO
+
+from toasoan.markup import Renderer, is_theme_id, sanitize, split_lead
 
 
 def test_lone_photo_becomes_a_figure_outside_any_paragraph() -> None:
@@ -22,6 +26,32 @@ def test_heading_ids_keep_vietnamese_letters_and_are_unique() -> None:
     assert '<h2 id="doi-moi">' in html
     assert '<h3 id="doi-moi-2">' in html
     assert '<h4 id="duong-sa">' in html
+
+
+def test_body_ids_never_take_a_theme_id_and_are_unique() -> None:
+    """`## Ảnh 1` cannot become the gallery's `#anh-1`; raw HTML ids in the theme's namespace
+    are removed, and an id written twice (or a heading's) stays only where it first belongs."""
+    html = Renderer().render(
+        '<p id="ket-luan">Thô.</p>\n\n## Ảnh 1\n\n<p id="anh-1">Ảnh?</p>\n\n<div id="noi_dung">Chính?</div>\n\n'
+        '<h3 id="anh-2">Tiêu đề thô</h3>\n\n## Kết luận\n\n<span id="a">x</span><span id="a">y</span>\n'
+    )
+    ids = re.findall(r'\sid="([^"]*)"', html)
+    assert ids == ["anh-1-2", "ket-luan", "a"]
+    assert '<h2 id="ket-luan">Kết luận</h2>' in html
+    for text in ("Thô.", "Ảnh?", "Chính?", "Tiêu đề thô", ">y<"):
+        assert text in html
+
+
+def test_every_id_the_templates_write_is_a_theme_id() -> None:
+    """The rule the body is held to matches the templates: each id they write is in the theme's
+    namespace (a Jinja expression inside an id stands for a number or a word)."""
+    found = []
+    for template in sorted((REPO / "templates").glob("*.html")):
+        for value in re.findall(r'\sid="([^"]*)"', template.read_text(encoding="utf-8")):
+            found.append(value)
+            example = re.sub(r"\{\{.*?\}\}", "1", value)
+            assert is_theme_id(example), f"{template.name}: id `{value}` could be made by article content"
+    assert "anh-{{ loop.index }}" in found
 
 
 def test_heading_levels_follow_the_title_without_gaps() -> None:

@@ -41,3 +41,23 @@ def test_positions_over_time_and_checks(tmp_path: Path) -> None:
 
 def test_no_registry_means_no_officials(tmp_path: Path) -> None:
     assert load_officials(tmp_path) == ({}, [])
+
+
+def test_key_written_twice_inside_an_entry_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    text = "- id: a\n  name: A\n  positions:\n    - title: Giám đốc\n      from: 2020-01-01\n      from: 2021-01-01\n"
+    (tmp_path / "content/officials.yaml").write_text(text, encoding="utf-8")
+    _, diags = load_officials(tmp_path)
+    assert [str(d) for d in diags] == ["content/officials.yaml:6: khóa `from` được viết hai lần"]
+
+
+def test_invisible_characters_in_a_name_are_stripped_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    text = "- id: a\n  name: \"\u202eHoàng Minh Đức\"\n  positions:\n    - {title: \"Giám\u200b đốc\", from: 2020-01-01}\n"
+    (tmp_path / "content/officials.yaml").write_text(text, encoding="utf-8")
+    officials, diags = load_officials(tmp_path)
+    assert officials["a"].name == "Hoàng Minh Đức"
+    assert officials["a"].positions[0].title == "Giám đốc"
+    assert [str(d).split(" có ")[0] for d in diags] == [
+        "content/officials.yaml:2: cảnh báo: `name`", "content/officials.yaml:4: cảnh báo: `title`",
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from toasoan.text import closest, did_you_mean, fold_vi, nfc, person_sort_key, shorten, slugify_vi, vi_sort_key
+from toasoan.text import closest, did_you_mean, fold_vi, nfc, person_sort_key, shorten, slugify_vi, strip_invisible, vi_sort_key
 
 
 def test_slug_transliterates_vietnamese() -> None:
@@ -53,3 +53,10 @@ def test_suggestions() -> None:
 def test_shorten_cuts_on_a_word() -> None:
     assert shorten("Hội nghị  tổng kết", 50) == "Hội nghị tổng kết"
     assert shorten("Hội nghị tổng kết công tác năm", 16) == "Hội nghị tổng…"
+
+
+def test_strip_invisible_names_what_it_removed() -> None:
+    assert strip_invisible("Tin n\u00f3ng") == ("Tin n\u00f3ng", None)
+    cleaned, note = strip_invisible("\u202bchuy\u1ec3n\u200b \u2066\u0111\u1ed5i\u2069 s\u1ed1\ufeff")
+    assert cleaned == "chuy\u1ec3n \u0111\u1ed5i s\u1ed1"
+    assert note is not None and "U+200B, U+202B, U+2066, U+2069, U+FEFF" in note

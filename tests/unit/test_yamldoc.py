@@ -19,6 +19,18 @@ def test_duplicate_keys_are_found() -> None:
     assert load_yaml("a: 1\nb: 2\na: 3\n").duplicate_keys() == [("a", 3)]
 
 
+def test_duplicate_keys_at_any_depth_are_found_at_the_repeat() -> None:
+    text = "a:\n  x: 1\n  y: 2\n  x: 3\nl:\n  - {p: 1, p: 2}\n"
+    assert load_yaml(text, first_line=2).duplicate_keys() == [("x", 5), ("p", 7)]
+
+
+def test_a_key_overriding_a_merged_one_is_not_a_repeat() -> None:
+    text = "base: &b {k: 1, j: 1}\nm: {<<: *b, k: 2}\nn: *b\n"
+    doc = load_yaml(text)
+    assert doc.duplicate_keys() == []
+    assert doc.data["m"] == {"k": 2, "j": 1}
+
+
 def test_syntax_error_has_its_line() -> None:
     with pytest.raises(YamlError) as caught:
         load_yaml("a: 1\nb: [c\nd: e\n", first_line=2)
