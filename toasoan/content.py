@@ -116,6 +116,8 @@ def _read_document(ctx: _Context, path: Path) -> _Document | None:
     except SourceError as exc:
         ctx.diags.append(error(rel, exc.line, exc.message))
         return None
+    if not _within_size_limits(ctx, rel, text):
+        return None
     if not _FRONT.detect(text):
         ctx.diags.append(error(rel, 1, "thiếu phần khai báo đầu bài (front matter) mở bằng `---` ở dòng đầu"))
         return None
@@ -138,7 +140,55 @@ def _read_document(ctx: _Context, path: Path) -> _Document | None:
         return None
     for key, line in meta.duplicate_keys():
         ctx.diags.append(error(rel, line, f"khóa `{key}` được viết hai lần"))
+    if not _body_within_limit(ctx, rel, body, closing_line):
+        return None
     return _Document(rel=rel, path=path, meta=meta, body=body, body_line=closing_line)
+
+
+_LIMIT_HINT = " (giới hạn đổi được bằng `limits.{}` trong site_config.yaml)"
+
+
+def _within_size_limits(ctx: _Context, rel: str, text: str) -> bool:
+    """Each line no longer than `limits.line_length`; every line over it is an error."""
+    limit = ctx.config.limits.line_length
+    if len(text) <= limit:
+        return True
+    good = True
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > limit:
+            ctx.diags.append(error(rel, number, f"dòng dài {len(line)} ký tự, quá giới hạn {limit}{_LIMIT_HINT.format('line_length')}"))
+            good = False
+    return good
+
+
+def _body_within_limit(ctx: _Context, rel: str, body: str, body_line: int) -> bool:
+    """A body over `limits.body_kb` is an error at the line where it passes the limit."""
+    limit = ctx.config.limits.body_kb * 1024
+    if len(body) * 4 <= limit:  # UTF-8 takes at most 4 bytes a character
+        return True
+    data = body.encode()
+    if len(data) <= limit:
+        return True
+    line = body_line + data.count(b"\n", 0, limit)
+    kb = -(-len(data) // 1024)
+    message = f"nội dung bài dài {kb} KB, quá giới hạn {ctx.config.limits.body_kb} KB từ dòng này{_LIMIT_HINT.format('body_kb')}"
+    ctx.diags.append(error(rel, line, message))
+    return False
+
+
+def _too_many(ctx: _Context, doc: _Document, key: str, count: int) -> bool:
+    """A list field (`tags`, `officials`, `gallery`) longer than its `limits.<key>` is an error."""
+    limit: int = getattr(ctx.config.limits, key)
+    if count <= limit:
+        return False
+    ctx.diags.append(error(doc.rel, doc.meta.line(key), f"`{key}` có {count} mục, quá giới hạn {limit}{_LIMIT_HINT.format(key)}"))
+    return True
+
+
+def _title_within_limit(ctx: _Context, doc: _Document, title: str | None) -> None:
+    limit = ctx.config.limits.title_length
+    if title is not None and len(title) > limit:
+        ctx.diags.append(error(doc.rel, doc.meta.line("title"), f"`title` dài {len(title)} ký tự, quá giới hạn {limit}{_LIMIT_HINT.format('title_length')}"))
 
 
 def _text_field(ctx: _Context, doc: _Document, key: str, *, required: bool = False) -> str | None:
@@ -196,6 +246,7 @@ def _load_article(ctx: _Context, path: Path) -> Article | None:
     data = doc.meta.data
     _check_keys(ctx, doc, ARTICLE_KEYS)
     title = _text_field(ctx, doc, "title", required=True)
+    _title_within_limit(ctx, doc, title)
     date = _date_field(ctx, doc, "date", required=True)
     updated = _date_field(ctx, doc, "updated")
     category = _text_field(ctx, doc, "category", required=True)
@@ -247,6 +298,8 @@ def _tags(ctx: _Context, doc: _Document) -> tuple[str, ...]:
     if not isinstance(items, list):
         ctx.diags.append(error(doc.rel, doc.meta.line("tags"), "`tags` phải là danh sách, ví dụ `[chuyển đổi số, viễn thông]`"))
         return ()
+    if _too_many(ctx, doc, "tags", len(items)):
+        return ()
     tags: list[str] = []
     for i, item in enumerate(items):
         if isinstance(item, dict | list) or item is None:
@@ -264,6 +317,8 @@ def _officials(ctx: _Context, doc: _Document) -> tuple[OfficialRef, ...]:
         return ()
     if not isinstance(raw, list):
         raw = [raw]
+    if _too_many(ctx, doc, "officials", len(raw)):
+        return ()
     refs: list[OfficialRef] = []
     for i, item in enumerate(raw):
         line = doc.meta.line("officials", i)
@@ -307,6 +362,8 @@ def _gallery(ctx: _Context, doc: _Document, article_dir: Path) -> tuple[Asset, .
         return ()
     if not isinstance(raw, list):
         ctx.diags.append(error(doc.rel, doc.meta.line("gallery"), "`gallery` phải là danh sách `- { src: ..., caption: ... }`"))
+        return ()
+    if _too_many(ctx, doc, "gallery", len(raw)):
         return ()
     photos = []
     for i, item in enumerate(raw):
@@ -613,6 +670,7 @@ def _load_page(ctx: _Context, path: Path) -> StaticPage | None:
     before = len(ctx.diags)
     _check_keys(ctx, doc, PAGE_KEYS)
     title = _text_field(ctx, doc, "title", required=True)
+    _title_within_limit(ctx, doc, title)
     slug = _slug_field(ctx, doc, None, path.stem)
     if any(d.is_error for d in ctx.diags[before:]) or title is None:
         return None
