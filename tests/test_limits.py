@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from sitekit import MINIMAL_CONFIG, make_jpeg, run_cli, write_site
 from test_errors import ARTICLE, GOOD_FRONT, article, assert_refused, line_of
 
@@ -68,3 +70,27 @@ def test_static_pages_have_the_same_size_limits(site: Path) -> None:
     page = "content/pages/gioi-thieu.md"
     small_limits_site(site, f"-- {page} --\n---\ntitle: Giới thiệu\n---\n\n{'x' * 301}\n" + article(*GOOD_FRONT))
     assert_refused(run_cli("--site", site), site, page, 5, "limits.line_length")
+
+
+def test_brackets_markdown_would_read_for_minutes_are_refused_at_their_paragraph(site: Path) -> None:
+    """`[` × 10,000 took Python-Markdown 14–28 s; now it is an error before rendering."""
+    body = "Đoạn mở đầu.\n\nDòng trước.\n" + "[" * 10_000 + "\n\nĐoạn cuối."
+    write_site(site, article(*GOOD_FRONT, body=body))
+    assert_refused(run_cli("--site", site, "--jobs", "1"), site, ARTICLE, line_of(site, ARTICLE, "Dòng trước"), "`[`", "\\[")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_markdown_over_its_time_limit_is_an_error_at_that_document(site: Path, jobs: str) -> None:
+    """Twenty thousand empty list items make Python-Markdown run for minutes (no bracket to
+    see beforehand): `limits.markdown_seconds` stops it at that document, in the main process
+    (one job) as in a worker (two), and the other documents are still checked."""
+    other = "content/articles/khac.md"
+    write_site(site, (
+        "-- site_config.yaml --\n" + MINIMAL_CONFIG + "limits: {markdown_seconds: 1}\n"
+        + article(*GOOD_FRONT, body="Mở đầu.\n" + "\n- " * 20_000)
+        + f"-- {other} --\n---\ntitle: Bài khác\ndate: 2023-06-08 10:00\ncategory: thoi-su\n---\n\n"
+        + "Xem [trang không có](/khong-co/).\n\nMột đoạn có `[` " + "[" * 3000 + "\n"
+    ))
+    run = run_cli("--site", site, "--jobs", jobs)
+    assert_refused(run, site, ARTICLE, 6, "quá 1 giây", "limits.markdown_seconds")
+    assert_refused(run, site, other, 9, "`[`")
