@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from sitekit import MINIMAL_CONFIG, make_jpeg, run_cli, write_site
 from test_errors import ARTICLE, GOOD_FRONT, article, assert_refused, line_of
 
