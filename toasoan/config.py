@@ -24,11 +24,23 @@ PAGE_SIZE_DEFAULTS = {
     "archive": 20,
     "feed": 50,
 }
+# How much one file may hold: far above any real article, low enough that a pasted or hostile
+# file is refused at its line instead of making a build run for minutes or fill the disk.
+LIMIT_DEFAULTS = {
+    "tags": 30,
+    "officials": 50,
+    "gallery": 200,
+    "title_length": 300,
+    "body_kb": 500,
+    "line_length": 20_000,
+    "markdown_seconds": 20,
+}
 PERMALINK_FIELDS = {"year", "month", "day", "slug", "category"}
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOP_KEYS = {
     "title", "tagline", "description", "base_url", "language", "timezone", "permalink",
     "page_size", "image_widths", "image_formats", "related", "categories", "menus", "cache_dir", "copyright",
+    "limits",
 }
 
 
@@ -37,6 +49,20 @@ class Category:
     key: str
     name: str
     description: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """`limits:` in site_config.yaml (LIMIT_DEFAULTS): counts per article, sizes per file, and
+    the seconds Markdown may take on one document."""
+
+    tags: int = LIMIT_DEFAULTS["tags"]
+    officials: int = LIMIT_DEFAULTS["officials"]
+    gallery: int = LIMIT_DEFAULTS["gallery"]
+    title_length: int = LIMIT_DEFAULTS["title_length"]
+    body_kb: int = LIMIT_DEFAULTS["body_kb"]
+    line_length: int = LIMIT_DEFAULTS["line_length"]
+    markdown_seconds: int = LIMIT_DEFAULTS["markdown_seconds"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +91,7 @@ class SiteConfig:
     menus: dict[str, tuple[MenuItem, ...]] = field(default_factory=dict)
     cache_dir: str = ".cache"
     copyright: str = ""
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -159,6 +186,7 @@ def parse_config(doc: YamlDoc, path: str) -> tuple[SiteConfig | None, list[Diagn
         _check_permalink(ck, permalink)
         values["permalink"] = permalink
     _read_page_size(ck, raw.get("page_size"), values)
+    _read_limits(ck, raw.get("limits"), values)
     _read_widths(ck, raw.get("image_widths"), values)
     _read_formats(ck, raw.get("image_formats"), values)
     if "related" in raw:
@@ -221,6 +249,24 @@ def _read_page_size(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
         if number is not None:
             sizes[key] = number
     values["page_size"] = sizes
+
+
+def _read_limits(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
+    if raw is None:
+        return
+    if not isinstance(raw, dict):
+        ck.fail("`limits` phải là một bảng, ví dụ `{tags: 30, body_kb: 500}`", "limits")
+        return
+    limits: dict[str, int] = {}
+    for key, value in raw.items():
+        if key not in LIMIT_DEFAULTS:
+            hint = did_you_mean(str(key), LIMIT_DEFAULTS)
+            ck.diags.append(warning(ck.path, ck.doc.line("limits", key), f"khóa không dùng đến `limits.{key}`{hint}"))
+            continue
+        number = ck.positive_int(value, "limits", key)
+        if number is not None:
+            limits[key] = number
+    values["limits"] = Limits(**limits)
 
 
 def _read_widths(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:

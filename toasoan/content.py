@@ -36,13 +36,10 @@ ARTICLE_KEYS = {
 PAGE_KEYS = {"title", "slug", "description", "date", "updated", "draft"}
 MAX_SLUG = 200
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_BODY_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
-_INTERNAL_LINK = re.compile(r"\]\(\s*<?(/(?!/)[^)\s>]*)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 _REFERENCE = re.compile(r"^ {0,3}\[([^\]]+)\]:\s*<?([^\s>]+)>?")
-_REFERENCE_IMAGE = re.compile(r"!\[([^\]]*)\]\s?\[([^\]]*)\]")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
-_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
+_BACKTICKS = re.compile(r"`+")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _FRONT = YAMLHandler()
 
@@ -120,6 +117,8 @@ def _read_document(ctx: _Context, path: Path) -> _Document | None:
     except SourceError as exc:
         ctx.diags.append(error(rel, exc.line, exc.message))
         return None
+    if not _within_size_limits(ctx, rel, text):
+        return None
     if not _FRONT.detect(text):
         ctx.diags.append(error(rel, 1, "thiếu phần khai báo đầu bài (front matter) mở bằng `---` ở dòng đầu"))
         return None
@@ -142,7 +141,55 @@ def _read_document(ctx: _Context, path: Path) -> _Document | None:
         return None
     for key, line in meta.duplicate_keys():
         ctx.diags.append(error(rel, line, f"khóa `{key}` được viết hai lần"))
+    if not _body_within_limit(ctx, rel, body, closing_line):
+        return None
     return _Document(rel=rel, path=path, meta=meta, body=body, body_line=closing_line)
+
+
+_LIMIT_HINT = " (giới hạn đổi được bằng `limits.{}` trong site_config.yaml)"
+
+
+def _within_size_limits(ctx: _Context, rel: str, text: str) -> bool:
+    """Each line no longer than `limits.line_length`; every line over it is an error."""
+    limit = ctx.config.limits.line_length
+    if len(text) <= limit:
+        return True
+    good = True
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > limit:
+            ctx.diags.append(error(rel, number, f"dòng dài {len(line)} ký tự, quá giới hạn {limit}{_LIMIT_HINT.format('line_length')}"))
+            good = False
+    return good
+
+
+def _body_within_limit(ctx: _Context, rel: str, body: str, body_line: int) -> bool:
+    """A body over `limits.body_kb` is an error at the line where it passes the limit."""
+    limit = ctx.config.limits.body_kb * 1024
+    if len(body) * 4 <= limit:  # UTF-8 takes at most 4 bytes a character
+        return True
+    data = body.encode()
+    if len(data) <= limit:
+        return True
+    line = body_line + data.count(b"\n", 0, limit)
+    kb = -(-len(data) // 1024)
+    message = f"nội dung bài dài {kb} KB, quá giới hạn {ctx.config.limits.body_kb} KB từ dòng này{_LIMIT_HINT.format('body_kb')}"
+    ctx.diags.append(error(rel, line, message))
+    return False
+
+
+def _too_many(ctx: _Context, doc: _Document, key: str, count: int) -> bool:
+    """A list field (`tags`, `officials`, `gallery`) longer than its `limits.<key>` is an error."""
+    limit: int = getattr(ctx.config.limits, key)
+    if count <= limit:
+        return False
+    ctx.diags.append(error(doc.rel, doc.meta.line(key), f"`{key}` có {count} mục, quá giới hạn {limit}{_LIMIT_HINT.format(key)}"))
+    return True
+
+
+def _title_within_limit(ctx: _Context, doc: _Document, title: str | None) -> None:
+    limit = ctx.config.limits.title_length
+    if title is not None and len(title) > limit:
+        ctx.diags.append(error(doc.rel, doc.meta.line("title"), f"`title` dài {len(title)} ký tự, quá giới hạn {limit}{_LIMIT_HINT.format('title_length')}"))
 
 
 def _text_field(ctx: _Context, doc: _Document, key: str, *, required: bool = False) -> str | None:
@@ -211,6 +258,7 @@ def _load_article(ctx: _Context, path: Path) -> Article | None:
     data = doc.meta.data
     _check_keys(ctx, doc, ARTICLE_KEYS)
     title = _text_field(ctx, doc, "title", required=True)
+    _title_within_limit(ctx, doc, title)
     date = _date_field(ctx, doc, "date", required=True)
     updated = _date_field(ctx, doc, "updated")
     category = _text_field(ctx, doc, "category", required=True)
@@ -260,6 +308,8 @@ def _tags(ctx: _Context, doc: _Document) -> tuple[str, ...]:
     if not isinstance(items, list):
         ctx.diags.append(error(doc.rel, doc.meta.line("tags"), "`tags` phải là danh sách, ví dụ `[chuyển đổi số, viễn thông]`"))
         return ()
+    if _too_many(ctx, doc, "tags", len(items)):
+        return ()
     tags: list[str] = []
     for i, item in enumerate(items):
         if isinstance(item, dict | list) or item is None:
@@ -277,6 +327,8 @@ def _officials(ctx: _Context, doc: _Document) -> tuple[OfficialRef, ...]:
         return ()
     if not isinstance(raw, list):
         raw = [raw]
+    if _too_many(ctx, doc, "officials", len(raw)):
+        return ()
     refs: list[OfficialRef] = []
     for i, item in enumerate(raw):
         line = doc.meta.line("officials", i)
@@ -320,6 +372,8 @@ def _gallery(ctx: _Context, doc: _Document, article_dir: Path) -> tuple[Asset, .
         return ()
     if not isinstance(raw, list):
         ctx.diags.append(error(doc.rel, doc.meta.line("gallery"), "`gallery` phải là danh sách `- { src: ..., caption: ... }`"))
+        return ()
+    if _too_many(ctx, doc, "gallery", len(raw)):
         return ()
     photos = []
     for i, item in enumerate(raw):
@@ -409,6 +463,144 @@ def audio_seconds(path: Path) -> int | None:
     return round(length) if isinstance(length, int | float) and length > 0 else None
 
 
+# Inline Markdown scanners. Each runs in time linear in the line: a run of `](` or `![` that
+# never closes (an editor's typo, or a hostile file) is read once, not once per opening.
+_DESTINATION_END = re.compile(r"[)\s>]")
+_QUOTE = re.compile(r"[\"']")
+
+
+class _Next:
+    """The first match of a pattern at or after a position, remembered: asked in increasing
+    order (as the scanners do), the text is searched once in all."""
+
+    def __init__(self, text: str, pattern: re.Pattern[str]) -> None:
+        self.text = text
+        self.pattern = pattern
+        self.asked = 1
+        self.found = 0  # nothing is known yet: asked > found
+
+    def at(self, position: int) -> int:
+        """Index of the first match at or after `position`; len(text) when there is none."""
+        if not self.asked <= position <= self.found:
+            match = self.pattern.search(self.text, position)
+            self.asked, self.found = position, match.start() if match else len(self.text)
+        return self.found
+
+
+class _Scanner:
+    """`[text](destination "title")` and `![alt](...)`, `![alt][label]` in one line of prose."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.destination_end = _Next(text, _DESTINATION_END)
+        self.quote = _Next(text, _QUOTE)
+        self.bracket = _Next(text, re.compile(r"\]"))
+        self.label_end = _Next(text, re.compile(r"\]"))
+
+    def _space(self, i: int) -> int:
+        text = self.text
+        while i < len(text) and text[i].isspace():
+            i += 1
+        return i
+
+    def destination(self, start: int) -> tuple[str, int] | None:
+        """After `](` at `start`: (destination, end of the closing `)`), or None."""
+        text, n = self.text, len(self.text)
+        i = self._space(start)
+        if i < n and text[i] == "<" and self.destination_end.at(i + 1) > i + 1:
+            i += 1
+        j = self.destination_end.at(i)
+        if j == i:
+            return None
+        k = j + 1 if j < n and text[j] == ">" else j
+        m = self._space(k)
+        if m > k and m < n and text[m] in "\"'":
+            closing = self.quote.at(m + 1)
+            r = self._space(closing + 1) if closing < n else n
+            if r < n and text[r] == ")":
+                return text[i:j], r + 1
+        if m < n and text[m] == ")":
+            return text[i:j], m + 1
+        return None
+
+    def images(self) -> Iterator[tuple[int, int, str, str]]:
+        """(start, end, alt, src) of each `![alt](src "title")`, left to right, not overlapping."""
+        text = self.text
+        start = text.find("![")
+        while start >= 0:
+            close = self.bracket.at(start + 2)
+            if close + 1 < len(text) and text[close + 1] == "(":
+                found = self.destination(close + 2)
+                if found is not None:
+                    yield start, found[1], text[start + 2 : close], found[0]
+                    start = text.find("![", found[1])
+                    continue
+            start = text.find("![", start + 1)
+
+    def reference_images(self) -> Iterator[tuple[str, str]]:
+        """(alt, label) of each `![alt][label]` (`![alt][]` and `![alt] [label]` too)."""
+        text, n = self.text, len(self.text)
+        start = text.find("![")
+        while start >= 0:
+            close = self.bracket.at(start + 2)
+            i = close + 1
+            if i < n and text[i].isspace():
+                i += 1
+            if i < n and text[i] == "[":
+                end = self.label_end.at(i + 1)
+                if end < n:
+                    yield text[start + 2 : close], text[i + 1 : end]
+                    start = text.find("![", end + 1)
+                    continue
+            start = text.find("![", start + 1)
+
+    def site_links(self) -> Iterator[str]:
+        """Destinations of `](/...)` that start with one `/` (site-absolute), images left out."""
+        text = self.text
+        start = text.find("](")
+        while start >= 0:
+            found = self.destination(start + 2)
+            if found is not None:
+                if found[0].startswith("/") and not found[0].startswith("//"):
+                    yield found[0]
+                start = text.find("](", found[1])
+                continue
+            start = text.find("](", start + 1)
+
+
+def _without_images(text: str) -> str:
+    kept, last = [], 0
+    for start, end, _, _ in _Scanner(text).images():
+        kept.append(text[last:start])
+        last = end
+    kept.append(text[last:])
+    return "".join(kept)
+
+
+def _blank_code_spans(text: str) -> str:
+    """Inline code spans (a run of backticks up to the next run of the same length) as spaces."""
+    if "`" not in text:
+        return text
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
+    following: list[int | None] = [None] * len(runs)
+    last_of_length: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        length = runs[index][1] - runs[index][0]
+        following[index] = last_of_length.get(length)
+        last_of_length[length] = index
+    pieces, last, index = [], 0, 0
+    while index < len(runs):
+        closing = following[index]
+        if closing is None:
+            index += 1
+            continue
+        start, end = runs[index][0], runs[closing][1]
+        pieces += [text[last:start], " " * (end - start)]
+        last, index = end, closing + 1
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
 def prose_lines(body: str) -> Iterator[tuple[int, str]]:
     """(offset, text) of each body line that Markdown reads as prose: fenced and indented code
     blocks are skipped and inline code spans blanked, so syntax shown as code is not checked."""
@@ -440,7 +632,7 @@ def prose_lines(body: str) -> Iterator[tuple[int, str]]:
         elif not indented:
             in_list = False
         previous_blank = False
-        yield offset, _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text)
+        yield offset, _blank_code_spans(text)
 
 
 def internal_links(body: str, first_line: int) -> tuple[tuple[str, int], ...]:
@@ -449,8 +641,8 @@ def internal_links(body: str, first_line: int) -> tuple[tuple[str, int], ...]:
         return ()
     found = []
     for offset, text in prose_lines(body):
-        for match in _INTERNAL_LINK.finditer(_BODY_IMAGE.sub("", text)):
-            found.append((match.group(1), first_line + offset))
+        for link in _Scanner(_without_images(text)).site_links():
+            found.append((link, first_line + offset))
         definition = _REFERENCE.match(text)
         if definition and definition.group(2).startswith("/") and not definition.group(2).startswith("//"):
             found.append((definition.group(2), first_line + offset))
@@ -470,10 +662,11 @@ def body_images(body: str) -> list[tuple[int, str, str]]:
             definitions.setdefault(match.group(1).strip().casefold(), (offset, match.group(2)))
     found = []
     for offset, text in lines:
-        for match in _BODY_IMAGE.finditer(text):
-            found.append((offset, match.group(2), match.group(1)))
-        for match in _REFERENCE_IMAGE.finditer(text):
-            alt, label = match.group(1), match.group(2) or match.group(1)
+        scanner = _Scanner(text)
+        for _, _, alt, src in scanner.images():
+            found.append((offset, src, alt))
+        for alt, written in scanner.reference_images():
+            label = written or alt
             target = definitions.get(label.strip().casefold())
             if target is not None:
                 found.append((target[0], target[1], alt))
@@ -499,6 +692,7 @@ def _load_page(ctx: _Context, path: Path) -> StaticPage | None:
     before = len(ctx.diags)
     _check_keys(ctx, doc, PAGE_KEYS)
     title = _text_field(ctx, doc, "title", required=True)
+    _title_within_limit(ctx, doc, title)
     slug = _slug_field(ctx, doc, None, path.stem)
     if any(d.is_error for d in ctx.diags[before:]) or title is None:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import markdown
 import nh3
@@ -118,6 +118,76 @@ class Renderer:
         finally:
             self._shaper.resolver = None
         return sanitize(raw, frozenset(self._shaper.heading_ids))
+
+
+# Python-Markdown reads from each `[` (and the `(` after `]`) to its closing bracket, and from
+# each `<` to the next `>`; left open, each is read to the end of its paragraph, again and again:
+# 10,000 `[` in a row take it half a minute (Python-Markdown issue 798). Such a document is
+# refused before it is rendered: this many characters read in all (about a second) is the most
+# any document may ask for. Real articles ask for a few thousand.
+SLOW_MARKUP_WORK = 1_000_000
+_MARKS = re.compile(r"\\.|\]\(|[\[\]()<]", re.S)
+
+
+def slow_paragraph(prose: Iterable[tuple[int, str]]) -> int | None:
+    """The offset of the first line of the paragraph that makes a document too slow for
+    Python-Markdown (see SLOW_MARKUP_WORK), given its prose lines (code left out); None if fine."""
+    total, worst, worst_work = 0, None, -1
+    for offset, text in _paragraphs(prose):
+        work = _reading_work(text)
+        total += work
+        if work > worst_work:
+            worst, worst_work = offset, work
+    return worst if total > SLOW_MARKUP_WORK else None
+
+
+def _paragraphs(prose: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    first, previous = -1, -2
+    lines: list[str] = []
+    for offset, text in prose:
+        if offset != previous + 1 and lines:
+            yield first, "\n".join(lines)
+            lines = []
+        if not lines:
+            first = offset
+        lines.append(text)
+        previous = offset
+    if lines:
+        yield first, "\n".join(lines)
+
+
+def _reading_work(text: str) -> int:
+    """Characters Python-Markdown reads for the brackets of one paragraph (linear to count)."""
+    if "[" not in text and "<" not in text:
+        return 0
+    end = len(text)
+    work = 0
+    brackets: list[int] = []
+    parens: list[tuple[int, bool]] = []  # (where, opened right after `]`)
+    next_gt = -1
+    for match in _MARKS.finditer(text):
+        mark, at = match.group(), match.start()
+        if mark[0] == "\\":
+            continue
+        if mark[0] == "]" and brackets:
+            work += at - brackets.pop()
+        if mark == "[":
+            brackets.append(at)
+        elif mark == "](":
+            parens.append((at + 1, True))
+        elif mark == "(":
+            parens.append((at, False))
+        elif mark == ")" and parens:
+            start, after_bracket = parens.pop()
+            work += at - start if after_bracket else 0
+        elif mark == "<":
+            if next_gt < at:
+                next_gt = text.find(">", at)
+                next_gt = end if next_gt < 0 else next_gt
+            work += next_gt - at
+    work += sum(end - at for at in brackets)
+    work += sum(end - at for at, after_bracket in parens if after_bracket)
+    return work
 
 
 def sanitize(fragment: str, heading_ids: frozenset[str] = frozenset()) -> str:

@@ -18,13 +18,13 @@ import jinja2
 
 from . import urls
 from .config import load_config
-from .content import MEDIA_DIR, load_site
+from .content import MEDIA_DIR, load_site, prose_lines
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, error, has_errors, sort_diagnostics, warning
 from .feeds import feed_files
 from .filetypes import library_check
 from .images import PHOTO_SUFFIXES
-from .markup import Renderer, split_lead
+from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
 from .photos import SitePhotos, cache_dir, photo_files, plan_photos, prune_photos
 from .routes import Route, plan_routes
@@ -33,7 +33,7 @@ from .sitemaps import sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs
 from .views import Photos, PhotoView, photo_view, site_view
-from .workers import parallel_chunks, parallel_map
+from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
 from .writer import MARKER, OutputFile, UnsafeOutput, Waiting, check_output_dir, commit_output, hold_lock, output_lock
 
 THEME_DIR = Path(__file__).resolve().parent.parent
@@ -171,7 +171,8 @@ def _prepare(
     if lock_cache is not None:
         lock_cache(cache_dir(root, config))
     photos, photo_diags = plan_photos(root, site, options.jobs, write=write, progress=_stage(progress, "Xử lý ảnh"))
-    site, markup_diags = _with_html(site, options.jobs, (photos.processed, env), _stage(progress, "Chuyển Markdown"))
+    markup_state = (photos.processed, env, config.limits.markdown_seconds)
+    site, markup_diags = _with_html(site, options.jobs, markup_state, _stage(progress, "Chuyển Markdown"))
     routes, route_diags = plan_routes(site, photos.processed, options.jobs)
     generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
     variants = photo_files(photos)
@@ -201,7 +202,7 @@ def _with_urls(site: Site) -> Site:
 
 
 def _with_html(
-    site: Site, jobs: int, state: tuple[Photos, jinja2.Environment], progress: Callable[[int, int], None] | None
+    site: Site, jobs: int, state: tuple[Photos, jinja2.Environment, int], progress: Callable[[int, int], None] | None
 ) -> tuple[Site, list[Diagnostic]]:
     documents: list[Article | StaticPage] = [*site.articles, *site.pages]
     rendered = parallel_map(_markup_chunk, documents, jobs, state, progress)
@@ -223,11 +224,15 @@ def _with_html(
     return dataclasses.replace(site, articles=tuple(articles), pages=tuple(pages)), diags
 
 
+_SLOW_MESSAGE = (
+    "đoạn văn từ dòng này có quá nhiều dấu `[`, `](` hay `<` chưa đóng (hoặc lồng nhau quá sâu): "
+    "Markdown sẽ đọc rất lâu. Đóng chúng lại, hoặc viết `\\[`, `\\<` nếu cần dấu trơn"
+)
 _BODY_IMG = re.compile(r'<img [^>]*?src="(/anh/[^"]+)"[^>]*>')
 
 
-def _markup_chunk(documents: Sequence[Article | StaticPage], state: tuple[Photos, jinja2.Environment]) -> list[str | Diagnostic]:
-    photos, env = state
+def _markup_chunk(documents: Sequence[Article | StaticPage], state: tuple[Photos, jinja2.Environment, int]) -> list[str | Diagnostic]:
+    photos, env, seconds = state
     picture = env.get_template("macros.html").module.picture  # type: ignore[attr-defined]
     renderer = Renderer()
     results: list[str | Diagnostic] = []
@@ -237,11 +242,19 @@ def _markup_chunk(documents: Sequence[Article | StaticPage], state: tuple[Photos
         def resolve(src: str, views: dict[str, PhotoView] = views) -> str | None:
             return views[src].src if src in views else None
 
+        slow = slow_paragraph(prose_lines(doc.body))
+        if slow is not None:
+            results.append(error(doc.source, doc.body_line + slow, _SLOW_MESSAGE))
+            continue
         try:
-            body = renderer.render(doc.body, resolve)
-        except RecursionError:
+            with time_limit(seconds):
+                body = renderer.render(doc.body, resolve)
+        except (RecursionError, TimeLimitExceeded) as exc:
             renderer = Renderer()  # a converter that gave up half-way is not reused
-            message = "nội dung lồng nhau quá sâu (danh sách hoặc trích dẫn trong nhau hàng trăm tầng): không dựng được"
+            if isinstance(exc, RecursionError):
+                message = "nội dung lồng nhau quá sâu (danh sách hoặc trích dẫn trong nhau hàng trăm tầng): không dựng được"
+            else:
+                message = f"chuyển Markdown của bài này quá {seconds} giây: không dựng được (giới hạn `limits.markdown_seconds` trong site_config.yaml)"
             results.append(error(doc.source, doc.body_line, message))
             continue
         # A body photo is the page's first photo when the article has no cover: load it first.

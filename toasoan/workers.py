@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -61,6 +65,32 @@ def parallel_chunks(
                     progress(done, total)
     finally:
         gc.unfreeze()
+
+
+class TimeLimitExceeded(Exception):
+    """Raised inside a `time_limit` block that ran out of time."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block with TimeLimitExceeded after `seconds` of wall time.
+
+    Works in a process's main thread (a worker's, or the main process with one job, as `build`
+    and `serve` run); elsewhere, or without SIGALRM, the block simply runs to its end."""
+    if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise TimeLimitExceeded
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _install(job: tuple[Callable[[Sequence[Any], Any], list[Any]], Sequence[Any], Any]) -> None:

@@ -113,3 +113,12 @@ def test_invisible_characters_in_a_category_name_are_stripped_with_a_warning(tmp
     assert len(diags) == 1 and diags[0].startswith("site_config.yaml:4: cảnh báo: `name` có ký tự vô hình (U+200B, U+202E")
 
 
+def test_limits_default_configured_and_checked(tmp_path: Path) -> None:
+    config, diags = _load(tmp_path, GOOD)
+    assert config.limits.tags == 30 and config.limits.line_length == 20_000  # type: ignore[attr-defined]
+    config, diags = _load(tmp_path, GOOD + "limits:\n  tags: 5\n  gallery: 0\n  tag: 3\n")
+    assert config is None
+    assert any(d.startswith("site_config.yaml:12: ") and "`gallery`" in d for d in diags)
+    assert any(d.startswith("site_config.yaml:13: ") and "`limits.tag`" in d and "tags" in d for d in diags)
+    config, diags = _load(tmp_path, GOOD + "limits: {tags: 5, body_kb: 1000}\n")
+    assert config.limits.tags == 5 and config.limits.body_kb == 1000 and config.limits.officials == 50  # type: ignore[attr-defined]

@@ -6,7 +6,8 @@ import re
 
 from sitekit import REPO
 
-from toasoan.markup import Renderer, is_theme_id, sanitize, split_lead
+from toasoan.content import prose_lines
+from toasoan.markup import Renderer, is_theme_id, sanitize, slow_paragraph, split_lead
 
 
 def test_lone_photo_becomes_a_figure_outside_any_paragraph() -> None:
@@ -86,3 +87,23 @@ def test_split_lead_takes_the_first_paragraph() -> None:
     assert lead == "BBK - Sáng 7/6, hội nghị & họp."
     assert rest == "<p>Tiếp.</p>"
     assert split_lead("<h2>Tiêu đề</h2>") == ("", "<h2>Tiêu đề</h2>")
+
+
+def _slow(body: str) -> int | None:
+    return slow_paragraph(prose_lines(body))
+
+
+def test_unclosed_brackets_are_found_at_their_paragraph_before_rendering() -> None:
+    """Python-Markdown takes tens of seconds on these (its issue 798); they are refused first."""
+    intro = "Đoạn mở đầu có [liên kết](/a/) và <https://a.vn>.\n\n"
+    for shape in ("[", "![", "[a](", "<a ", "[^", "*["):
+        assert _slow(intro + "Dòng một\n" + shape * 3000 + "\n\nĐoạn cuối.\n") == 2, shape
+    # Closed, but nested thousands deep: as slow.
+    assert _slow("[" * 2000 + "]" * 2000) == 0
+
+
+def test_ordinary_text_escapes_and_code_are_not_slow() -> None:
+    links = "Xem [bài viết](/2023/06/bai/ \"tiêu đề\") và [ảnh](a.jpg) (ghi chú), 3 < 5 > 2. " * 100
+    assert _slow((links + "\n\n") * 20) is None
+    assert _slow("\\[" * 5000) is None
+    assert _slow("```\n" + "[" * 5000 + "\n```\n\n    " + "<a " * 3000 + "\n\n`" + "[" * 5000 + "`\n") is None
