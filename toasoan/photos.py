@@ -80,7 +80,9 @@ def plan_photos(
         if isinstance(outcome, PhotoProblem):
             diags += _at_uses(used[source], outcome.message)
             continue
-        processed[source] = outcome
+        # An entry may hold an og crop made when the photo was a first photo: only this build's
+        # need decides whether it is published (a warm build must equal a clean one).
+        processed[source] = outcome if by_key[key].og else replace(outcome, og=None)
         if outcome.small:
             message = f"ảnh chỉ rộng {outcome.width} px, nhỏ hơn {smallest} px: dùng nguyên kích thước"
             diags += _at_uses(used[source], message, as_warning=True)
