@@ -3,9 +3,11 @@ published, and a warm build gives exactly the bytes of a clean one."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+import pytest
 from sitekit import MINIMAL_CONFIG, make_jpeg, run_cli, tree_bytes, write_site
 
 SITE = """\
@@ -74,3 +76,62 @@ def test_a_photo_that_becomes_a_cover_gets_its_og_crop_in_a_warm_build(site: Pat
     assert run_cli("--site", site).code == 0
     clean = _clean_twin(site, tmp_path / "twin")
     assert tree_bytes(site / "public") == tree_bytes(clean / "public")
+
+
+# --- a damaged cache is remade, never published ----------------------------------------------
+
+
+def _damage(site: Path, name: str, how: str) -> Path:
+    files = sorted(p for p in (site / ".cache/anh").rglob(name) if p.parent.name != "anh")
+    assert files, name
+    target = files[0]
+    if how == "truncate":
+        data = target.read_bytes()
+        target.chmod(0o644)
+        with open(target, "r+b") as handle:  # in place, as a careless tool would
+            handle.truncate(len(data) // 2)
+    elif how == "flip":
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        target.chmod(0o644)
+        with open(target, "r+b") as handle:
+            handle.write(data)
+    else:
+        target.unlink()
+    return target
+
+
+@pytest.mark.parametrize("how", ["truncate", "flip", "delete"])
+@pytest.mark.parametrize("name", ["480.jpg", "og.jpg"])
+def test_a_damaged_cached_variant_is_remade_with_a_notice(site: Path, tmp_path: Path, how: str, name: str) -> None:
+    _site(site)
+    assert run_cli("--site", site).code == 0
+    _damage(site, name, how)
+    checked = run_cli("check", "--site", site)
+    assert checked.code == 0, checked.stderr
+    notices = [d for d in checked.diagnostics if "bộ nhớ đệm" in d]
+    assert len(notices) == 1 and "cảnh báo" in notices[0] and "làm lại" in notices[0], checked.stderr
+    run = run_cli("--site", site)
+    assert run.code == 0, run.stderr
+    assert [d for d in run.diagnostics if "bộ nhớ đệm" in d] == notices
+    clean = _clean_twin(site, tmp_path / "twin")
+    assert tree_bytes(site / "public") == tree_bytes(clean / "public")
+    again = run_cli("--site", site)  # remade once, then sound
+    assert again.code == 0 and not [d for d in again.diagnostics if "bộ nhớ đệm" in d], again.stderr
+
+
+def test_a_cache_entry_is_written_once_and_replaced_only_by_rename(site: Path) -> None:
+    _site(site)
+    assert run_cli("--site", site).code == 0
+    entry = _entries(site)[0]
+    meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+    for name, facts in meta["files"].items():
+        assert (entry / name).stat().st_size == facts["size"]
+        assert not (entry / name).stat().st_mode & 0o222, f"{name} is writable"
+    kept = entry.parent / "kept-480.jpg.test"  # a link made before, like a published copy
+    first = sorted(entry.glob("480.*"))[0]
+    kept_bytes = first.read_bytes()
+    kept.hardlink_to(first)
+    _damage(site, "og.jpg", "delete")  # the entry of that photo is remade
+    assert run_cli("--site", site).code == 0
+    assert kept.read_bytes() == kept_bytes

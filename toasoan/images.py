@@ -96,6 +96,7 @@ class PhotoReport:
 
     decoded: int = 0
     cached: int = 0
+    broken: dict[str, str] = field(default_factory=dict)  # photo key -> what was wrong with its entry
 
 
 def photo_key(path: Path) -> str:
@@ -124,13 +125,16 @@ def process_photos(
     root = cache_root(cache_dir, settings)
     results: dict[str, Processed | PhotoProblem] = {}
     missing: list[PhotoJob] = []
+    broken: dict[str, str] = {}
     for job in jobs:
         cached = _read_meta(root / job.key, job.og)
-        if cached is not None:
+        if isinstance(cached, Processed):
             results[job.key] = cached
         else:
             missing.append(job)
-    report = PhotoReport(decoded=len(missing), cached=len(results))
+            if cached is not None:
+                broken[job.key] = cached
+    report = PhotoReport(decoded=len(missing), cached=len(results), broken=broken)
     if missing:
         if write:
             root.mkdir(parents=True, exist_ok=True)
@@ -159,7 +163,13 @@ def prune_cache(cache_dir: Path, settings: ImageSettings, keep: set[str]) -> int
     return removed
 
 
-def _read_meta(folder: Path, need_og: bool) -> Processed | None:
+def _read_meta(folder: Path, need_og: bool) -> Processed | str | None:
+    """The entry in `folder` if every file this build needs from it is there, byte for byte.
+
+    None: nothing usable was ever made (no entry, an older toasoan's entry, no og crop yet);
+    a string: the entry is damaged, and what is wrong with it."""
+    if not folder.is_dir():
+        return None
     try:
         data = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         processed = Processed(
@@ -167,11 +177,43 @@ def _read_meta(folder: Path, need_og: bool) -> Processed | None:
             variants=tuple(Variant(**v) for v in data["variants"]),
             og=Variant(**data["og"]) if data["og"] else None, small=data["small"],
         )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        files: dict[str, dict[str, object]] = data.get("files") or {}
+    except FileNotFoundError:
+        return "thiếu meta.json"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return "meta.json hỏng"
+    if not files:
+        return None  # made before entries carried their sizes and hashes: cannot be trusted
     if need_og and processed.og is None:
         return None
+    for variant in [*processed.variants, *([processed.og] if need_og and processed.og else [])]:
+        problem = _verify(folder / variant.file, files.get(variant.file))
+        if problem:
+            return f"{variant.file} {problem}"
     return processed
+
+
+def _verify(path: Path, facts: dict[str, object] | None) -> str | None:
+    """What is wrong with a cached file against the size and hash it was written with, if anything."""
+    if not isinstance(facts, dict):
+        return "không có trong meta.json"
+    try:
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size != facts.get("size"):
+                return "sai kích thước"
+            if hashlib.file_digest(handle, "sha256").hexdigest() != facts.get("sha256"):
+                return "sai nội dung"
+    except FileNotFoundError:
+        return "bị mất"
+    except OSError as exc:
+        return f"không đọc được ({exc.strerror})"
+    return None
+
+
+def _file_facts(path: Path) -> dict[str, object]:
+    with open(path, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        return {"size": os.fstat(handle.fileno()).st_size, "sha256": digest}
 
 
 def _process_chunk(jobs: Sequence[PhotoJob], state: tuple[ImageSettings, Path, bool]) -> list[Processed | PhotoProblem]:
@@ -186,21 +228,37 @@ def _process_one(job: PhotoJob, settings: ImageSettings, root: Path, write: bool
         return PhotoProblem(str(exc))
     final = root / job.key
     staging = root / f".{job.key}.tmp-{os.getpid()}"
+    old = root / f".{job.key}.old-{os.getpid()}"
     if write:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
     try:
         processed = _encode(image, job, settings, staging, write, str(final))
         if write:
-            (staging / "meta.json").write_text(_meta_json(processed), encoding="utf-8")
-            shutil.rmtree(final, ignore_errors=True)
+            _seal(staging, processed)
+            # A damaged entry is moved aside, never written into: published hard links to its
+            # files keep their bytes. The new entry appears whole, by one rename.
+            if final.exists():
+                shutil.rmtree(old, ignore_errors=True)
+                final.rename(old)
             staging.rename(final)
     except OSError as exc:
         return PhotoProblem(f"không ghi được biến thể ảnh: {exc}")
     finally:
         if write:
             shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
     return processed
+
+
+def _seal(folder: Path, processed: Processed) -> None:
+    """Record each file's size and hash in meta.json and make every file read-only: an entry is
+    never written again once made (the output links to it), only replaced by a rename."""
+    names = [v.file for v in processed.variants] + ([processed.og.file] if processed.og else [])
+    files = {name: _file_facts(folder / name) for name in names}
+    (folder / "meta.json").write_text(_meta_json(processed, files), encoding="utf-8")
+    for name in [*names, "meta.json"]:
+        (folder / name).chmod(0o444)
 
 
 class PhotoProblemError(Exception):
@@ -312,7 +370,8 @@ def _save(image: Image.Image, path: Path, fmt: str, settings: ImageSettings) -> 
         image.save(path, "JPEG", quality=settings.jpeg_quality, optimize=True, progressive=True)
 
 
-def _meta_json(processed: Processed) -> str:
+def _meta_json(processed: Processed, files: dict[str, dict[str, object]]) -> str:
     data = asdict(processed)
     data.pop("folder")
+    data["files"] = files
     return json.dumps(data, sort_keys=True, ensure_ascii=False)

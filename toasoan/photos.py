@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import features
 
-from .config import SiteConfig
+from .config import CONFIG_NAME, SiteConfig
 from .errors import Diagnostic, error, warning
 from .images import ImageSettings, PhotoJob, PhotoProblem, PhotoReport, Processed, photo_key, process_photos, prune_cache
 from .model import Asset, Site
@@ -73,6 +73,10 @@ def plan_photos(
         wants_og = source in og or (key in by_key and by_key[key].og)
         by_key[key] = PhotoJob(source=root / source, key=key, og=wants_og)
     results, report = process_photos(list(by_key.values()), settings, folder, jobs, write=write, progress=progress)
+    for key, problem in sorted(report.broken.items()):
+        source = min(s for s, k in key_of.items() if k == key)
+        message = f"bộ nhớ đệm ảnh hỏng ({problem}): làm lại các biến thể của `{source}`"
+        diags.append(warning(CONFIG_NAME, site.config.cache_dir_line, message))
     processed: dict[str, Processed] = {}
     smallest = min(settings.widths)
     for source, key in key_of.items():
