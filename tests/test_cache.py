@@ -135,3 +135,55 @@ def test_a_cache_entry_is_written_once_and_replaced_only_by_rename(site: Path) -
     _damage(site, "og.jpg", "delete")  # the entry of that photo is remade
     assert run_cli("--site", site).code == 0
     assert kept.read_bytes() == kept_bytes
+
+
+# --- the cache lives only where nothing else lives -------------------------------------------
+
+
+@pytest.mark.parametrize("folder", ["content/media", "content", "templates", "static/anh", "public", ".", "..", "", ".git"])
+def test_a_cache_folder_that_could_hold_other_files_is_refused(site: Path, folder: str) -> None:
+    _site(site, MINIMAL_CONFIG + f'cache_dir: "{folder}"\n')
+    (site / "static").mkdir(exist_ok=True)
+    (site / "templates").mkdir(exist_ok=True)
+    before = tree_bytes(site)
+    line = MINIMAL_CONFIG.count("\n") + 1
+    for command in ("check", "build"):
+        run = run_cli(command, "--site", site)
+        assert run.code == 1, run.stderr
+        assert any(d.startswith(f"site_config.yaml:{line}: ") and "cache_dir" in d for d in run.diagnostics), run.stderr
+    assert tree_bytes(site) == before  # not one of the editors' photos deleted, nothing written
+
+
+def test_a_cache_folder_with_files_the_cache_did_not_make_is_refused(site: Path) -> None:
+    _site(site, MINIMAL_CONFIG + "cache_dir: kho-anh\n")
+    notes = site / "kho-anh/ghi-chu.txt"
+    notes.parent.mkdir()
+    notes.write_text("đừng xóa", encoding="utf-8")
+    for command in ("check", "build"):
+        run = run_cli(command, "--site", site)
+        assert run.code == 1, run.stderr
+        assert run.diagnostics[0].startswith(f"site_config.yaml:{MINIMAL_CONFIG.count(chr(10)) + 1}: "), run.stderr
+        assert "không do toasoan tạo" in run.diagnostics[0]
+    assert notes.read_text(encoding="utf-8") == "đừng xóa" and not (site / "public").exists()
+
+
+def test_the_cache_marks_its_folder_and_prunes_only_what_it_made(site: Path) -> None:
+    _site(site, MINIMAL_CONFIG + "cache_dir: ../kho-anh\n")
+    assert run_cli("--site", site).code == 0
+    cache = site.parent / "kho-anh"
+    assert (cache / ".toasoan-cache").is_file()
+    stranger = cache / "anh/ghi-chu.txt"
+    stranger.write_text("của người khác", encoding="utf-8")
+    (site / ARTICLE_A).unlink()
+    assert run_cli("--site", site).code == 0
+    assert stranger.read_text(encoding="utf-8") == "của người khác"
+
+
+def test_a_cache_made_before_the_marker_existed_is_kept(site: Path) -> None:
+    _site(site)
+    assert run_cli("--site", site).code == 0
+    (site / ".cache/.toasoan-cache").unlink()  # as an older toasoan left it
+    run = run_cli("--site", site)
+    assert run.code == 0, run.stderr
+    assert "ảnh: 0 xử lý mới, 2 lấy từ bộ nhớ đệm" in run.stdout, run.stdout
+    assert (site / ".cache/.toasoan-cache").is_file()

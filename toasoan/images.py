@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import warnings
 from collections.abc import Callable, Sequence
@@ -26,6 +27,11 @@ MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
 EXTENSION = {"avif": "avif", "webp": "webp", "jpeg": "jpg"}
 _READABLE = {"JPEG", "MPO", "PNG", "WEBP", "GIF", "TIFF", "AVIF", "BMP"}
 _SRGB = ImageCms.createProfile("sRGB")
+# The cache's own folder carries this file: nothing is ever deleted from a folder without it.
+CACHE_MARKER = ".toasoan-cache"
+CACHE_MARKER_TEXT = b"Photo cache of toasoan. Everything here may be deleted and remade at any time.\n"
+_SETTINGS_NAME = re.compile(r"[0-9a-f]{12}")
+_ENTRY_NAME = re.compile(r"[0-9a-f]{24}|\.[0-9a-f]{24}\.(?:tmp|old)-[0-9]+")
 
 
 def default_formats() -> tuple[str, ...]:
@@ -144,20 +150,43 @@ def process_photos(
     return results, report
 
 
+def claim_cache(cache_dir: Path) -> None:
+    """Mark `cache_dir` as the cache's own folder (made if missing)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    marker = cache_dir / CACHE_MARKER
+    if not marker.is_file():
+        marker.write_bytes(CACHE_MARKER_TEXT)
+
+
+def is_old_cache(cache_dir: Path) -> bool:
+    """A cache an older toasoan made, before the marker: only `anh/<settings hash>/` folders."""
+    try:
+        top = list(cache_dir.iterdir())
+        return [p.name for p in top] == ["anh"] and all(
+            p.is_dir() and _SETTINGS_NAME.fullmatch(p.name) for p in (cache_dir / "anh").iterdir()
+        )
+    except OSError:
+        return False
+
+
 def prune_cache(cache_dir: Path, settings: ImageSettings, keep: set[str]) -> int:
-    """Remove cache entries no build uses any more (other settings, photos gone). Returns count."""
+    """Remove cache entries no build uses any more (other settings, photos gone). Returns count.
+
+    Only in a folder the cache marked, and only folders named as the cache names them."""
     base = cache_dir / "anh"
-    if not base.is_dir():
+    if not base.is_dir() or not (cache_dir / CACHE_MARKER).is_file():
         return 0
     removed = 0
     current = settings.key()
     for folder in sorted(base.iterdir()):
+        if not (folder.is_dir() and _SETTINGS_NAME.fullmatch(folder.name)):
+            continue
         if folder.name != current:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
             continue
         for entry in sorted(folder.iterdir()):
-            if entry.name not in keep:
+            if entry.name not in keep and entry.is_dir() and _ENTRY_NAME.fullmatch(entry.name):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1
     return removed

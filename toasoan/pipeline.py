@@ -144,7 +144,8 @@ def _prepare(options: BuildOptions, progress: Progress | None = None, *, write: 
     site = _with_urls(site)
     env = make_environment(template_dirs(root, options.theme_dir))
     template_diags = check_templates(env, root)
-    photos, photo_diags = plan_photos(root, site, options.jobs, write=write, progress=_stage(progress, "Xử lý ảnh"))
+    output = options.output or root / "public"
+    photos, photo_diags = plan_photos(root, site, options.jobs, write=write, output=output, progress=_stage(progress, "Xử lý ảnh"))
     site, markup_diags = _with_html(site, options.jobs, (photos.processed, env), _stage(progress, "Chuyển Markdown"))
     routes, route_diags = plan_routes(site, photos.processed, options.jobs)
     generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
