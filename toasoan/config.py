@@ -90,6 +90,7 @@ class SiteConfig:
     categories: tuple[Category, ...] = ()
     menus: dict[str, tuple[MenuItem, ...]] = field(default_factory=dict)
     cache_dir: str = ".cache"
+    cache_dir_line: int = 0  # where `cache_dir` is written, for errors about the folder
     copyright: str = ""
     limits: Limits = field(default_factory=Limits)
 
@@ -166,6 +167,8 @@ def parse_config(doc: YamlDoc, path: str) -> tuple[SiteConfig | None, list[Diagn
         value = ck.text(raw.get(name), name)
         if value is not None:
             values[name] = value
+    if "cache_dir" in values:
+        values["cache_dir_line"] = doc.line("cache_dir")
     base_url = ck.text(raw.get("base_url"), "base_url", required=True)
     if base_url is not None:
         if not re.match(r"^https?://[^/\s]+(/\S*)?$", base_url):

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import warnings
 from collections.abc import Callable, Sequence
@@ -27,6 +28,12 @@ MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
 EXTENSION = {"avif": "avif", "webp": "webp", "jpeg": "jpg"}
 _READABLE = {"JPEG", "MPO", "PNG", "WEBP", "GIF", "TIFF", "AVIF", "BMP"}
 _SRGB = ImageCms.createProfile("sRGB")
+# The cache's own folder carries this file: nothing is ever deleted from a folder without it.
+CACHE_LOCK = ".toasoan.lock"  # in the cache folder, held by a build from the photos to the prune
+CACHE_MARKER = ".toasoan-cache"
+CACHE_MARKER_TEXT = b"Photo cache of toasoan. Everything here may be deleted and remade at any time.\n"
+_SETTINGS_NAME = re.compile(r"[0-9a-f]{12}")
+_ENTRY_NAME = re.compile(r"[0-9a-f]{24}|\.[0-9a-f]{24}\.(?:tmp|old)-[0-9]+")
 
 
 def default_formats() -> tuple[str, ...]:
@@ -97,6 +104,7 @@ class PhotoReport:
 
     decoded: int = 0
     cached: int = 0
+    broken: dict[str, str] = field(default_factory=dict)  # photo key -> what was wrong with its entry
 
 
 def photo_key(path: Path) -> str:
@@ -125,13 +133,16 @@ def process_photos(
     root = cache_root(cache_dir, settings)
     results: dict[str, Processed | PhotoProblem] = {}
     missing: list[PhotoJob] = []
+    broken: dict[str, str] = {}
     for job in jobs:
         cached = _read_meta(root / job.key, job.og)
-        if cached is not None:
+        if isinstance(cached, Processed):
             results[job.key] = cached
         else:
             missing.append(job)
-    report = PhotoReport(decoded=len(missing), cached=len(results))
+            if cached is not None:
+                broken[job.key] = cached
+    report = PhotoReport(decoded=len(missing), cached=len(results), broken=broken)
     if missing:
         if write:
             root.mkdir(parents=True, exist_ok=True)
@@ -141,26 +152,55 @@ def process_photos(
     return results, report
 
 
+def claim_cache(cache_dir: Path) -> None:
+    """Mark `cache_dir` as the cache's own folder (made if missing)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    marker = cache_dir / CACHE_MARKER
+    if not marker.is_file():
+        marker.write_bytes(CACHE_MARKER_TEXT)
+
+
+def is_old_cache(cache_dir: Path) -> bool:
+    """A cache an older toasoan made, before the marker: only `anh/<settings hash>/` folders."""
+    try:
+        top = [p for p in cache_dir.iterdir() if p.name != CACHE_LOCK]
+        return [p.name for p in top] == ["anh"] and all(
+            p.is_dir() and _SETTINGS_NAME.fullmatch(p.name) for p in (cache_dir / "anh").iterdir()
+        )
+    except OSError:
+        return False
+
+
 def prune_cache(cache_dir: Path, settings: ImageSettings, keep: set[str]) -> int:
-    """Remove cache entries no build uses any more (other settings, photos gone). Returns count."""
+    """Remove cache entries no build uses any more (other settings, photos gone). Returns count.
+
+    Only in a folder the cache marked, and only folders named as the cache names them."""
     base = cache_dir / "anh"
-    if not base.is_dir():
+    if not base.is_dir() or not (cache_dir / CACHE_MARKER).is_file():
         return 0
     removed = 0
     current = settings.key()
     for folder in sorted(base.iterdir()):
+        if not (folder.is_dir() and _SETTINGS_NAME.fullmatch(folder.name)):
+            continue
         if folder.name != current:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
             continue
         for entry in sorted(folder.iterdir()):
-            if entry.name not in keep:
+            if entry.name not in keep and entry.is_dir() and _ENTRY_NAME.fullmatch(entry.name):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1
     return removed
 
 
-def _read_meta(folder: Path, need_og: bool) -> Processed | None:
+def _read_meta(folder: Path, need_og: bool) -> Processed | str | None:
+    """The entry in `folder` if every file this build needs from it is there, byte for byte.
+
+    None: nothing usable was ever made (no entry, an older toasoan's entry, no og crop yet);
+    a string: the entry is damaged, and what is wrong with it."""
+    if not folder.is_dir():
+        return None
     try:
         data = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         processed = Processed(
@@ -168,11 +208,43 @@ def _read_meta(folder: Path, need_og: bool) -> Processed | None:
             variants=tuple(Variant(**v) for v in data["variants"]),
             og=Variant(**data["og"]) if data["og"] else None, small=data["small"],
         )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        files: dict[str, dict[str, object]] = data.get("files") or {}
+    except FileNotFoundError:
+        return "thiếu meta.json"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return "meta.json hỏng"
+    if not files:
+        return None  # made before entries carried their sizes and hashes: cannot be trusted
     if need_og and processed.og is None:
         return None
+    for variant in [*processed.variants, *([processed.og] if need_og and processed.og else [])]:
+        problem = _verify(folder / variant.file, files.get(variant.file))
+        if problem:
+            return f"{variant.file} {problem}"
     return processed
+
+
+def _verify(path: Path, facts: dict[str, object] | None) -> str | None:
+    """What is wrong with a cached file against the size and hash it was written with, if anything."""
+    if not isinstance(facts, dict):
+        return "không có trong meta.json"
+    try:
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size != facts.get("size"):
+                return "sai kích thước"
+            if hashlib.file_digest(handle, "sha256").hexdigest() != facts.get("sha256"):
+                return "sai nội dung"
+    except FileNotFoundError:
+        return "bị mất"
+    except OSError as exc:
+        return f"không đọc được ({exc.strerror})"
+    return None
+
+
+def _file_facts(path: Path) -> dict[str, object]:
+    with open(path, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        return {"size": os.fstat(handle.fileno()).st_size, "sha256": digest}
 
 
 def _process_chunk(jobs: Sequence[PhotoJob], state: tuple[ImageSettings, Path, bool]) -> list[Processed | PhotoProblem]:
@@ -187,21 +259,37 @@ def _process_one(job: PhotoJob, settings: ImageSettings, root: Path, write: bool
         return PhotoProblem(str(exc))
     final = root / job.key
     staging = root / f".{job.key}.tmp-{os.getpid()}"
+    old = root / f".{job.key}.old-{os.getpid()}"
     if write:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
     try:
         processed = _encode(image, job, settings, staging, write, str(final))
         if write:
-            (staging / "meta.json").write_text(_meta_json(processed), encoding="utf-8")
-            shutil.rmtree(final, ignore_errors=True)
+            _seal(staging, processed)
+            # A damaged entry is moved aside, never written into: published hard links to its
+            # files keep their bytes. The new entry appears whole, by one rename.
+            if final.exists():
+                shutil.rmtree(old, ignore_errors=True)
+                final.rename(old)
             staging.rename(final)
     except OSError as exc:
         return PhotoProblem(f"không ghi được biến thể ảnh: {exc}")
     finally:
         if write:
             shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
     return processed
+
+
+def _seal(folder: Path, processed: Processed) -> None:
+    """Record each file's size and hash in meta.json and make every file read-only: an entry is
+    never written again once made (the output links to it), only replaced by a rename."""
+    names = [v.file for v in processed.variants] + ([processed.og.file] if processed.og else [])
+    files = {name: _file_facts(folder / name) for name in names}
+    (folder / "meta.json").write_text(_meta_json(processed, files), encoding="utf-8")
+    for name in [*names, "meta.json"]:
+        (folder / name).chmod(0o444)
 
 
 class PhotoProblemError(Exception):
@@ -326,7 +414,8 @@ def _save(image: Image.Image, path: Path, fmt: str, settings: ImageSettings) -> 
         image.save(path, "JPEG", quality=settings.jpeg_quality, optimize=True, progressive=True)
 
 
-def _meta_json(processed: Processed) -> str:
+def _meta_json(processed: Processed, files: dict[str, dict[str, object]]) -> str:
     data = asdict(processed)
     data.pop("folder")
+    data["files"] = files
     return json.dumps(data, sort_keys=True, ensure_ascii=False)

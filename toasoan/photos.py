@@ -10,9 +10,22 @@ from pathlib import Path
 
 from PIL import features
 
-from .config import SiteConfig
+from .config import CONFIG_NAME, SiteConfig
 from .errors import Diagnostic, error, warning
-from .images import ImageSettings, PhotoJob, PhotoProblem, PhotoReport, Processed, photo_key, process_photos, prune_cache
+from .images import (
+    CACHE_LOCK,
+    CACHE_MARKER,
+    ImageSettings,
+    PhotoJob,
+    PhotoProblem,
+    PhotoReport,
+    Processed,
+    claim_cache,
+    is_old_cache,
+    photo_key,
+    process_photos,
+    prune_cache,
+)
 from .model import Asset, Site
 from .urls import photo_url
 from .writer import OutputFile
@@ -38,6 +51,34 @@ def cache_dir(root: Path, config: SiteConfig) -> Path:
     return (root / config.cache_dir).resolve()
 
 
+def check_cache_dir(root: Path, config: SiteConfig, output: Path) -> list[Diagnostic]:
+    """Refuse a cache folder where pruning could delete what is not the cache's, or where the
+    cache's files would be published: the site or a parent of it, `content/`, `templates/`,
+    `static/`, `.git`, the output, or a folder holding files the cache did not make."""
+    site = root.resolve()
+    folder = cache_dir(site, config)
+    reason = None
+    protected = [p for p in ("content", "templates", "static", ".git") if folder.is_relative_to(site / p)]
+    if site.is_relative_to(folder):
+        reason = "nó chứa cả trang nguồn"
+    elif protected:
+        reason = f"nó nằm trong `{protected[0]}/`, nơi để tệp của trang"
+    elif folder.is_relative_to(output.resolve()):
+        reason = "nó nằm trong thư mục xuất, nơi bị thay mới mỗi lần dựng"
+    elif folder.exists() and not folder.is_dir():
+        reason = "đã có một tệp cùng tên, không phải thư mục"
+    elif folder.is_dir() and not (folder / CACHE_MARKER).is_file() and _holds_others(folder) and not is_old_cache(folder):
+        reason = "thư mục đã có tệp không do toasoan tạo ra (bộ nhớ đệm cần một thư mục riêng, nó xóa những gì nó không dùng nữa)"
+    if reason is None:
+        return []
+    return [error(CONFIG_NAME, config.cache_dir_line, f"`cache_dir: {config.cache_dir}` không dùng được: {reason}")]
+
+
+def _holds_others(folder: Path) -> bool:
+    """Files in `folder` besides the build lock (taken before the cache is first marked)."""
+    return any(entry.name != CACHE_LOCK for entry in folder.iterdir())
+
+
 def _usages(site: Site) -> tuple[dict[str, list[tuple[str, Asset]]], set[str]]:
     """Every photo by source, with (document, asset) for each use; and the ones that need an og crop."""
     used: dict[str, list[tuple[str, Asset]]] = defaultdict(list)
@@ -55,11 +96,16 @@ def _usages(site: Site) -> tuple[dict[str, list[tuple[str, Asset]]], set[str]]:
 
 
 def plan_photos(
-    root: Path, site: Site, jobs: int, *, write: bool, progress: Callable[[int, int], None] | None = None
+    root: Path, site: Site, jobs: int, *, write: bool, output: Path, progress: Callable[[int, int], None] | None = None
 ) -> tuple[SitePhotos, list[Diagnostic]]:
-    """Process (or take from the cache) every photo the site uses; errors name each using line."""
+    """Process (or take from the cache) every photo the site uses; errors name each using line.
+
+    A cache folder that cannot be used is an error, and then no photo is looked at."""
     settings = image_settings(site.config)
     folder = cache_dir(root, site.config)
+    refused = check_cache_dir(root, site.config, output)
+    if refused:
+        return SitePhotos(processed={}, report=PhotoReport(), settings=settings, cache_dir=folder), refused
     used, og = _usages(site)
     diags: list[Diagnostic] = []
     key_of: dict[str, str] = {}
@@ -72,7 +118,13 @@ def plan_photos(
     for source, key in key_of.items():
         wants_og = source in og or (key in by_key and by_key[key].og)
         by_key[key] = PhotoJob(source=root / source, key=key, og=wants_og)
+    if write and by_key:
+        claim_cache(folder)
     results, report = process_photos(list(by_key.values()), settings, folder, jobs, write=write, progress=progress)
+    for key, problem in sorted(report.broken.items()):
+        source = min(s for s, k in key_of.items() if k == key)
+        message = f"bộ nhớ đệm ảnh hỏng ({problem}): làm lại các biến thể của `{source}`"
+        diags.append(warning(CONFIG_NAME, site.config.cache_dir_line, message))
     processed: dict[str, Processed] = {}
     smallest = min(settings.widths)
     for source, key in key_of.items():
@@ -80,7 +132,9 @@ def plan_photos(
         if isinstance(outcome, PhotoProblem):
             diags += _at_uses(used[source], outcome.message)
             continue
-        processed[source] = outcome
+        # An entry may hold an og crop made when the photo was a first photo: only this build's
+        # need decides whether it is published (a warm build must equal a clean one).
+        processed[source] = outcome if by_key[key].og else replace(outcome, og=None)
         if outcome.small:
             message = f"ảnh chỉ rộng {outcome.width} px, nhỏ hơn {smallest} px: dùng nguyên kích thước"
             diags += _at_uses(used[source], message, as_warning=True)

@@ -23,10 +23,10 @@ from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, error, has_errors, sort_diagnostics, warning
 from .feeds import feed_files
 from .filetypes import library_check
-from .images import PHOTO_SUFFIXES
+from .images import CACHE_LOCK, PHOTO_SUFFIXES
 from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
-from .photos import SitePhotos, cache_dir, photo_files, plan_photos, prune_photos
+from .photos import SitePhotos, cache_dir, check_cache_dir, photo_files, plan_photos, prune_photos
 from .routes import Route, plan_routes
 from .search import BUNDLE, index_site
 from .sitemaps import sitemap_files
@@ -39,7 +39,6 @@ from .writer import MARKER, OutputFile, UnsafeOutput, Waiting, check_output_dir,
 THEME_DIR = Path(__file__).resolve().parent.parent
 # How wide a photo in an article's column is drawn (the default theme's .story column).
 BODY_SIZES = "(min-width: 47rem) 44rem, calc(100vw - 2rem)"
-CACHE_LOCK = ".toasoan.lock"  # in the photo cache folder, held by a build from the photos to the prune
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,9 +167,10 @@ def _prepare(
     site = _with_urls(site)
     env = make_environment(template_dirs(root, options.theme_dir))
     template_diags = check_templates(env, root)
-    if lock_cache is not None:
-        lock_cache(cache_dir(root, config))
-    photos, photo_diags = plan_photos(root, site, options.jobs, write=write, progress=_stage(progress, "Xử lý ảnh"))
+    output = options.output or root / "public"
+    if lock_cache is not None and not check_cache_dir(root, config, output):
+        lock_cache(cache_dir(root, config))  # never a lock file in a folder the cache may not use
+    photos, photo_diags = plan_photos(root, site, options.jobs, write=write, output=output, progress=_stage(progress, "Xử lý ảnh"))
     markup_state = (photos.processed, env, config.limits.markdown_seconds)
     site, markup_diags = _with_html(site, options.jobs, markup_state, _stage(progress, "Chuyển Markdown"))
     routes, route_diags = plan_routes(site, photos.processed, options.jobs)
