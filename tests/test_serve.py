@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sitekit import BUILD, make_jpeg, run_cli, write_site
+from sitekit import BUILD, run_cli, write_site
 
 from toasoan import serve as serve_module
 from toasoan.pipeline import BuildOptions
@@ -156,24 +156,21 @@ def test_a_failed_first_build_shows_the_errors_until_a_save_fixes_them(site: Pat
 
 
 def test_a_file_system_error_while_rebuilding_is_reported_and_the_last_build_kept(site: Path, tmp_path: Path) -> None:
-    write_site(site, SITE.replace("Bản đầu tiên.", "Bản đầu tiên.\n\n![Ảnh.](/media/anh.jpg)"))
-    make_jpeg(site / "content/media/anh.jpg")
+    write_site(site, SITE)
     server = _start(site, tmp_path)
     try:
         _answering(server)
         assert "Bản đầu tiên." in server.get("/gioi-thieu/").text
-        # A variant vanishes from the cache while its meta.json stays: the next build cannot link it.
-        variant = next(p for p in (site / ".cache/anh").rglob("*.jpg") if p.name != "og.jpg")
-        variant.unlink()
+        # The output's lock file becomes a folder: the next build cannot open it (EISDIR).
+        lock = next(server.tmp.glob("toasoan-serve-*/.public.lock"))
+        lock.unlink()
+        lock.mkdir()
         (site / PAGE).write_text((site / PAGE).read_text(encoding="utf-8").replace("đầu tiên", "thứ hai"), encoding="utf-8")
         _wait_for(lambda: "lỗi hệ thống tệp" in server.stderr())
         assert server.proc.poll() is None
         assert "Bản đầu tiên." in server.get("/gioi-thieu/").text
         assert "Traceback" not in server.stderr()
-        for folder in (site / ".cache/anh").iterdir():  # the editor clears the cache and saves again
-            for entry in folder.iterdir():
-                for file in entry.iterdir():
-                    file.unlink()
+        lock.rmdir()  # put right, the next save builds again
         (site / PAGE).write_text((site / PAGE).read_text(encoding="utf-8") + "\nThêm.\n", encoding="utf-8")
         _wait_for(lambda: "Bản thứ hai." in server.get("/gioi-thieu/").text)
     finally:
