@@ -24,9 +24,9 @@ from .feeds import feed_files
 from .images import PHOTO_SUFFIXES
 from .markup import Renderer, split_lead
 from .model import Article, Asset, Site, StaticPage
-from .photos import SitePhotos, photo_files, plan_photos, prune_photos
+from .photos import SitePhotos, cache_dir, photo_files, plan_photos, prune_photos
 from .routes import Route, plan_routes
-from .search import index_site
+from .search import SearchReport, index_site, site_records
 from .sitemaps import sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs
@@ -60,6 +60,7 @@ class BuildResult:
     warnings: list[Diagnostic]
     photos_decoded: int = 0
     photos_cached: int = 0
+    search: SearchReport | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,13 +109,17 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             raise BuildFailed(sort_diagnostics(failures + plan.warnings))
         yield from plan.copies
 
-    count = commit_output(out, rendered(), finalize=index_site)
+    # The search index is made from the articles' data once the pages are staged, shard by shard.
+    covers = {a.url: photo_view(a.cover, plan.photos.processed).src for a in plan.site.articles if a.cover and a.cover.source in plan.photos.processed}
+    search_cache = cache_dir(root, plan.site.config) / "search"
+    reports: list[SearchReport] = []
+    count = commit_output(out, rendered(), finalize=lambda staging: reports.append(index_site(staging, site_records(plan.site, covers), search_cache)))
     prune_photos(plan.photos)
     return BuildResult(
         pages=len(plan.routes), files=count, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
         output=out, warnings=plan.warnings, photos_decoded=plan.photos.report.decoded,
-        photos_cached=plan.photos.report.cached,
+        photos_cached=plan.photos.report.cached, search=reports[0] if reports else None,
     )
 
 
