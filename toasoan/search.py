@@ -231,11 +231,21 @@ def _build_shard(records: Sequence[Record], entry: Path) -> int:
             index = service.call({"type": "NewIndex", "config": {"force_language": LANGUAGE}})["index_id"]
             for r in records:
                 service.call({"type": "AddFile", "index_id": index, "url": r.url, "file_contents": r.html, "file_path": None})
-            service.call({"type": "WriteFiles", "index_id": index, "output_path": str(work / "out")})
+            # The files come back in the reply and are written here: with WriteFiles the reply
+            # may come before Pagefind's own writes are all on disk.
+            files = service.call({"type": "GetFiles", "index_id": index})["files"]
             peak = service.peak_kb()
-        _rewrite(work / "out")
+        out = work / "out"
+        for item in files:
+            target = (out / item["path"]).resolve()
+            if not target.is_relative_to(out.resolve()):
+                raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: Pagefind trả về đường dẫn lạ `{item['path']}`")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(base64.b64decode(item["content"]))
+        del files
+        _rewrite(out)
         shutil.rmtree(entry, ignore_errors=True)
-        (work / "out").rename(entry)
+        out.rename(entry)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return peak

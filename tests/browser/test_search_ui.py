@@ -5,11 +5,10 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from conftest import _Quiet
 from sitekit import run_cli, write_site
 
 OFFICIAL_ARTICLE = "/2024/10/dong-chi-hoang-minh-duc-duoc-bau-giu-chuc-chu-tich-ubnd-tinh/"
@@ -113,6 +112,11 @@ category: kinh-te
 ---
 Những tấm lụa được dệt thủ công; diện tích làng nghề mở rộng.
 """
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        return
 
 
 @pytest.fixture(scope="module")
