@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -161,6 +163,11 @@ def _print_summary(result: BuildResult, site: Path) -> None:
         f"{result.files} tệp, ảnh: {result.photos_decoded} xử lý mới, {result.photos_cached} lấy từ bộ nhớ đệm; "
         f"trong {result.seconds:.1f} giây → {shown}/"
     )
+    if result.search is not None:
+        s = result.search
+        if os.environ.get("TOASOAN_SEARCH_STATS"):  # for bench/bench_search.py
+            print("search-stats " + json.dumps(dataclasses.asdict(s)), file=sys.stderr)
+        print(f"Tìm kiếm: {s.records} bài trong {s.shards} phần ({s.built} dựng mới, {s.cached} lấy từ bộ nhớ đệm), {s.seconds:.1f} giây")
 
 
 class _Bar:

@@ -118,7 +118,7 @@ def plan_photos(
     for source, key in key_of.items():
         wants_og = source in og or (key in by_key and by_key[key].og)
         by_key[key] = PhotoJob(source=root / source, key=key, og=wants_og)
-    if write and by_key:
+    if write:  # the cache holds more than photos (pages, search): mark it on every build
         claim_cache(folder)
     results, report = process_photos(list(by_key.values()), settings, folder, jobs, write=write, progress=progress)
     for key, problem in sorted(report.broken.items()):

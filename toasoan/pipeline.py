@@ -28,7 +28,7 @@ from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
 from .photos import SitePhotos, cache_dir, check_cache_dir, photo_files, plan_photos, prune_photos
 from .routes import Route, plan_routes
-from .search import BUNDLE, index_site
+from .search import BUNDLE, SearchReport, index_site, site_records
 from .sitemaps import sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs
@@ -62,6 +62,7 @@ class BuildResult:
     warnings: list[Diagnostic]
     photos_decoded: int = 0
     photos_cached: int = 0
+    search: SearchReport | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,8 +125,12 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
             raise BuildFailed(sort_diagnostics(failures + plan.warnings))
         yield from plan.copies
 
+    # The search index is made from the articles' data once the pages are staged, shard by shard.
+    covers = {a.url: photo_view(a.cover, plan.photos.processed).src for a in plan.site.articles if a.cover and a.cover.source in plan.photos.processed}
+    search_cache = cache_dir(root, plan.site.config) / "search"
+    reports: list[SearchReport] = []
     try:
-        count = commit_output(out, rendered(), finalize=index_site)
+        count = commit_output(out, rendered(), finalize=lambda staging: reports.append(index_site(staging, site_records(plan.site, covers), search_cache)))
     except UnsafeOutput as exc:  # the last guard; _prepare has checked every path already
         raise BuildFailed([error(f"{out.name}/{exc.path}", 0, exc.message)]) from None
     prune_photos(plan.photos)
@@ -133,7 +138,7 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
         pages=len(plan.routes), files=count, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
         output=out, warnings=plan.warnings, photos_decoded=plan.photos.report.decoded,
-        photos_cached=plan.photos.report.cached,
+        photos_cached=plan.photos.report.cached, search=reports[0] if reports else None,
     )
 
 

@@ -1,27 +1,80 @@
-"""The search index: Pagefind run over the staged output before it is swapped in.
+"""The search index: Pagefind bundles in shards, made from the articles' data, kept in the cache.
 
-Only pages that mark their content with `data-pagefind-body` (published articles, see
-templates/article.html) are indexed; the bundle goes to `pagefind/` inside the output. The
-binary comes from the `pagefind_bin` wheel (PyPI `pagefind[bin]`): nothing is downloaded."""
+Each published article becomes one record: a small HTML document made from its data (title,
+sapo, body, tags, officials, category, date, cover; plus a hidden copy of its words with đ/Đ
+spelt d/D, since Pagefind folds tone marks but not đ). Articles are split into shards by year
+(years gathered to SHARD_MIN articles, a year with more than SHARD_MAX split by month); each shard is an independent Pagefind
+bundle at `pagefind/<shard>/`, and `pagefind/shards.json` lists them newest first for the search
+page, which searches the newest and merges the others (Pagefind's `mergeIndex`), so results are
+ranked together.
+
+A shard's finished bundle is kept in `CACHE/search/<shard>-<hash>/`, the hash taken over exactly
+its records, Pagefind's version and this module's settings: a build makes only the shards whose
+records changed. The records go to Pagefind's service mode (`pagefind --service`, the protocol
+of the `pagefind` Python package, spoken here directly: the package waits 0.1 s per reply) in a
+fresh process per shard, so the indexer's memory follows the largest shard, not the archive.
+
+Every bundle is rewritten to be reproducible and cheap to search: filter files sorted and named
+by content (Pagefind 1.5 writes them in hash-map order), and the word index cut into small
+chunks, so a query downloads the postings of its words, not hundreds of neighbours."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
+import html
 import json
 import os
+import re
+import shutil
 import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import cbor2
 
-BUNDLE = "pagefind"  # the bundle's folder inside the output; templates/search.html loads /pagefind/
-TIMEOUT = 1800  # seconds; a 10,000-article portal indexes in well under a minute
+from .dates import short_date
+from .model import Article, Site
+
+BUNDLE = "pagefind"  # the bundles' folder inside the output; templates/search.html loads /pagefind/
+MANIFEST = "shards.json"
+LANGUAGE = "vi"
+SHARD_MAX = 3000  # articles in one year before its shards are made of months
+SHARD_MIN = 1000  # articles in one shard at least (but the only one): years are gathered to reach it
+CHUNK_BYTES = 12_000  # target size of one word-index chunk (CBOR, before gzip)
+SETTINGS = f"records-2 chunk-{CHUNK_BYTES}"  # change when records or post-processing change
+# Pagefind's files shared by every shard: published once, beside the newest shard's index.
+ENGINE_FILES = ("pagefind.js", "pagefind-worker.js")  # and wasm.*.pagefind
+UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
+TIMEOUT = 1800  # seconds for one shard
 
 
 class SearchFailed(OSError):
     """The search index could not be made; the staging folder is discarded, the old output stays."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One article as Pagefind sees it: its URL, its shard and the HTML made from its data."""
+
+    url: str
+    shard: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchReport:
+    shards: int
+    built: int
+    cached: int
+    records: int
+    seconds: float
+    peak_kb: int  # the largest indexer process (resident set high-water mark), 0 if nothing built
 
 
 def pagefind_executable() -> Path:
@@ -38,26 +91,274 @@ def pagefind_executable() -> Path:
         raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: không tìm thấy tệp chạy Pagefind ({exc})") from exc
 
 
-def index_site(staging: Path) -> None:
-    """Write the Pagefind index into `staging`; raises SearchFailed with a message if it cannot."""
-    exe = pagefind_executable()
-    command = [str(exe), "--site", str(staging), "--output-subdir", BUNDLE, "--silent"]
-    # Pagefind reads no configuration from the environment that we want: keep it predictable.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PAGEFIND_")}
+def pagefind_version() -> str:
     try:
-        run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=TIMEOUT, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: Pagefind chạy quá {TIMEOUT} giây") from exc
-    except OSError as exc:
-        raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: không chạy được Pagefind ({exc})") from exc
-    if run.returncode != 0:
-        detail = (run.stderr or run.stdout).strip().splitlines()
-        tail = "; ".join(detail[-5:]) if detail else "không có thông báo"
-        raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: Pagefind báo lỗi (mã {run.returncode}): {tail}")
-    if not (staging / BUNDLE / "pagefind-entry.json").is_file():
-        raise SearchFailed("không tạo được chỉ mục tìm kiếm: Pagefind không ghi ra `pagefind/pagefind-entry.json`")
-    _stabilise(staging / BUNDLE)
+        from importlib.metadata import version
 
+        return version("pagefind_bin")
+    except Exception:  # a binary from elsewhere: its size stands for its version
+        return f"size-{pagefind_executable().stat().st_size}"
+
+
+# --- records -------------------------------------------------------------------------------
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _text(html_fragment: str) -> str:
+    return html.unescape(_TAG.sub(" ", html_fragment))
+
+
+def _folded_words(text: str) -> str:
+    """The distinct words that carry đ/Đ, spelt with d/D, in first-seen order."""
+    seen: dict[str, None] = {}
+    for word in text.split():
+        if "đ" in word or "Đ" in word:
+            seen.setdefault(word.replace("đ", "d").replace("Đ", "D"), None)
+    return " ".join(seen)
+
+
+def shard_keys(articles: Sequence[Article], minimum: int | None = None) -> dict[str, str]:
+    """Article URL → shard. Years (months of a year with more than SHARD_MAX articles) are taken
+    oldest first and gathered until a shard holds `minimum` articles (SHARD_MIN, or the
+    TOASOAN_SEARCH_SHARD_MIN environment variable); what is left at the newest end joins the last
+    shard. Pagefind ranks each shard with its own word statistics, so a shard is never tiny; old
+    years keep their shard as new articles come in."""
+    if minimum is None:
+        minimum = int(os.environ.get("TOASOAN_SEARCH_SHARD_MIN", "") or SHARD_MIN)
+    per_year: dict[int, int] = {}
+    for a in articles:
+        per_year[a.date.year] = per_year.get(a.date.year, 0) + 1
+    unit_of = {a.url: f"{a.date.year}-{a.date.month:02d}" if per_year[a.date.year] > SHARD_MAX else str(a.date.year) for a in articles}
+    sizes: dict[str, int] = {}
+    for unit in unit_of.values():
+        sizes[unit] = sizes.get(unit, 0) + 1
+    groups: list[list[str]] = []
+    count = minimum  # start a first group
+    for unit in sorted(sizes):
+        if count >= minimum:
+            groups.append([])
+            count = 0
+        groups[-1].append(unit)
+        count += sizes[unit]
+    if len(groups) > 1 and count < minimum:
+        newest = groups.pop()
+        groups[-1] += newest
+    name = {unit: group[0] if len(group) == 1 else f"{group[0]}_{group[-1]}" for group in groups for unit in group}
+    return {url: name[unit] for url, unit in unit_of.items()}
+
+
+def article_record(article: Article, shard: str, category: str, image: str | None) -> Record:
+    """The HTML Pagefind indexes for one article: data only, no page chrome. The title is the
+    heading (Pagefind weighs headings more); the folded copy weighs half, so the exact spelling
+    ranks first."""
+    esc = html.escape
+    meta = f"ngày:{short_date(article.date)}" + (f", image:{image}" if image else "")
+    extras = [*article.tags, *(o.name for o in article.officials)]
+    words = " ".join([article.title, article.summary or "", *extras, _text(article.lead), _text(article.body_html)])
+    parts = [
+        f'<html lang="{LANGUAGE}"><body><article data-pagefind-body data-pagefind-filter="Năm:{article.date.year}"'
+        f' data-pagefind-meta="{esc(meta)}">',
+        f"<h1>{esc(article.title)}</h1>",
+        f'<p><span data-pagefind-filter="Chuyên mục">{esc(category)}</span>'
+        + (f" {esc(article.author)}" if article.author else "") + "</p>",
+    ]
+    if article.summary:
+        parts.append(f"<p>{esc(article.summary)}</p>")
+    parts += [article.lead, article.body_html]
+    if extras:
+        parts.append(f"<p>{esc(' '.join(extras))}</p>")
+    parts.append(f'<p data-pagefind-weight="0.5">{esc(_folded_words(words))}</p></article></body></html>')
+    return Record(url=article.url, shard=shard, html="\n".join(parts))
+
+
+def site_records(site: Site, images: dict[str, str]) -> list[Record]:
+    """Every published article's record, by URL; `images` maps article URLs to cover URLs."""
+    shards = shard_keys(site.articles)
+    records = []
+    for a in site.articles:
+        cat = site.config.category(a.category)
+        records.append(article_record(a, shards[a.url], cat.name if cat else a.category, images.get(a.url)))
+    return sorted(records, key=lambda r: r.url)
+
+
+# --- building the shards -------------------------------------------------------------------
+
+
+def index_site(staging: Path, records: Sequence[Record], cache: Path) -> SearchReport:
+    """Publish one bundle per shard in `staging/pagefind/`, from the cache or made afresh;
+    entries of `cache` (the `search/` folder of the build cache) no build used are removed."""
+    started = time.perf_counter()
+    by_shard: dict[str, list[Record]] = {}
+    for r in records:
+        by_shard.setdefault(r.shard, []).append(r)
+    version = pagefind_version()
+    entries: dict[str, Path] = {}
+    built = 0
+    peak = 0
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        for shard in sorted(by_shard):
+            entry = cache / f"{shard}-{_shard_hash(by_shard[shard], version)}"
+            if not (entry / "pagefind-entry.json").is_file():
+                peak = max(peak, _build_shard(by_shard[shard], entry))
+                built += 1
+            entries[shard] = entry
+        _publish(staging / BUNDLE, entries)
+        _prune(cache, set(entries.values()))
+    except OSError as exc:
+        if isinstance(exc, SearchFailed):
+            raise
+        raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: {exc}") from exc
+    return SearchReport(shards=len(entries), built=built, cached=len(entries) - built, records=len(records),
+                        seconds=time.perf_counter() - started, peak_kb=peak)
+
+
+def _shard_hash(records: Iterable[Record], version: str) -> str:
+    digest = hashlib.sha256(f"pagefind {version}\n{SETTINGS}\n".encode())
+    for r in records:
+        digest.update(f"{len(r.url)}:{r.url}{len(r.html)}:".encode())
+        digest.update(r.html.encode())
+    return digest.hexdigest()[:16]
+
+
+def _build_shard(records: Sequence[Record], entry: Path) -> int:
+    """Index one shard into the cache entry `entry` (via a temporary folder beside it, renamed
+    in when complete); returns the indexer's peak resident memory in KB."""
+    work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=entry.parent))
+    try:
+        with _Service() as service:
+            index = service.call({"type": "NewIndex", "config": {"force_language": LANGUAGE}})["index_id"]
+            for r in records:
+                service.call({"type": "AddFile", "index_id": index, "url": r.url, "file_contents": r.html, "file_path": None})
+            # The files come back in the reply and are written here: with WriteFiles the reply
+            # may come before Pagefind's own writes are all on disk.
+            files = service.call({"type": "GetFiles", "index_id": index})["files"]
+            peak = service.peak_kb()
+        out = work / "out"
+        for item in files:
+            target = (out / item["path"]).resolve()
+            if not target.is_relative_to(out.resolve()):
+                raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: Pagefind trả về đường dẫn lạ `{item['path']}`")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(base64.b64decode(item["content"]))
+        del files
+        _rewrite(out)
+        shutil.rmtree(entry, ignore_errors=True)
+        out.rename(entry)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return peak
+
+
+def _publish(bundle: Path, entries: dict[str, Path]) -> None:
+    """Each shard's index files under `bundle/<shard>/` (hard links from the cache); Pagefind's
+    engine beside the newest shard (the search page's primary index), its UI once at the top."""
+    order = sorted(entries, reverse=True)
+    bundle.mkdir(parents=True, exist_ok=True)
+    for shard in order:
+        source, target = entries[shard], bundle / shard
+        for path in sorted(source.rglob("*")):
+            rel = path.relative_to(source)
+            keep = rel.parts[0] in ("index", "fragment", "filter") or rel.name == "pagefind-entry.json"
+            keep = keep or rel.name.endswith(".pf_meta") or (shard == order[0] and _engine_file(rel))
+            if path.is_file() and keep:
+                (target / rel).parent.mkdir(parents=True, exist_ok=True)
+                _link(path, target / rel)
+    if order:
+        for name in UI_FILES:
+            _link(entries[order[0]] / name, bundle / name)
+    manifest = {"version": pagefind_version(), "shards": order}
+    (bundle / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _engine_file(rel: Path) -> bool:
+    return len(rel.parts) == 1 and (rel.name in ENGINE_FILES or (rel.name.startswith("wasm.") and rel.name.endswith(".pagefind")))
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _prune(cache: Path, used: set[Path]) -> None:
+    for entry in cache.iterdir():
+        if entry not in used and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+class _Service:
+    """`pagefind --service`: requests are base64 JSON each followed by a comma; so are replies."""
+
+    def __init__(self) -> None:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("PAGEFIND_")}
+        self._log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
+        try:
+            self._proc = subprocess.Popen(
+                [str(pagefind_executable()), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=self._log, env=env,
+            )
+        except OSError as exc:
+            self._log.close()
+            raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: không chạy được Pagefind ({exc})") from exc
+        self._next = 0
+        self._deadline = time.monotonic() + TIMEOUT
+
+    def __enter__(self) -> _Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc.stdin:
+            self._proc.stdin.close()
+        self._proc.terminate()
+        self._proc.wait()
+        self._log.close()
+
+    def call(self, payload: dict[str, Any]) -> dict[str, Any]:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._next += 1
+        message = json.dumps({"message_id": self._next, "payload": payload}, ensure_ascii=False)
+        try:
+            self._proc.stdin.write(base64.b64encode(message.encode("utf-8")) + b",")
+            self._proc.stdin.flush()
+            reply = self._read()
+        except (OSError, ValueError) as exc:
+            raise self._failed(f"Pagefind ngừng giữa chừng ({exc})") from exc
+        if time.monotonic() > self._deadline:
+            raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: Pagefind chạy quá {TIMEOUT} giây")
+        answer: dict[str, Any] = reply.get("payload") or {}
+        if answer.get("type") == "Error":
+            raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: Pagefind báo lỗi: {answer.get('message')}")
+        return answer
+
+    def _read(self) -> dict[str, Any]:
+        assert self._proc.stdout is not None
+        data = bytearray()
+        while not data.endswith(b","):
+            more = os.read(self._proc.stdout.fileno(), 65536)
+            if not more:
+                raise ValueError("no reply")
+            data += more
+        reply: dict[str, Any] = json.loads(base64.b64decode(bytes(data[:-1])))
+        return reply
+
+    def _failed(self, message: str) -> SearchFailed:
+        self._log.seek(0)
+        tail = "; ".join(self._log.read().decode("utf-8", "replace").strip().splitlines()[-5:])
+        return SearchFailed(f"không tạo được chỉ mục tìm kiếm: {message}" + (f": {tail}" if tail else ""))
+
+    def peak_kb(self) -> int:
+        try:
+            status = Path(f"/proc/{self._proc.pid}/status").read_text(encoding="ascii")
+        except OSError:
+            return 0
+        found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+        return int(found.group(1)) if found else 0
+
+
+# --- making a bundle reproducible and its chunks small ------------------------------------
 
 _MAGIC = b"pagefind_dcd"
 
@@ -74,30 +375,74 @@ def _write_cbor(value: Any) -> tuple[bytes, str]:
     return gzip.compress(raw, compresslevel=9, mtime=0), hashlib.sha256(raw).hexdigest()
 
 
-def _stabilise(bundle: Path) -> None:
-    """Pagefind 1.5 writes its filter files from a hash map with a random seed: the same site
-    gives filter values in another order, hence other file names, another meta file and entry
-    (upstream issue 638). Sort the values, name each file by the hash of its content and rewrite
-    the references, so the same input gives the same bytes."""
+def _rewrite(bundle: Path) -> None:
+    """Filter values sorted and filter files named by content (Pagefind 1.5 writes them from a
+    hash map with a random seed, upstream issue 638); the word index re-cut into chunks of about
+    CHUNK_BYTES, named by content; then the meta file and the entry that name them."""
     entry_path = bundle / "pagefind-entry.json"
     entry = json.loads(entry_path.read_text(encoding="utf-8"))
     for language, info in sorted(entry.get("languages", {}).items()):
         old_meta = bundle / f"pagefind.{info['hash']}.pf_meta"
         meta = _read_cbor(old_meta)
-        filters = meta[3]
         renamed = []
-        for name, file_hash in filters:
+        for name, file_hash in meta[3]:
             old_filter = bundle / "filter" / f"{file_hash}.pf_filter"
             label, values = _read_cbor(old_filter)
             data, digest = _write_cbor([label, sorted(values, key=lambda v: (v[0], v[1]))])
-            new_hash = f"{language}_{digest[:7]}"
             old_filter.unlink()
+            new_hash = f"{language}_{digest[:7]}"
             (bundle / "filter" / f"{new_hash}.pf_filter").write_bytes(data)
             renamed.append([name, new_hash])
         meta[3] = sorted(renamed)
+        meta[2] = _rechunk(bundle / "index", language, meta[2])
         data, digest = _write_cbor(meta)
         new_meta_hash = f"{language}_{digest[:10]}"
         old_meta.unlink()
         (bundle / f"pagefind.{new_meta_hash}.pf_meta").write_bytes(data)
-        text = entry_path.read_text(encoding="utf-8").replace(f'"{info["hash"]}"', f'"{new_meta_hash}"')
-        entry_path.write_text(text, encoding="utf-8")
+        info["hash"] = new_meta_hash
+    entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+def _rechunk(folder: Path, language: str, chunks: list[list[str]]) -> list[list[str]]:
+    """Pagefind cuts its word index after a fixed count of word positions: with common words a
+    chunk holds megabytes of other words. Cut it again after about CHUNK_BYTES of entries (a
+    bigger word stays whole, in a chunk of its own size), keeping Pagefind's order and its rule
+    for chunk bounds (adjacent bounds shortened to the first differing character)."""
+    words: list[Any] = []
+    for _, _, file_hash in chunks:
+        path = folder / f"{file_hash}.pf_index"
+        words += _read_cbor(path)[0]
+        path.unlink()
+    groups: list[list[Any]] = [[]]
+    size = 0
+    for word in words:
+        if groups[-1] and size >= CHUNK_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(word)
+        size += len(cbor2.dumps(word))
+    bounds = [[group[0][0], group[-1][0]] for group in groups if group]
+    for left, right in zip(bounds, bounds[1:], strict=False):
+        left[1], right[0] = _prefixes(left[1], right[0])
+    named: list[list[str]] = []
+    used: set[str] = set()
+    for (start, end), group in zip(bounds, groups, strict=True):
+        data, digest = _write_cbor([group])
+        length = 7
+        while f"{language}_{digest[:length]}" in used:
+            length += 1
+        name = f"{language}_{digest[:length]}"
+        used.add(name)
+        (folder / f"{name}.pf_index").write_bytes(data)
+        named.append([start, end, name])
+    return named
+
+
+def _prefixes(a: str, b: str) -> tuple[str, str]:
+    """The shortest bounds that still tell `a` (a chunk's last word) from `b` (the next's first)."""
+    common = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        common += 1
+    return a[: common + 1], b[: common + 1]

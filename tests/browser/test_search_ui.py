@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
+from sitekit import run_cli, write_site
 
 OFFICIAL_ARTICLE = "/2024/10/dong-chi-hoang-minh-duc-duoc-bau-giu-chuc-chu-tich-ubnd-tinh/"
 
@@ -86,4 +93,68 @@ def test_the_search_box_has_an_accessible_name(browser: Any, portal: str) -> Non
     page, errors = _search(browser, portal, "chuyen doi so")
     assert page.locator(".pagefind-ui__search-input").get_attribute("aria-label") == "Tìm bài viết"
     assert errors == []
+    page.close()
+
+
+SHARDED_SITE = """\
+-- content/articles/2023/03/lua.md --
+---
+title: Giá lúa tăng mạnh
+date: 2023-03-07 08:00
+category: kinh-te
+---
+Nông dân phấn khởi vì giá lúa tăng; ngành điện lực bảo đảm cấp điện cho trạm bơm.
+-- content/articles/2024/05/lua-van-phuc.md --
+---
+title: Làng lụa Vạn Phúc đón khách
+date: 2024-05-10 08:00
+category: kinh-te
+---
+Những tấm lụa được dệt thủ công; diện tích làng nghề mở rộng.
+"""
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        return
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A small portal whose search index has one shard per year (2023, 2024)."""
+    root = write_site(tmp_path_factory.mktemp("sharded") / "site", SHARDED_SITE)
+    run = run_cli("--site", root, "--output", root / "public", env={"TOASOAN_SEARCH_SHARD_MIN": "1"})
+    assert run.code == 0, run.stderr
+    assert (root / "public/pagefind/2023/pagefind-entry.json").is_file()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root / "public")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def _links(page: Any, count: int) -> list[str]:
+    results = page.locator(".pagefind-ui__result")
+    page.wait_for_function(f"document.querySelectorAll('.pagefind-ui__result-link').length >= {count}")
+    return [str(results.nth(i).locator(".pagefind-ui__result-link").get_attribute("href")) for i in range(results.count())]
+
+
+def test_shards_are_searched_together_exact_diacritics_first(browser: Any, sharded: str) -> None:
+    for query, first, second in (("lụa", "/2024/05/lang-lua-van-phuc-don-khach/", "/2023/03/gia-lua-tang-manh/"),
+                                 ("lúa", "/2023/03/gia-lua-tang-manh/", "/2024/05/lang-lua-van-phuc-don-khach/")):
+        page, errors = _search(browser, sharded, query)
+        assert _links(page, 2) == [first, second], query
+        assert errors == []
+        page.close()
+
+
+def test_a_word_with_d_stroke_is_found_without_it_across_shards(browser: Any, sharded: str) -> None:
+    page, errors = _search(browser, sharded, "dien")
+    # "điện" (2023, through its folded copy) and "diện" (2024): both shards answer.
+    assert sorted(_links(page, 2)) == ["/2023/03/gia-lua-tang-manh/", "/2024/05/lang-lua-van-phuc-don-khach/"]
+    assert errors == []
+    page.close()
+    page, errors = _search(browser, sharded, "điện")
+    assert _links(page, 1) == ["/2023/03/gia-lua-tang-manh/"]
     page.close()

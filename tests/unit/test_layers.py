@@ -27,7 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "images": {"filetypes", "workers"},
     "feeds": {"config", "dates", "images", "model", "text", "urls", "views", "writer", "xmlout"},
     "sitemaps": {"config", "dates", "model", "routes", "urls", "writer", "xmlout"},
-    "search": {"errors", "text"},
+    "search": {"dates", "errors", "model"},
     "photos": {"config", "errors", "images", "model", "urls", "writer"},
     "related": {"model", "urls", "workers"},
     "routes": {"dates", "errors", "markup", "model", "related", "text", "urls", "views"},
