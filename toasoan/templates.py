@@ -83,7 +83,7 @@ def render_route(env: jinja2.Environment, route: Route, site_globals: dict[str, 
     """Render one route; a failing template raises TemplateFailed naming the template line."""
     try:
         template = env.get_template(route.template)
-        return template.render(**site_globals, **route.context).encode("utf-8")
+        return template.render(**site_globals, **route.variables()).encode("utf-8")
     except jinja2.TemplateSyntaxError as exc:
         path = relative(root, Path(exc.filename)) if exc.filename else route.template
         raise TemplateFailed(error(path, exc.lineno or 0, f"lỗi cú pháp mẫu trang: {exc.message}")) from None
