@@ -160,7 +160,8 @@ def _print_summary(result: BuildResult, site: Path) -> None:
     shown = out.relative_to(site).as_posix() if out and out.is_relative_to(site) else str(out)
     print(
         f"Đã dựng {result.pages} trang ({result.articles} bài, {result.unpublished} bài chưa đăng), "
-        f"{result.files} tệp, ảnh: {result.photos_decoded} xử lý mới, {result.photos_cached} lấy từ bộ nhớ đệm; "
+        f"{result.files} tệp ({result.pages - result.pages_cached} trang dựng mới), "
+        f"ảnh: {result.photos_decoded} xử lý mới, {result.photos_cached} lấy từ bộ nhớ đệm; "
         f"trong {result.seconds:.1f} giây → {shown}/"
     )
     if result.search is not None:

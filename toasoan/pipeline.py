@@ -17,6 +17,7 @@ from urllib.parse import unquote
 import jinja2
 
 from . import urls
+from .buildcache import BuildCache, fingerprint, generator_stamp, open_cache, read_blob, write_blob
 from .config import load_config
 from .content import MEDIA_DIR, load_site, prose_lines
 from .dates import now_from_env
@@ -31,7 +32,7 @@ from .routes import Route, plan_routes
 from .search import BUNDLE, SearchReport, index_site, site_records
 from .sitemaps import sitemap_files
 from .sources import inside, relative, walk_files
-from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs
+from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import Photos, PhotoView, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
 from .writer import MARKER, OutputFile, UnsafeOutput, Waiting, check_output_dir, commit_output, hold_lock, output_lock
@@ -62,6 +63,8 @@ class BuildResult:
     warnings: list[Diagnostic]
     photos_decoded: int = 0
     photos_cached: int = 0
+    pages_cached: int = 0  # pages taken from the build cache instead of rendered
+    markdown_cached: int = 0
     search: SearchReport | None = None
 
 
@@ -77,6 +80,10 @@ class _Plan:
     photos: SitePhotos
     now: dt.datetime
     warnings: list[Diagnostic]
+    cache: BuildCache
+    stamp: str
+    template_prints: dict[str, str]
+    markdown_cached: int
 
 
 Progress = Callable[[str, int, int], None]
@@ -109,18 +116,33 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
     started = time.perf_counter()
     root = options.site_dir.resolve()
     plan = _prepare(options, progress, lock_cache=lock_cache)
-    globals_ = {"site": site_view(plan.site.config)}
+    site = site_view(plan.site.config)
+    globals_ = {"site": site}
     failures: list[Diagnostic] = []
+    cache = plan.cache
+    # A page is kept by a hash of exactly what made it: its typed context, the templates it
+    # uses (with what they include), the site-wide template values and the generator itself.
+    shared = fingerprint(plan.stamp, site)
+    keys = [fingerprint(shared, plan.template_prints.get(r.template, ""), r.template, r.context) for r in plan.routes]
+    state = _RenderState(env=plan.env, globals=globals_, root=root, folder=cache.folder, known=cache.previous.get("page", {}))
+    cached = [0]
 
     def rendered() -> Iterator[OutputFile]:
         # Pages stream from the workers to the staging folder: memory does not hold the site.
-        chunks = parallel_chunks(_render_chunk, plan.routes, options.jobs, (plan.env, globals_, root), _stage(progress, "Dựng trang"))
+        jobs = list(zip(plan.routes, keys, strict=True))
+        chunks = parallel_chunks(_render_chunk, jobs, options.jobs, state, _stage(progress, "Dựng trang"))
         results = (result for chunk in chunks for result in chunk)
-        for route, result in zip(plan.routes, results, strict=True):
+        for (route, key), result in zip(jobs, results, strict=True):
             if isinstance(result, Diagnostic):
                 failures.append(result)
-            elif not failures:
-                yield OutputFile(urls.output_file(route.url), data=result)
+                continue
+            sha, blob, how = result
+            if how == "damaged":
+                cache.notices.append("bộ nhớ đệm hỏng ở một trang: đã dựng lại trang đó")
+            cached[0] += how == "cached"
+            cache.record("page", key, sha)
+            if not failures:
+                yield OutputFile(urls.output_file(route.url), copy_from=blob, link=True)
         if failures:
             raise BuildFailed(sort_diagnostics(failures + plan.warnings))
         yield from plan.copies
@@ -133,12 +155,14 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
         count = commit_output(out, rendered(), finalize=lambda staging: reports.append(index_site(staging, site_records(plan.site, covers), search_cache)))
     except UnsafeOutput as exc:  # the last guard; _prepare has checked every path already
         raise BuildFailed([error(f"{out.name}/{exc.path}", 0, exc.message)]) from None
+    cache.finish()
     prune_photos(plan.photos)
     return BuildResult(
         pages=len(plan.routes), files=count, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
-        output=out, warnings=plan.warnings, photos_decoded=plan.photos.report.decoded,
+        output=out, warnings=plan.warnings + _notices(cache), photos_decoded=plan.photos.report.decoded,
         photos_cached=plan.photos.report.cached, search=reports[0] if reports else None,
+        pages_cached=cached[0], markdown_cached=plan.markdown_cached,
     )
 
 
@@ -150,9 +174,17 @@ def check(options: BuildOptions) -> BuildResult:
     return BuildResult(
         pages=len(plan.routes), files=0, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
-        output=None, warnings=plan.warnings, photos_decoded=plan.photos.report.decoded,
-        photos_cached=plan.photos.report.cached,
+        output=None, warnings=plan.warnings + _notices(plan.cache), photos_decoded=plan.photos.report.decoded,
+        photos_cached=plan.photos.report.cached, markdown_cached=plan.markdown_cached,
     )
+
+
+CACHE_LABEL = "bộ nhớ đệm"
+
+
+def _notices(cache: BuildCache) -> list[Diagnostic]:
+    """One line per kind of cache damage found (the build went on without the damaged parts)."""
+    return [warning(CACHE_LABEL, 0, notice) for notice in sorted(set(cache.notices))]
 
 
 def _prepare(
@@ -173,11 +205,19 @@ def _prepare(
     env = make_environment(template_dirs(root, options.theme_dir))
     template_diags = check_templates(env, root)
     output = options.output or root / "public"
-    if lock_cache is not None and not check_cache_dir(root, config, output):
+    cache_usable = not check_cache_dir(root, config, output)
+    if lock_cache is not None and cache_usable:
         lock_cache(cache_dir(root, config))  # never a lock file in a folder the cache may not use
     photos, photo_diags = plan_photos(root, site, options.jobs, write=write, output=output, progress=_stage(progress, "Xử lý ảnh"))
-    markup_state = (photos.processed, env, config.limits.markdown_seconds)
-    site, markup_diags = _with_html(site, options.jobs, markup_state, _stage(progress, "Chuyển Markdown"))
+    template_prints = template_fingerprints(env)
+    stamp = generator_stamp()
+    cache = open_cache(cache_dir(root, config), stamp)
+    markup_state = _MarkupState(
+        photos=photos.processed, env=env, seconds=config.limits.markdown_seconds, folder=cache.folder,
+        known=cache.previous.get("markdown", {}), salt=fingerprint(stamp, template_prints.get("macros.html", "")),
+        write=write and cache_usable,  # never write into a cache folder that was refused
+    )
+    site, markup_diags, markdown_cached = _with_html(site, options.jobs, markup_state, cache, _stage(progress, "Chuyển Markdown"))
     routes, route_diags = plan_routes(site, photos.processed, options.jobs)
     generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
     variants = photo_files(photos)
@@ -190,7 +230,10 @@ def _prepare(
     diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
     if has_errors(diags):
         raise BuildFailed(sort_diagnostics(diags))
-    return _Plan(root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags))
+    return _Plan(
+        root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
+        cache=cache, stamp=stamp, template_prints=template_prints, markdown_cached=markdown_cached,
+    )
 
 
 def _check_environ(environ: dict[str, str]) -> list[Diagnostic]:
@@ -206,14 +249,38 @@ def _with_urls(site: Site) -> Site:
     return dataclasses.replace(site, articles=articles, pages=pages)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _MarkupState:
+    photos: Photos
+    env: jinja2.Environment
+    seconds: int  # the time limit for one document
+    folder: Path  # the build cache
+    known: dict[str, str]  # Markdown entries of the previous build: key -> blob hash
+    salt: str  # the generator and the picture macro
+    write: bool
+
+
 def _with_html(
-    site: Site, jobs: int, state: tuple[Photos, jinja2.Environment, int], progress: Callable[[int, int], None] | None
-) -> tuple[Site, list[Diagnostic]]:
+    site: Site, jobs: int, state: _MarkupState, cache: BuildCache, progress: Callable[[int, int], None] | None
+) -> tuple[Site, list[Diagnostic], int]:
     documents: list[Article | StaticPage] = [*site.articles, *site.pages]
-    rendered = parallel_map(_markup_chunk, documents, jobs, state, progress)
+    outcomes = parallel_map(_markup_chunk, documents, jobs, state, progress)
     articles = []
     pages = []
     diags = []
+    cached = 0
+    rendered: list[str | Diagnostic] = []
+    for outcome in outcomes:
+        if isinstance(outcome, Diagnostic):
+            rendered.append(outcome)
+            continue
+        body, key, sha, how = outcome
+        rendered.append(body)
+        cached += how == "cached"
+        if how == "damaged":
+            cache.notices.append("bộ nhớ đệm hỏng ở một bài: đã chuyển lại Markdown của bài đó")
+        if sha is not None:
+            cache.record("markdown", key, sha)
     for doc, body_html in zip(documents, rendered, strict=True):
         # The Markdown source is dropped once it is HTML: nothing later reads it.
         if isinstance(body_html, Diagnostic):
@@ -226,7 +293,7 @@ def _with_html(
                 articles.append(dataclasses.replace(doc, body="", body_html=rest, lead=lead))
         else:
             pages.append(dataclasses.replace(doc, body="", body_html=body_html))
-    return dataclasses.replace(site, articles=tuple(articles), pages=tuple(pages)), diags
+    return dataclasses.replace(site, articles=tuple(articles), pages=tuple(pages)), diags, cached
 
 
 _SLOW_MESSAGE = (
@@ -236,14 +303,34 @@ _SLOW_MESSAGE = (
 _BODY_IMG = re.compile(r'<img [^>]*?src="(/anh/[^"]+)"[^>]*>')
 
 
-def _markup_chunk(documents: Sequence[Article | StaticPage], state: tuple[Photos, jinja2.Environment, int]) -> list[str | Diagnostic]:
-    photos, env, seconds = state
-    picture = env.get_template("macros.html").module.picture  # type: ignore[attr-defined]
+_Markup = tuple[str, str, str | None, str] | Diagnostic
+"""A document's HTML, its cache key, the blob that holds it and how it was had
+("cached", "made", "damaged"), or the error that stopped it."""
+
+
+def _markup_chunk(documents: Sequence[Article | StaticPage], state: _MarkupState) -> list[_Markup]:
+    photos, seconds = state.photos, state.seconds
+    picture: Any = None
     renderer = Renderer()
-    results: list[str | Diagnostic] = []
+    results: list[_Markup] = []
     for doc in documents:
         views = {a.src: photo_view(a, photos) for a in doc.body_images if a.source in photos}
         by_url = {v.src: v for v in views.values()}
+        # A body photo is the page's first photo when the article has no cover: load it first.
+        first_eager = isinstance(doc, Article) and doc.cover is None
+        # Markdown is kept by a hash of its source, the photos it shows and the code that makes it.
+        key = fingerprint(state.salt, doc.body, tuple(sorted(views.items())), first_eager)
+        how = "made"
+        sha = state.known.get(key)
+        if sha is not None:
+            hit = read_blob(state.folder, sha)
+            if hit is not None:
+                results.append((hit.data.decode("utf-8"), key, sha, "cached"))
+                continue
+            how = "damaged"
+        if picture is None:
+            picture = state.env.get_template("macros.html").module.picture  # type: ignore[attr-defined]
+
         def resolve(src: str, views: dict[str, PhotoView] = views) -> str | None:
             return views[src].src if src in views else None
 
@@ -262,10 +349,11 @@ def _markup_chunk(documents: Sequence[Article | StaticPage], state: tuple[Photos
                 message = f"chuyển Markdown của bài này quá {seconds} giây: không dựng được (giới hạn `limits.markdown_seconds` trong site_config.yaml)"
             results.append(error(doc.source, doc.body_line, message))
             continue
-        # A body photo is the page's first photo when the article has no cover: load it first.
-        eager = [isinstance(doc, Article) and doc.cover is None]
+        eager = [first_eager]
 
-        def to_picture(match: re.Match[str], by_url: dict[str, PhotoView] = by_url, eager: list[bool] = eager) -> str:
+        def to_picture(
+            match: re.Match[str], by_url: dict[str, PhotoView] = by_url, eager: list[bool] = eager, picture: Any = picture
+        ) -> str:
             view = by_url.get(match.group(1))
             if view is None:
                 return match.group(0)
@@ -273,18 +361,41 @@ def _markup_chunk(documents: Sequence[Article | StaticPage], state: tuple[Photos
             eager[0] = False
             return html
 
-        results.append(_BODY_IMG.sub(to_picture, body) if by_url else body)
+        html = _BODY_IMG.sub(to_picture, body) if by_url else body
+        stored = write_blob(state.folder, html.encode("utf-8"))[0] if state.write else None
+        results.append((html, key, stored, how))
     return results
 
 
-def _render_chunk(routes: Sequence[Route], state: Any) -> list[bytes | Diagnostic]:
-    env, globals_, root = state
-    results: list[bytes | Diagnostic] = []
-    for route in routes:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _RenderState:
+    env: jinja2.Environment
+    globals: dict[str, Any]
+    root: Path
+    folder: Path  # the build cache
+    known: dict[str, str]  # pages of the previous build: key -> blob hash
+
+
+def _render_chunk(jobs: Sequence[tuple[Route, str]], state: _RenderState) -> list[tuple[str, Path, str] | Diagnostic]:
+    """Each page from the cache when its key is known and its blob sound, else rendered into
+    the cache; the writer links the blob into the output."""
+    results: list[tuple[str, Path, str] | Diagnostic] = []
+    for route, key in jobs:
+        how = "made"
+        sha = state.known.get(key)
+        if sha is not None:
+            hit = read_blob(state.folder, sha)
+            if hit is not None:
+                results.append((sha, hit.path, "cached"))
+                continue
+            how = "damaged"
         try:
-            results.append(render_route(env, route, globals_, root))
+            data = render_route(state.env, route, state.globals, state.root)
         except TemplateFailed as exc:
             results.append(exc.diagnostic)
+            continue
+        sha, path = write_blob(state.folder, data)
+        results.append((sha, path, how))
     return results
 
 

@@ -12,23 +12,25 @@ from . import urls
 from .dates import month_label
 from .errors import Diagnostic, error
 from .markup import split_lead
-from .model import Site
+from .model import Site, StaticPage
 from .related import related_articles
 from .text import shorten, vi_sort_key
-from .views import ArticleView, PageMeta, Photos, article_view, category_view, official_view, officials_in_order
+from .views import (
+    ArticleView,
+    CardView,
+    CategoryView,
+    OfficialView,
+    PageMeta,
+    Photos,
+    article_view,
+    card_view,
+    category_view,
+    official_view,
+    officials_in_order,
+)
 
 WINDOW = 2  # pager links shown on each side of the current page
 DESCRIPTION_LIMIT = 160  # what search engines show of a meta description
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Route:
-    """One output page: its URL, the template that renders it and that template's context."""
-
-    url: str
-    template: str
-    context: dict[str, Any]
-    source: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,20 +49,104 @@ class Pager:
     pages: tuple[PagerLink | None, ...]
 
 
+# One typed context per template: what a page is made from, nothing more. The page cache's key
+# is taken over these values, so a field that a page does not show must not be here.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomeSection:
+    category: CategoryView
+    articles: tuple[CardView, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HomeContext:
+    page: PageMeta
+    lead: CardView | None
+    latest: tuple[CardView, ...]
+    sections: tuple[HomeSection, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleContext:
+    page: PageMeta
+    article: ArticleView
+    breadcrumb: tuple[dict[str, str], ...]  # `{title, url}` from the home page down
+    related: tuple[CardView, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StaticPageContext:
+    page: PageMeta
+    static_page: StaticPage
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChipLink:
+    """A link to an archive period with its article count."""
+
+    label: str
+    url: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListContext:
+    page: PageMeta
+    heading: str
+    intro: str | None
+    articles: tuple[CardView, ...]
+    pager: Pager
+    official: OfficialView | None = None
+    months: tuple[ChipLink, ...] = ()
+    years: tuple[ChipLink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfficialsContext:
+    page: PageMeta
+    officials: tuple[OfficialView, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlainContext:
+    """A page that shows only the site's frame (search, 404)."""
+
+    page: PageMeta
+
+
+Context = HomeContext | ArticleContext | StaticPageContext | ListContext | OfficialsContext | PlainContext
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Route:
+    """One output page: its URL, the template that renders it and that template's context."""
+
+    url: str
+    template: str
+    context: Context
+    source: str = ""
+
+    def variables(self) -> dict[str, Any]:
+        """The context as template variables (one level: the values stay typed)."""
+        return {name: getattr(self.context, name) for name in self.context.__slots__}
+
+
 def plan_routes(site: Site, photos: Photos, jobs: int = 1) -> tuple[list[Route], list[Diagnostic]]:
     """Every route of the site, in a fixed order; two routes claiming one URL is an error."""
     config = site.config
     views = [article_view(a, config, site.officials, photos) for a in site.articles]
+    cards = [card_view(v) for v in views]
     routes: list[Route] = []
-    routes += _home(site, views)
-    routes += _articles(site, views, jobs)
+    routes += _home(site, cards)
+    routes += _articles(site, views, cards, jobs)
     routes += _pages(site)
-    routes += _categories(site, views)
-    routes += _tags(site, views)
-    routes += _officials(site, views)
-    routes += _archives(site, views)
+    routes += _categories(site, cards)
+    routes += _tags(site, views, cards)
+    routes += _officials(site, views, cards)
+    routes += _archives(site, cards)
     routes.append(_search(site))
-    routes.append(Route(url="/404.html", template="404.html", context={"page": _meta(site, "/404.html", "Không tìm thấy trang", "404")}))
+    routes.append(Route(url="/404.html", template="404.html", context=PlainContext(page=_meta(site, "/404.html", "Không tìm thấy trang", "404"))))
     return routes, _duplicates(routes)
 
 
@@ -73,61 +159,54 @@ def _meta(site: Site, url: str, title: str, kind: str, description: str = "", se
     )
 
 
-def _home(site: Site, views: list[ArticleView]) -> list[Route]:
+def _home(site: Site, cards: list[CardView]) -> list[Route]:
     sizes = site.config.page_size
-    lead = views[0] if views else None
-    latest = views[1 : 1 + sizes["home_lead"]]
-    by_category: dict[str, list[ArticleView]] = defaultdict(list)
-    for view in views:
-        bucket = by_category[view.category.key]
+    lead = cards[0] if cards else None
+    latest = tuple(cards[1 : 1 + sizes["home_lead"]])
+    by_category: dict[str, list[CardView]] = defaultdict(list)
+    for card in cards:
+        bucket = by_category[card.category.key]
         if len(bucket) < sizes["home_section"]:
-            bucket.append(view)
-    sections = [
-        {"category": category_view(c), "articles": by_category[c.key]}
+            bucket.append(card)
+    sections = tuple(
+        HomeSection(category=category_view(c), articles=tuple(by_category[c.key]))
         for c in site.config.categories
         if by_category[c.key]
-    ]
+    )
     meta = _meta(site, "/", site.config.title, "home", site.config.description or site.config.tagline)
-    return [Route(url="/", template="home.html", context={"page": meta, "lead": lead, "latest": latest, "sections": sections})]
+    return [Route(url="/", template="home.html", context=HomeContext(page=meta, lead=lead, latest=latest, sections=sections))]
 
 
-def _articles(site: Site, views: list[ArticleView], jobs: int) -> Iterator[Route]:
+def _articles(site: Site, views: list[ArticleView], cards: list[CardView], jobs: int) -> Iterator[Route]:
     related = related_articles(site.articles, site.config.related, jobs)
     for article, view, picks in zip(site.articles, views, related, strict=True):
         category = view.category
-        breadcrumb = [{"title": "Trang chủ", "url": "/"}, {"title": category.name, "url": category.url}]
+        breadcrumb = ({"title": "Trang chủ", "url": "/"}, {"title": category.name, "url": category.url})
         meta = _meta(site, view.url, view.title, "article", view.summary, category.key)
-        context = {"page": meta, "article": view, "breadcrumb": breadcrumb, "related": [views[j] for j in picks]}
+        context = ArticleContext(page=meta, article=view, breadcrumb=breadcrumb, related=tuple(cards[j] for j in picks))
         yield Route(url=view.url, template="article.html", context=context, source=article.source)
 
 
 def _pages(site: Site) -> Iterator[Route]:
     for page in site.pages:
         meta = _meta(site, page.url, page.title, "page", page.description or split_lead(page.body_html)[0])
-        yield Route(url=page.url, template="page.html", context={"page": meta, "static_page": page}, source=page.source)
+        yield Route(url=page.url, template="page.html", context=StaticPageContext(page=meta, static_page=page), source=page.source)
 
 
 def _paginate(
-    site: Site, base: str, items: Sequence[ArticleView], size: int, kind: str, heading: str, **extra: Any
+    site: Site, base: str, items: Sequence[CardView], size: int, kind: str, heading: str, *,
+    intro: str | None = None, section: str | None = None, official: OfficialView | None = None,
+    months: tuple[ChipLink, ...] = (), years: tuple[ChipLink, ...] = (),
 ) -> Iterator[Route]:
     count = max(1, math.ceil(len(items) / size))
-    intro = extra.pop("intro", None)
-    section = extra.pop("section", None)
     for number in range(1, count + 1):
         url = urls.paged(base, number)
         title = heading if number == 1 else f"{heading} - Trang {number}"
         meta = _meta(site, url, title, kind, intro or heading, section)
-        context = {
-            "page": meta,
-            "heading": heading,
-            "intro": intro,
-            "articles": list(items[(number - 1) * size : number * size]),
-            "pager": _pager(base, number, count),
-            "official": None,
-            "months": [],
-            "years": [],
-            **extra,
-        }
+        context = ListContext(
+            page=meta, heading=heading, intro=intro, articles=tuple(items[(number - 1) * size : number * size]),
+            pager=_pager(base, number, count), official=official, months=months, years=years,
+        )
         yield Route(url=url, template="list.html", context=context)
 
 
@@ -147,24 +226,27 @@ def _pager(base: str, number: int, count: int) -> Pager:
     )
 
 
-def _categories(site: Site, views: list[ArticleView]) -> Iterator[Route]:
+def _categories(site: Site, cards: list[CardView]) -> Iterator[Route]:
     size = site.config.page_size["category"]
+    by_category: dict[str, list[CardView]] = defaultdict(list)
+    for card in cards:
+        by_category[card.category.key].append(card)
     for category in site.config.categories:
-        items = [v for v in views if v.category.key == category.key]
+        items = by_category[category.key]
         yield from _paginate(
             site, urls.category_url(category.key), items, size, "category", category.name,
             intro=category.description or None, section=category.key,
         )
 
 
-def _tags(site: Site, views: list[ArticleView]) -> Iterator[Route]:
-    grouped: dict[str, list[ArticleView]] = defaultdict(list)
+def _tags(site: Site, views: list[ArticleView], cards: list[CardView]) -> Iterator[Route]:
+    grouped: dict[str, list[CardView]] = defaultdict(list)
     spellings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for view in views:
+    for view, card in zip(views, cards, strict=True):
         for tag in view.tags:
             key = tag.url
-            if not grouped[key] or grouped[key][-1] is not view:
-                grouped[key].append(view)
+            if not grouped[key] or grouped[key][-1] is not card:
+                grouped[key].append(card)
             spellings[key][tag.name] += 1
     size = site.config.page_size["tag"]
     for url in sorted(grouped):
@@ -172,15 +254,15 @@ def _tags(site: Site, views: list[ArticleView]) -> Iterator[Route]:
         yield from _paginate(site, url, grouped[url], size, "tag", f"Chủ đề: {name}")
 
 
-def _officials(site: Site, views: list[ArticleView]) -> Iterator[Route]:
-    ordered = officials_in_order(site.officials)
+def _officials(site: Site, views: list[ArticleView], cards: list[CardView]) -> Iterator[Route]:
+    ordered = tuple(officials_in_order(site.officials))
     meta = _meta(site, urls.officials_url(), "Nhân vật", "officials", "Lãnh đạo, nhân vật trong các bài viết")
-    yield Route(url=urls.officials_url(), template="officials.html", context={"page": meta, "officials": ordered})
-    mentions: dict[str, list[ArticleView]] = defaultdict(list)
-    for view in views:
+    yield Route(url=urls.officials_url(), template="officials.html", context=OfficialsContext(page=meta, officials=ordered))
+    mentions: dict[str, list[CardView]] = defaultdict(list)
+    for view, card in zip(views, cards, strict=True):
         for ref in view.officials:
-            if ref.url and (not mentions[ref.url] or mentions[ref.url][-1] is not view):
-                mentions[ref.url].append(view)
+            if ref.url and (not mentions[ref.url] or mentions[ref.url][-1] is not card):
+                mentions[ref.url].append(card)
     size = site.config.page_size["official"]
     for official in site.officials.values():
         shown = official_view(official)
@@ -191,24 +273,24 @@ def _officials(site: Site, views: list[ArticleView]) -> Iterator[Route]:
         )
 
 
-def _archives(site: Site, views: list[ArticleView]) -> Iterator[Route]:
+def _archives(site: Site, cards: list[CardView]) -> Iterator[Route]:
     size = site.config.page_size["archive"]
-    by_year: dict[int, list[ArticleView]] = defaultdict(list)
-    by_month: dict[tuple[int, int], list[ArticleView]] = defaultdict(list)
-    for view in views:
-        by_year[view.date.year].append(view)
-        by_month[(view.date.year, view.date.month)].append(view)
-    years = [
-        {"label": f"Năm {y}", "url": urls.archive_url(y), "count": len(by_year[y])}
+    by_year: dict[int, list[CardView]] = defaultdict(list)
+    by_month: dict[tuple[int, int], list[CardView]] = defaultdict(list)
+    for card in cards:
+        by_year[card.date.year].append(card)
+        by_month[(card.date.year, card.date.month)].append(card)
+    years = tuple(
+        ChipLink(label=f"Năm {y}", url=urls.archive_url(y), count=len(by_year[y]))
         for y in sorted(by_year, reverse=True)
-    ]
-    yield from _paginate(site, urls.archive_url(), views, size, "archive", "Lưu trữ", years=years)
+    )
+    yield from _paginate(site, urls.archive_url(), cards, size, "archive", "Lưu trữ", years=years)
     for year in sorted(by_year, reverse=True):
-        months = [
-            {"label": month_label(items[0].date), "url": urls.archive_url(y, m), "count": len(items)}
+        months = tuple(
+            ChipLink(label=month_label(items[0].date), url=urls.archive_url(y, m), count=len(items))
             for (y, m), items in sorted(by_month.items(), reverse=True)
             if y == year
-        ]
+        )
         yield from _paginate(site, urls.archive_url(year), by_year[year], size, "archive", f"Lưu trữ năm {year}", months=months, years=years)
     for (year, month), items in sorted(by_month.items(), reverse=True):
         label = month_label(items[0].date)
@@ -219,7 +301,7 @@ def _search(site: Site) -> Route:
     """The search page: Pagefind's interface over the index made from the published articles."""
     url = urls.search_url()
     meta = _meta(site, url, "Tìm kiếm", "search", f"Tìm bài viết trên {site.config.title}")
-    return Route(url=url, template="search.html", context={"page": meta})
+    return Route(url=url, template="search.html", context=PlainContext(page=meta))
 
 
 def _duplicates(routes: list[Route]) -> list[Diagnostic]:

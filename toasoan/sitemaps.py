@@ -55,14 +55,14 @@ def _entries(site: Site, routes: Sequence[Route], now: dt.datetime) -> list[_Ent
                 continue
             lastmod: dt.datetime | None = article.modified
         else:
-            lastmod = _newest(route.context.get("articles"), by_url, now)
+            lastmod = _newest(getattr(route.context, "articles", None), by_url, now)
         entries.append(_Entry(_absolute(site.config, route.url), lastmod))
     return entries
 
 
 def _newest(items: Any, by_url: dict[str, Article], now: dt.datetime) -> dt.datetime | None:
     """The latest change among a list page's published articles (None for other pages)."""
-    if not isinstance(items, list):
+    if not isinstance(items, tuple):
         return None
     found = [by_url.get(getattr(item, "url", None) or "") for item in items]
     dates = [a.modified for a in found if a is not None and a.is_published(now)]

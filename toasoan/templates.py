@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jinja2
+import jinja2.meta
 
 from . import dates, structured
 from .errors import Diagnostic, error
@@ -83,7 +85,7 @@ def render_route(env: jinja2.Environment, route: Route, site_globals: dict[str, 
     """Render one route; a failing template raises TemplateFailed naming the template line."""
     try:
         template = env.get_template(route.template)
-        return template.render(**site_globals, **route.context).encode("utf-8")
+        return template.render(**site_globals, **route.variables()).encode("utf-8")
     except jinja2.TemplateSyntaxError as exc:
         path = relative(root, Path(exc.filename)) if exc.filename else route.template
         raise TemplateFailed(error(path, exc.lineno or 0, f"lỗi cú pháp mẫu trang: {exc.message}")) from None
@@ -101,3 +103,39 @@ def _template_frame(exc: BaseException, root: Path, fallback: str) -> tuple[str,
         return f"templates/{fallback}", 0
     last = frames[-1]
     return relative(root, Path(last.filename)), last.lineno or 0
+
+
+def template_fingerprints(env: jinja2.Environment) -> dict[str, str]:
+    """For each template, a hash of its source and of every template it extends, includes or
+    imports (followed to the end): what a page rendered with it depends on among the templates.
+    A template that names another by a variable depends on all of them."""
+    names = sorted(env.list_templates(extensions=["html", "xml", "txt"]))
+    sources: dict[str, str] = {}
+    refs: dict[str, set[str] | None] = {}
+    for name in names:
+        try:
+            source, filename, _ = env.loader.get_source(env, name) if env.loader else ("", None, None)
+        except jinja2.TemplateNotFound:
+            continue
+        sources[name] = f"{filename}\0{source}"
+        try:
+            found = set(jinja2.meta.find_referenced_templates(env.parse(source)))
+        except jinja2.TemplateSyntaxError:
+            found = set()
+        refs[name] = None if None in found else {str(f) for f in found}
+    prints: dict[str, str] = {}
+    for name in sources:
+        closure: set[str] = set()
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in closure:
+                continue
+            closure.add(current)
+            targets = refs.get(current, set())
+            pending.extend(sources if targets is None else targets)
+        digest = hashlib.sha256()
+        for member in sorted(closure):
+            digest.update(member.encode() + b"\0" + sources.get(member, "").encode() + b"\0")
+        prints[name] = digest.hexdigest()
+    return prints

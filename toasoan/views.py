@@ -94,6 +94,19 @@ class ArticleView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CardView:
+    """What lists, the home page, "Xem thêm" and feeds show of an article: never its body, so
+    that editing a body leaves every page that only lists the article as it was."""
+
+    title: str
+    url: str
+    date: dt.datetime
+    category: CategoryView
+    summary: str
+    cover: PhotoView | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OfficialView:
     id: str
     name: str
@@ -220,6 +233,10 @@ def article_view(article: Article, config: SiteConfig, officials: dict[str, Offi
         officials=tuple(refs),
         preview=_preview(article, photos),
     )
+
+
+def card_view(view: ArticleView) -> CardView:
+    return CardView(title=view.title, url=view.url, date=view.date, category=view.category, summary=view.summary, cover=view.cover)
 
 
 def _preview(article: Article, photos: Photos) -> PhotoView | None:

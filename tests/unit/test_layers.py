@@ -14,6 +14,7 @@ ALLOWED: dict[str, set[str]] = {
     "yamldoc": set(),
     "workers": set(),
     "writer": set(),
+    "buildcache": set(),
     "xmlout": set(),
     "filetypes": set(),
     "sources": {"text"},
@@ -34,7 +35,7 @@ ALLOWED: dict[str, set[str]] = {
     "structured": {"dates", "views", "urls"},
     "templates": {"dates", "errors", "routes", "sources", "structured"},
     "pipeline": {
-        "config", "content", "dates", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "routes", "search",
+        "buildcache", "config", "content", "dates", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "routes", "search",
         "sitemaps", "sources", "templates", "urls", "views", "workers", "writer",
     },
     "scaffold": {"config", "content", "text"},

@@ -48,10 +48,10 @@ def test_every_kind_of_page_and_pagination() -> None:
     # Two spellings of one tag share one page, named by the most used spelling.
     tag_pages = [r for r in routes if r.url.startswith("/chu-de/")]
     assert [r.url for r in tag_pages] == ["/chu-de/chuyen-doi-so/", "/chu-de/chuyen-doi-so/trang-2/", "/chu-de/chuyen-doi-so/trang-3/"]
-    assert tag_pages[0].context["heading"] == "Chủ đề: Chuyển đổi số"
+    assert tag_pages[0].context.heading == "Chủ đề: Chuyển đổi số"
     assert "/nhan-vat/" in urls and "/nhan-vat/a/" in urls
     official = next(r for r in routes if r.url == "/nhan-vat/a/")
-    assert [a.title for a in official.context["articles"]] == ["Bài số 1", "Bài số 2"]  # newest first
+    assert [a.title for a in official.context.articles] == ["Bài số 1", "Bài số 2"]  # newest first
     assert "/luu-tru/" in urls and "/luu-tru/2023/" in urls and "/luu-tru/2023/06/" in urls and "/luu-tru/2023/05/" in urls
     assert urls[-1] == "/404.html"
     assert len(urls) == len(set(urls))
@@ -60,7 +60,7 @@ def test_every_kind_of_page_and_pagination() -> None:
 def test_pager_links_and_gaps() -> None:
     routes, _ = plan_routes(_site([_article(n, day=n) for n in range(1, 21)]), {})
     middle = next(r for r in routes if r.url == "/chuyen-muc/thoi-su/trang-5/")
-    pager = middle.context["pager"]
+    pager = middle.context.pager
     assert (pager.number, pager.count) == (5, 10)
     assert pager.prev_url == "/chuyen-muc/thoi-su/trang-4/" and pager.next_url == "/chuyen-muc/thoi-su/trang-6/"
     shown = [p.number if p else None for p in pager.pages]

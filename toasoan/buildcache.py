@@ -1,0 +1,207 @@
+"""The build cache: rendered Markdown and pages kept by a hash of exactly what made them, in
+immutable content-addressed files that are verified before use; never writes into the output.
+
+Layout under `CACHE/build/<stamp>/` (the stamp covers the generator's code and the versions of
+the libraries that shape output, so another version never reads these entries):
+
+    blobs/<2 hex>/<sha256>   an entry's bytes; its name is their hash (checked on every use)
+    index                    checksummed pickle: {kind: {key: sha256}} of the last good build
+
+Entries are written to a temporary file and renamed into place, never rewritten, so a hard link
+from the output to a blob can never be changed through the cache. The index is replaced only
+after a build succeeded, so a build killed at any moment leaves the previous index whole; blobs
+no index names are removed by `finish`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+BUILD_DIR = "build"
+_INDEX = "index"
+_LIBRARIES = ("Jinja2", "Markdown", "nh3", "Babel", "MarkupSafe", "pillow", "PyYAML", "python-frontmatter")
+
+
+def generator_stamp() -> str:
+    """A hash of this package's code and the versions of the libraries that shape the output."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    for name in _LIBRARIES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{name}={version};".encode())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()[:16]
+
+
+def fingerprint(*parts: Any) -> str:
+    """A stable hash of plain values (str, bytes, numbers, tuples, frozen dataclasses...).
+
+    Pickled without its memo, so equal values give equal bytes whatever objects they share."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, bytes):
+            data = part
+        elif isinstance(part, str):
+            data = part.encode("utf-8")
+        else:
+            data = canonical_pickle(part)
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+
+def canonical_pickle(value: Any) -> bytes:
+    sink = _Sink()
+    pickler = pickle.Pickler(sink, protocol=5)
+    pickler.fast = True  # no memo: a shared object and two equal copies pickle the same
+    pickler.dump(value)
+    return b"".join(sink.parts)
+
+
+@dataclass(slots=True)
+class Hit:
+    """What a lookup found: the verified bytes and the blob they live in."""
+
+    data: bytes
+    path: Path
+    sha: str
+
+
+@dataclass
+class BuildCache:
+    """One build's view of the cache: the previous index to read, the next one to write."""
+
+    folder: Path
+    previous: dict[str, dict[str, str]]
+    notices: list[str] = field(default_factory=list)
+    used: dict[str, dict[str, str]] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+    def lookup(self, kind: str, key: str) -> Hit | None:
+        """The entry for `key`, verified against its hash; None when missing or damaged."""
+        sha = self.previous.get(kind, {}).get(key)
+        if sha is None:
+            self.misses += 1
+            return None
+        hit = read_blob(self.folder, sha)
+        if hit is None:
+            self.notices.append(f"bộ nhớ đệm hỏng ở một mục ({kind}): bỏ qua, dựng lại mục đó")
+            self.misses += 1
+            return None
+        self.hits += 1
+        self.record(kind, key, sha)
+        return hit
+
+    def record(self, kind: str, key: str, sha: str) -> None:
+        self.used.setdefault(kind, {})[key] = sha
+
+    def finish(self) -> None:
+        """After a successful build: write the new index, remove what it does not name."""
+        write_index(self.folder, self.used)
+        keep = {sha for entries in self.used.values() for sha in entries.values()}
+        blobs = self.folder / "blobs"
+        if blobs.is_dir():
+            for bucket in blobs.iterdir():
+                for entry in bucket.iterdir():
+                    if entry.name not in keep:
+                        entry.unlink(missing_ok=True)
+        parent = self.folder.parent
+        for other in parent.iterdir():
+            if other != self.folder and other.is_dir():
+                shutil.rmtree(other, ignore_errors=True)  # another generator version's entries
+
+
+def open_cache(cache_dir: Path, stamp: str) -> BuildCache:
+    folder = cache_dir / BUILD_DIR / stamp
+    previous, notice = read_index(folder)
+    cache = BuildCache(folder=folder, previous=previous)
+    if notice:
+        cache.notices.append(notice)
+    return cache
+
+
+def blob_path(folder: Path, sha: str) -> Path:
+    return folder / "blobs" / sha[:2] / sha
+
+
+def read_blob(folder: Path, sha: str) -> Hit | None:
+    path = blob_path(folder, sha)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != sha:
+        return None
+    return Hit(data=data, path=path, sha=sha)
+
+
+def write_blob(folder: Path, data: bytes) -> tuple[str, Path]:
+    """Store `data` (atomically, once) and return its hash and file."""
+    sha = hashlib.sha256(data).hexdigest()
+    path = blob_path(folder, sha)
+    if path.is_file() and path.stat().st_size == len(data):
+        existing = read_blob(folder, sha)
+        if existing is not None:
+            return sha, path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{sha}.tmp-{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+    temporary.replace(path)  # a damaged entry is replaced whole, never written through
+    return sha, path
+
+
+def read_index(folder: Path) -> tuple[dict[str, dict[str, str]], str | None]:
+    path = folder / _INDEX
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}, None
+    except OSError:
+        return {}, "không đọc được chỉ mục bộ nhớ đệm dựng trang: dựng lại từ đầu"
+    digest, payload = raw[:32], raw[32:]
+    if len(raw) < 32 or hashlib.sha256(payload).digest() != digest:
+        return {}, "chỉ mục bộ nhớ đệm dựng trang bị hỏng hoặc cắt cụt: bỏ qua, dựng lại từ đầu"
+    try:
+        index = pickle.loads(payload)
+    except Exception:  # a checksummed payload that does not load: treat like any damage
+        return {}, "chỉ mục bộ nhớ đệm dựng trang không đọc được: bỏ qua, dựng lại từ đầu"
+    if not isinstance(index, dict):
+        return {}, "chỉ mục bộ nhớ đệm dựng trang không đúng dạng: bỏ qua, dựng lại từ đầu"
+    return index, None
+
+
+def write_index(folder: Path, index: dict[str, dict[str, str]]) -> None:
+    payload = pickle.dumps({kind: dict(sorted(entries.items())) for kind, entries in sorted(index.items())}, protocol=5)
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{_INDEX}.tmp-{os.getpid()}"
+    with open(temporary, "wb") as handle:
+        handle.write(hashlib.sha256(payload).digest() + payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(folder / _INDEX)
+
