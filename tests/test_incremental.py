@@ -111,8 +111,8 @@ class Site:
             self._edit_front(path, "officials", f"[{', '.join(self.rng.sample(['pham-duy-hung', 'le-thi-mai'], self.rng.randint(0, 2)))}]")
         elif kind == "draft":
             self._edit_front(path, "draft", self.rng.choice(["true", "false"]))
-        elif kind == "future":  # scheduled a few hours after "now": the clock step publishes it
-            self._edit_front(path, "date", "2026-09-21 20:00")
+        elif kind == "future":  # "now" is 2026-09-21 21:13 in Hà Nội: a clock step publishes it
+            self._edit_front(path, "date", "2026-09-22 02:00")
         else:
             self._edit_front(path, "cover", "{src: /media/anh-chung.jpg, caption: Ảnh bìa.}")
         return f"{kind} {path.name}"
@@ -197,7 +197,7 @@ def test_a_body_edit_renders_only_its_own_page(tmp_path: Path) -> None:
     first = _build(site.root, output, site.now)
     assert first.pages_cached == 0
     same = _build(site.root, output, site.now)
-    assert same.pages_cached == same.pages and same.markdown_cached == same.articles
+    assert same.up_to_date and same.files == 0
     path = site.articles()[0]
     head, _, body = path.read_text(encoding="utf-8").partition("\n---\n")
     # A word in the second paragraph: the sapo (the first paragraph) stays as it was.
@@ -231,6 +231,8 @@ def test_a_damaged_cache_is_noticed_and_rebuilt(tmp_path: Path) -> None:
     output = tmp_path / "site" / "public"
     _build(site.root, output, site.now)
     clean = tree_bytes(output)
+    for record in (site.root / ".cache/build").glob("*/last-output-*"):
+        record.unlink()  # no shortcut: this build reads the cache
     blobs = sorted((site.root / ".cache/build").rglob("blobs/*/*"))
     for blob in blobs[::3]:
         data = blob.read_bytes()
@@ -239,9 +241,47 @@ def test_a_damaged_cache_is_noticed_and_rebuilt(tmp_path: Path) -> None:
     result = _build(site.root, output, site.now)
     assert any("bộ nhớ đệm" in str(w) for w in result.warnings)
     assert tree_bytes(output) == clean
+    for record in (site.root / ".cache/build").glob("*/last-output-*"):
+        record.unlink()
     index = next((site.root / ".cache/build").glob("*/index"))
     index.write_bytes(index.read_bytes()[:100])
     result = _build(site.root, output, site.now)
     assert any("chỉ mục" in str(w) for w in result.warnings)
     assert result.pages_cached == 0
     assert tree_bytes(output) == clean
+
+
+def _stats(root: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_nothing_changed_writes_nothing_and_a_touched_output_is_rebuilt(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(11))
+    output = tmp_path / "site" / "public"
+    _build(site.root, output, site.now)
+    first = tree_bytes(output)
+    before = _stats(output)
+    again = _build(site.root, output, site.now)
+    assert again.up_to_date and again.files == 0
+    assert _stats(output) == before  # not one file written, linked or swapped
+    victim = next(p for p in sorted(output.rglob("index.html")) if p.parent != output)
+    victim.unlink()  # someone tidied the live folder by hand
+    repaired = _build(site.root, output, site.now)
+    assert not repaired.up_to_date
+    assert tree_bytes(output) == first
+
+
+def test_a_scheduled_article_appears_on_its_own_when_its_time_comes(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(13))
+    output = tmp_path / "site" / "public"
+    path = site.articles()[0]
+    site._edit_front(path, "date", "2026-09-22 12:00")  # "now" is 2026-09-21 21:13 in Hà Nội
+    _build(site.root, output, site.now)
+    slug_dir = [p for p in output.rglob("*") if p.is_dir() and "bai-so-1-" in p.name]
+    assert slug_dir == []
+    later = _build(site.root, output, site.now + 3600)
+    assert later.up_to_date  # an hour on, nothing is due yet
+    due = _build(site.root, output, site.now + 15 * 3600)
+    assert not due.up_to_date
+    assert [p for p in output.rglob("*") if p.is_dir() and "bai-so-1-" in p.name]
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now + 15 * 3600)

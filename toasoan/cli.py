@@ -158,6 +158,10 @@ def _print_failure(diags: Sequence[Diagnostic]) -> None:
 def _print_summary(result: BuildResult, site: Path) -> None:
     out = result.output
     shown = out.relative_to(site).as_posix() if out and out.is_relative_to(site) else str(out)
+    if result.up_to_date:
+        print(f"Không có gì thay đổi từ lần dựng trước: giữ nguyên {result.pages} trang ({result.articles} bài) "
+              f"trong {shown}/; kiểm tra mất {result.seconds:.1f} giây")
+        return
     print(
         f"Đã dựng {result.pages} trang ({result.articles} bài, {result.unpublished} bài chưa đăng), "
         f"{result.files} tệp ({result.pages - result.pages_cached} trang dựng mới), "

@@ -95,6 +95,7 @@ def load_site(
         pages=tuple(sorted(pages, key=lambda p: p.source)),
         officials=officials,
         unpublished=len(articles) - len(published),
+        next_publication=min((a.date for a in articles if not a.draft and a.date > now), default=None),
     )
     return site, ctx.diags
 

@@ -123,3 +123,5 @@ class Site:
     pages: tuple[StaticPage, ...]
     officials: dict[str, Official]
     unpublished: int = 0
+    # The earliest date of an article waiting for its time (not a draft): the site changes then.
+    next_publication: dt.datetime | None = None

@@ -16,9 +16,9 @@ from urllib.parse import unquote
 
 import jinja2
 
-from . import urls
-from .buildcache import BuildCache, fingerprint, generator_stamp, open_cache, read_blob, write_blob
-from .config import load_config
+from . import uptodate, urls
+from .buildcache import BUILD_DIR, BuildCache, fingerprint, generator_stamp, open_cache, read_blob, write_blob
+from .config import CONFIG_NAME, load_config
 from .content import MEDIA_DIR, load_site, prose_lines
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, error, has_errors, sort_diagnostics, warning
@@ -30,7 +30,7 @@ from .model import Article, Site, StaticPage
 from .photos import SitePhotos, cache_dir, check_cache_dir, photo_files, plan_photos, prune_photos
 from .routes import Route, plan_routes
 from .search import BUNDLE, SearchReport, index_site, site_records
-from .sitemaps import sitemap_files
+from .sitemaps import NEWS_WINDOW, sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import Photos, PhotoView, photo_view, site_view
@@ -66,6 +66,10 @@ class BuildResult:
     pages_cached: int = 0  # pages taken from the build cache instead of rendered
     markdown_cached: int = 0
     search: SearchReport | None = None
+    # When "now" reaches this, the same input gives another site (a scheduled article appears, one
+    # leaves the news sitemap); None: never by the clock alone.
+    valid_until: dt.datetime | None = None
+    up_to_date: bool = False  # nothing changed since the last build of this output: nothing written
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,7 +113,43 @@ def build(options: BuildOptions, progress: Progress | None = None, waiting: Wait
         def lock_cache(folder: Path) -> None:
             held.enter_context(hold_lock(folder / CACHE_LOCK, f"dùng xong bộ nhớ đệm ảnh `{folder}`", waiting))
 
-        return _build(options, out, progress, lock_cache)
+        started = time.perf_counter()
+        known = _last_build(options, out)
+        if known is None:
+            return _build(options, out, progress, lock_cache)
+        record_file, inputs, now, record = known
+        previous = record.result if record is not None else None
+        if isinstance(previous, BuildResult) and uptodate.still_valid(record, inputs, now, out):
+            return dataclasses.replace(
+                previous, files=0, seconds=time.perf_counter() - started, pages_cached=previous.pages, photos_decoded=0, up_to_date=True,
+            )
+        uptodate.forget(record_file)  # a build killed from here on must never look up to date
+        result = _build(options, out, progress, lock_cache)
+        if _input_hash(options) == inputs:  # nothing was saved while it built
+            valid_until = result.valid_until.timestamp() if result.valid_until else None
+            state = uptodate.output_state(out)
+            uptodate.write_record(record_file, uptodate.Record(inputs=inputs, built_at=now, valid_until=valid_until, output=state, result=result))
+        return result
+
+
+def _input_hash(options: BuildOptions) -> str:
+    root = options.site_dir.resolve()
+    theme = options.theme_dir.resolve()
+    roots = [root] if theme == root else [root, theme]
+    salt = fingerprint(generator_stamp(), options.drafts, str(theme))
+    return uptodate.input_hash(roots, [root / CONFIG_NAME], salt)
+
+
+def _last_build(options: BuildOptions, out: Path) -> tuple[Path, str, float, uptodate.Record | None] | None:
+    """Where this output's record lives, the inputs' hash now, "now", and the last record; None
+    when the shortcut cannot be taken (a config or cache folder a full build must report on)."""
+    root = options.site_dir.resolve()
+    config, _ = load_config(root)
+    if config is None or _check_environ(options.environ) or check_cache_dir(root, config, out):
+        return None
+    record_file = uptodate.record_path(cache_dir(root, config) / BUILD_DIR / generator_stamp(), out)
+    now = now_from_env(options.environ, config.tz).timestamp()
+    return record_file, _input_hash(options), now, uptodate.read_record(record_file)
 
 
 def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cache: Callable[[Path], None]) -> BuildResult:
@@ -162,8 +202,18 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
         output=out, warnings=plan.warnings + _notices(cache), photos_decoded=plan.photos.report.decoded,
         photos_cached=plan.photos.report.cached, search=reports[0] if reports else None,
-        pages_cached=cached[0], markdown_cached=plan.markdown_cached,
+        pages_cached=cached[0], markdown_cached=plan.markdown_cached, valid_until=_valid_until(plan.site, plan.now),
     )
+
+
+def _valid_until(site: Site, now: dt.datetime) -> dt.datetime | None:
+    """The next moment the clock alone changes the site: an article's time comes (scheduled, or
+    shown with --drafts), or an article leaves the news sitemap's window."""
+    moments = [a.date for a in site.articles if a.date > now]
+    moments += [a.date + NEWS_WINDOW for a in site.articles if a.date <= now < a.date + NEWS_WINDOW]
+    if site.next_publication is not None:
+        moments.append(site.next_publication)
+    return min(moments, default=None)
 
 
 def check(options: BuildOptions) -> BuildResult:

@@ -15,6 +15,7 @@ ALLOWED: dict[str, set[str]] = {
     "workers": set(),
     "writer": set(),
     "buildcache": set(),
+    "uptodate": {"sources"},
     "xmlout": set(),
     "filetypes": set(),
     "sources": {"text"},
@@ -36,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "templates": {"dates", "errors", "routes", "sources", "structured"},
     "pipeline": {
         "buildcache", "config", "content", "dates", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "routes", "search",
-        "sitemaps", "sources", "templates", "urls", "views", "workers", "writer",
+        "sitemaps", "sources", "templates", "uptodate", "urls", "views", "workers", "writer",
     },
     "scaffold": {"config", "content", "text"},
     "serve": {"errors", "pipeline", "writer"},

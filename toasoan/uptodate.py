@@ -1,0 +1,111 @@
+"""Whether the last build's output is still exactly what a build would make now: the same bytes
+in every input file, the same generator and options, no scheduled moment passed, and the output
+folder as that build left it. Reads inputs and stats the output; writes only its record."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .sources import walk_files
+
+_RECORD = "last-output-"
+INPUT_FOLDERS = ("content", "templates", "static")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Record:
+    """What the last successful build into one output folder was made from and left there."""
+
+    inputs: str  # the hash of every input file, the generator and the options
+    built_at: float  # its "now", in seconds since 1970
+    valid_until: float | None  # when "now" reaches this, an article appears or leaves a list
+    output: dict[str, tuple[int, int]]  # file -> (size, mtime in ns), as it was written
+    result: Any  # the build's result, returned again when nothing changed
+
+
+def input_hash(roots: Iterable[Path], files: Iterable[Path], salt: str) -> str:
+    """Every file the build may read below `roots` (the walk the build itself makes) and the
+    single `files`, by path and bytes: never by mtime, which a checkout resets."""
+    digest = hashlib.sha256(salt.encode("utf-8"))
+    for root in roots:
+        for folder in INPUT_FOLDERS:
+            for path in walk_files(root, root / folder):
+                _add(digest, path)
+    for path in files:
+        _add(digest, path)
+    return digest.hexdigest()
+
+
+def _add(digest: Any, path: Path) -> None:
+    digest.update(os.fsencode(path) + b"\0")
+    try:
+        with open(path, "rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    except OSError as exc:  # unreadable: the build will say so; the hash just differs
+        digest.update(f"!{exc.errno}".encode())
+
+
+def output_state(out: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the output folder with its size and mtime (a stat walk, no reading)."""
+    found: dict[str, tuple[int, int]] = {}
+    pending = [out]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
+            else:
+                stat = entry.stat(follow_symlinks=False)
+                found[os.path.relpath(entry.path, out)] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def record_path(cache_folder: Path, out: Path) -> Path:
+    return cache_folder / (_RECORD + hashlib.sha256(os.fsencode(out)).hexdigest()[:16])
+
+
+def read_record(path: Path) -> Record | None:
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    digest, payload = raw[:32], raw[32:]
+    if len(raw) < 32 or hashlib.sha256(payload).digest() != digest:
+        return None
+    try:
+        record = pickle.loads(payload)
+    except Exception:  # a checksummed payload from another version: not ours to trust
+        return None
+    return record if isinstance(record, Record) else None
+
+
+def write_record(path: Path, record: Record) -> None:
+    payload = pickle.dumps(record, protocol=5)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        handle.write(hashlib.sha256(payload).digest() + payload)
+    temporary.replace(path)
+
+
+def forget(path: Path) -> None:
+    """Before an output is replaced: a build killed half-way must never look up to date."""
+    path.unlink(missing_ok=True)
+
+
+def still_valid(record: Record | None, inputs: str, now: float, out: Path) -> bool:
+    if record is None or record.inputs != inputs:
+        return False
+    if now < record.built_at or (record.valid_until is not None and now >= record.valid_until):
+        return False
+    return output_state(out) == record.output
