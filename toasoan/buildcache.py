@@ -16,6 +16,7 @@ no index names are removed by `finish`.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import shutil
@@ -187,16 +188,16 @@ def read_index(folder: Path) -> tuple[dict[str, dict[str, str]], str | None]:
     if len(raw) < 32 or hashlib.sha256(payload).digest() != digest:
         return {}, "chỉ mục bộ nhớ đệm dựng trang bị hỏng hoặc cắt cụt: bỏ qua, dựng lại từ đầu"
     try:
-        index = pickle.loads(payload)
-    except Exception:  # a checksummed payload that does not load: treat like any damage
+        index = json.loads(payload)  # JSON, never pickle: a shared CI cache must not run code
+    except ValueError:
         return {}, "chỉ mục bộ nhớ đệm dựng trang không đọc được: bỏ qua, dựng lại từ đầu"
-    if not isinstance(index, dict):
+    if not (isinstance(index, dict) and all(isinstance(v, dict) for v in index.values())):
         return {}, "chỉ mục bộ nhớ đệm dựng trang không đúng dạng: bỏ qua, dựng lại từ đầu"
     return index, None
 
 
 def write_index(folder: Path, index: dict[str, dict[str, str]]) -> None:
-    payload = pickle.dumps({kind: dict(sorted(entries.items())) for kind, entries in sorted(index.items())}, protocol=5)
+    payload = json.dumps(index, sort_keys=True, separators=(",", ":")).encode("utf-8")
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f".{_INDEX}.tmp-{os.getpid()}"
     with open(temporary, "wb") as handle:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import re
 import time
@@ -21,13 +22,14 @@ from .buildcache import BUILD_DIR, BuildCache, fingerprint, generator_stamp, ope
 from .config import CONFIG_NAME, load_config
 from .content import MEDIA_DIR, load_site, prose_lines
 from .dates import now_from_env
-from .errors import BuildFailed, Diagnostic, error, has_errors, sort_diagnostics, warning
+from .errors import BuildFailed, Diagnostic, Severity, error, has_errors, sort_diagnostics, warning
 from .feeds import feed_files
 from .filetypes import library_check
 from .images import CACHE_LOCK, PHOTO_SUFFIXES
 from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
 from .photos import SitePhotos, cache_dir, check_cache_dir, photo_files, plan_photos, prune_photos
+from .related import related_articles, related_inputs
 from .routes import Route, plan_routes
 from .search import BUNDLE, SearchReport, index_site, site_records
 from .sitemaps import NEWS_WINDOW, sitemap_files
@@ -118,8 +120,8 @@ def build(options: BuildOptions, progress: Progress | None = None, waiting: Wait
         if known is None:
             return _build(options, out, progress, lock_cache)
         record_file, inputs, now, record = known
-        previous = record.result if record is not None else None
-        if isinstance(previous, BuildResult) and uptodate.still_valid(record, inputs, now, out):
+        previous = _result_from_json(record.result, out) if record is not None else None
+        if previous is not None and uptodate.still_valid(record, inputs, now, out):
             return dataclasses.replace(
                 previous, files=0, seconds=time.perf_counter() - started, pages_cached=previous.pages, photos_decoded=0, up_to_date=True,
             )
@@ -128,8 +130,35 @@ def build(options: BuildOptions, progress: Progress | None = None, waiting: Wait
         if _input_hash(options) == inputs:  # nothing was saved while it built
             valid_until = result.valid_until.timestamp() if result.valid_until else None
             state = uptodate.output_state(out)
-            uptodate.write_record(record_file, uptodate.Record(inputs=inputs, built_at=now, valid_until=valid_until, output=state, result=result))
+            saved = _result_to_json(result)
+            uptodate.write_record(record_file, uptodate.Record(inputs=inputs, built_at=now, valid_until=valid_until, output=state, result=saved))
         return result
+
+
+def _result_to_json(result: BuildResult) -> dict[str, Any]:
+    return {
+        "pages": result.pages, "articles": result.articles, "unpublished": result.unpublished,
+        "photos_cached": result.photos_cached + result.photos_decoded, "markdown_cached": result.markdown_cached,
+        "warnings": [[d.path, d.line, d.message, d.severity.name] for d in result.warnings],
+        "search": dataclasses.asdict(result.search) if result.search else None,
+        "valid_until": result.valid_until.isoformat() if result.valid_until else None,
+    }
+
+
+def _result_from_json(data: dict[str, Any], out: Path) -> BuildResult | None:
+    """The last build's result as it was saved; None when it does not read as one."""
+    try:
+        valid_until = data["valid_until"]
+        search = data["search"]
+        return BuildResult(
+            pages=int(data["pages"]), files=0, articles=int(data["articles"]), unpublished=int(data["unpublished"]),
+            seconds=0.0, output=out, photos_cached=int(data["photos_cached"]), markdown_cached=int(data["markdown_cached"]),
+            warnings=[Diagnostic(path=str(p), line=int(n), message=str(m), severity=Severity[str(v)]) for p, n, m, v in data["warnings"]],
+            search=SearchReport(**search) if search else None,
+            valid_until=dt.datetime.fromisoformat(valid_until) if valid_until else None,
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _input_hash(options: BuildOptions) -> str:
@@ -268,7 +297,7 @@ def _prepare(
         write=write and cache_usable,  # never write into a cache folder that was refused
     )
     site, markup_diags, markdown_cached = _with_html(site, options.jobs, markup_state, cache, _stage(progress, "Chuyển Markdown"))
-    routes, route_diags = plan_routes(site, photos.processed, options.jobs)
+    routes, route_diags = plan_routes(site, photos.processed, options.jobs, _related(site, options.jobs, cache, stamp, write and cache_usable))
     generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
     variants = photo_files(photos)
     copies, copy_claims, copy_diags = _plan_copies(root, options.theme_dir, site)
@@ -284,6 +313,23 @@ def _prepare(
         root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
         cache=cache, stamp=stamp, template_prints=template_prints, markdown_cached=markdown_cached,
     )
+
+
+def _related(site: Site, jobs: int, cache: BuildCache, stamp: str, write: bool) -> list[list[int]]:
+    """The "Xem thêm" picks, kept by a hash of all they depend on (officials, tags, categories,
+    order): they change only when one of those does."""
+    key = fingerprint(stamp, site.config.related, related_inputs(site.articles))
+    hit = cache.lookup("related", key)
+    if hit is not None:
+        found = json.loads(hit.data)
+        total = len(site.articles)
+        if isinstance(found, list) and len(found) == total and all(isinstance(i, int) and 0 <= i < total for p in found for i in p):
+            return [list(p) for p in found]
+    picks = related_articles(site.articles, site.config.related, jobs)
+    if write:
+        sha, _ = write_blob(cache.folder, json.dumps(picks, separators=(",", ":")).encode("ascii"))
+        cache.record("related", key, sha)
+    return picks
 
 
 def _check_environ(environ: dict[str, str]) -> list[Diagnostic]:

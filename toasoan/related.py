@@ -21,6 +21,14 @@ CATEGORY_WEIGHT = 1
 NEIGHBOURS = 40
 
 
+def related_inputs(articles: Sequence[Article]) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:
+    """All that the picks depend on, in the articles' order: officials, tag keys and category."""
+    return [
+        (tuple(sorted({r.official_id for r in a.officials if r.official_id})), tuple(sorted({tag_key(t) for t in a.tags})), a.category)
+        for a in articles
+    ]
+
+
 def related_articles(articles: Sequence[Article], count: int, jobs: int = 1) -> list[list[int]]:
     """For each article (given newest first), the indexes of up to `count` related ones:
     most shared officials, tags and category first, newer first among equals, never itself."""

@@ -132,14 +132,17 @@ class Route:
         return {name: getattr(self.context, name) for name in self.context.__slots__}
 
 
-def plan_routes(site: Site, photos: Photos, jobs: int = 1) -> tuple[list[Route], list[Diagnostic]]:
-    """Every route of the site, in a fixed order; two routes claiming one URL is an error."""
+def plan_routes(
+    site: Site, photos: Photos, jobs: int = 1, related: list[list[int]] | None = None
+) -> tuple[list[Route], list[Diagnostic]]:
+    """Every route of the site, in a fixed order; two routes claiming one URL is an error.
+    `related`: the "Xem thêm" picks when already known (else worked out here)."""
     config = site.config
     views = [article_view(a, config, site.officials, photos) for a in site.articles]
     cards = [card_view(v) for v in views]
     routes: list[Route] = []
     routes += _home(site, cards)
-    routes += _articles(site, views, cards, jobs)
+    routes += _articles(site, views, cards, jobs, related)
     routes += _pages(site)
     routes += _categories(site, cards)
     routes += _tags(site, views, cards)
@@ -177,8 +180,10 @@ def _home(site: Site, cards: list[CardView]) -> list[Route]:
     return [Route(url="/", template="home.html", context=HomeContext(page=meta, lead=lead, latest=latest, sections=sections))]
 
 
-def _articles(site: Site, views: list[ArticleView], cards: list[CardView], jobs: int) -> Iterator[Route]:
-    related = related_articles(site.articles, site.config.related, jobs)
+def _articles(
+    site: Site, views: list[ArticleView], cards: list[CardView], jobs: int, known: list[list[int]] | None
+) -> Iterator[Route]:
+    related = known if known is not None else related_articles(site.articles, site.config.related, jobs)
     for article, view, picks in zip(site.articles, views, related, strict=True):
         category = view.category
         breadcrumb = ({"title": "Trang chủ", "url": "/"}, {"title": category.name, "url": category.url})

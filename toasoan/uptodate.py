@@ -5,8 +5,8 @@ folder as that build left it. Reads inputs and stats the output; writes only its
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,7 @@ class Record:
     built_at: float  # its "now", in seconds since 1970
     valid_until: float | None  # when "now" reaches this, an article appears or leaves a list
     output: dict[str, tuple[int, int]]  # file -> (size, mtime in ns), as it was written
-    result: Any  # the build's result, returned again when nothing changed
+    result: dict[str, Any]  # the build's result (plain JSON values), returned again when nothing changed
 
 
 def input_hash(roots: Iterable[Path], files: Iterable[Path], salt: str) -> str:
@@ -82,15 +82,23 @@ def read_record(path: Path) -> Record | None:
     digest, payload = raw[:32], raw[32:]
     if len(raw) < 32 or hashlib.sha256(payload).digest() != digest:
         return None
-    try:
-        record = pickle.loads(payload)
-    except Exception:  # a checksummed payload from another version: not ours to trust
+    try:  # JSON, never pickle: a cache restored in CI must not be able to run code
+        data = json.loads(payload)
+        output = {str(k): (int(v[0]), int(v[1])) for k, v in data["output"].items()}
+        valid_until = data["valid_until"]
+        return Record(
+            inputs=str(data["inputs"]), built_at=float(data["built_at"]),
+            valid_until=None if valid_until is None else float(valid_until), output=output, result=dict(data["result"]),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None
-    return record if isinstance(record, Record) else None
 
 
 def write_record(path: Path, record: Record) -> None:
-    payload = pickle.dumps(record, protocol=5)
+    payload = json.dumps(
+        {"inputs": record.inputs, "built_at": record.built_at, "valid_until": record.valid_until,
+         "output": record.output, "result": record.result}, sort_keys=True, ensure_ascii=False,
+    ).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(temporary, "wb") as handle:

@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "structured": {"dates", "views", "urls"},
     "templates": {"dates", "errors", "routes", "sources", "structured"},
     "pipeline": {
-        "buildcache", "config", "content", "dates", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "routes", "search",
+        "buildcache", "config", "content", "dates", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "related", "routes", "search",
         "sitemaps", "sources", "templates", "uptodate", "urls", "views", "workers", "writer",
     },
     "scaffold": {"config", "content", "text"},
