@@ -139,7 +139,12 @@ def main() -> int:
             site = args.site.resolve()
         article, url = _newest_article(site)
         template = site / "templates" / args.template if args.template else None
-        originals = {p: p.read_bytes() for p in (article, template) if p is not None}
+        originals: dict[Path, bytes | None] = {article: article.read_bytes()}
+        theme_source = ""
+        if template is not None:
+            # A site without its own copy of the template gets one (the theme's), removed at the end.
+            originals[template] = template.read_bytes() if template.is_file() else None
+            theme_source = (REPO / "templates" / args.template).read_text(encoding="utf-8")
         port, log = _free_port(), Path(tmp) / "serve.log"
         started = time.perf_counter()
         with open(log, "wb") as stderr:
@@ -159,21 +164,27 @@ def main() -> int:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
                 page = browser.new_page()
                 page.goto(f"http://127.0.0.1:{port}{url}")
-                body = originals[article].decode("utf-8")
+                body = article.read_text(encoding="utf-8")
                 print(f"article body saves ({args.rounds}):", flush=True)
                 for n in range(1, args.rounds + 1):
                     marker = f"Câu đo thời gian số {n} lúc {dt.datetime.now():%H%M%S%f}."
                     _round(page, events, article, f"{body.rstrip()}\n\n{marker}\n", marker, log)
                 if template is not None:
                     print("template save:", flush=True)
-                    source = originals[template].decode("utf-8")
+                    source = template.read_text(encoding="utf-8") if template.is_file() else theme_source
+                    template.parent.mkdir(exist_ok=True)
                     marker = f"Câu đo sau mẫu trang {dt.datetime.now():%H%M%S%f}."
                     _round(page, events, article, f"{body.rstrip()}\n\n{marker}\n", marker, log)
                     _round(page, events, template, f"{source}{{# bench {marker} #}}\n", marker, log)
                 browser.close()
         finally:
             for path, data in originals.items():
-                path.write_bytes(data)
+                if data is None:
+                    path.unlink(missing_ok=True)
+                    if not any(path.parent.iterdir()):
+                        path.parent.rmdir()  # the folder made for it
+                else:
+                    path.write_bytes(data)
             proc.terminate()
             proc.wait(timeout=60)
     return 0
