@@ -4,6 +4,7 @@ failure, answers only to its own host name, and leaves nothing behind when stopp
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -121,7 +122,8 @@ def running(site: Path, tmp_path: Path) -> Iterator[Server]:
 def test_serve_rebuilds_on_save_and_keeps_last_good_build(running: Server, site: Path) -> None:
     page = running.get("/gioi-thieu/")
     assert page.status == 200 and "Bản đầu tiên." in page.text
-    assert "/__toasoan_version" in page.text  # the reload script is injected
+    assert "new EventSource('/__toasoan_events')" in page.text  # the reload script is injected
+    assert "/__toasoan_version" not in page.text  # and it does not poll
     assert running.get("/khong-co/").status == 404
     version = running.get("/__toasoan_version").text
     (site / PAGE).write_text("---\ntitle: Giới thiệu\n---\n\nBản thứ hai.\n", encoding="utf-8")
@@ -144,7 +146,7 @@ def test_a_failed_first_build_shows_the_errors_until_a_save_fixes_them(site: Pat
         page = server.get("/gioi-thieu/")
         assert page.headers["content-type"] == "text/html; charset=utf-8"
         assert "Không dựng được trang" in page.text and f"{PAGE}:2: " in page.text
-        assert "/__toasoan_version" in page.text  # it reloads itself once a save fixes the error
+        assert "/__toasoan_events" in page.text  # it reloads itself once a save fixes the error
         version = server.get("/__toasoan_version").text
         write_site(site, SITE)
         _wait_for(lambda: "Bản đầu tiên." in server.get("/gioi-thieu/").text)
@@ -242,3 +244,83 @@ def test_a_port_out_of_range_is_a_usage_error(site: Path) -> None:
     run = run_cli("serve", "--site", site, "--port", "70000")
     assert run.code == 2 and "cần một số cổng từ 1 đến 65535" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+class Events:
+    """An open `/__toasoan_events` stream, read one event at a time."""
+
+    def __init__(self, port: int, host: str | None = None) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.conn.request("GET", "/__toasoan_events", headers={"Host": host or f"127.0.0.1:{port}"})
+        self.response = self.conn.getresponse()
+
+    def next(self) -> dict[str, object]:
+        """The next `data:` event (comments skipped); the socket timeout bounds the wait."""
+        while True:
+            line = self.response.fp.readline()
+            if not line:
+                raise EOFError("the stream ended")
+            if line.startswith(b"data: "):
+                assert self.response.fp.readline() == b"\n"
+                message = json.loads(line[len(b"data: "):])
+                assert isinstance(message, dict)
+                return message
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def test_a_finished_build_is_pushed_to_the_open_pages(running: Server, site: Path) -> None:
+    events = Events(running.port)
+    try:
+        assert events.response.status == 200
+        assert events.response.getheader("Content-Type") == "text/event-stream; charset=utf-8"
+        first = events.next()  # at once: the version the pages were served with
+        assert first == {"version": running.get("/__toasoan_version").text, "problems": []}
+        assert f'var v="{first["version"]}"' in running.get("/gioi-thieu/").text
+        (site / PAGE).write_text("---\ntitle: Giới thiệu\n---\n\nBản thứ hai.\n", encoding="utf-8")
+        second = events.next()
+        assert second["version"] != first["version"] and second["problems"] == []
+        assert "Bản thứ hai." in running.get("/gioi-thieu/").text  # pushed once the new build is served
+        # A failed rebuild after a good one: the same version (no reload), its problems pushed.
+        (site / PAGE).write_text("---\ntitle: ''\n---\n\nHỏng.\n", encoding="utf-8")
+        third = events.next()
+        assert third["version"] == second["version"]
+        problems = third["problems"]
+        assert isinstance(problems, list) and any(p.startswith(f"{PAGE}:2: ") for p in problems)
+        (site / PAGE).write_text("---\ntitle: Giới thiệu\n---\n\nBản thứ ba.\n", encoding="utf-8")
+        fourth = events.next()
+        assert fourth["version"] != second["version"] and fourth["problems"] == []
+    finally:
+        events.close()
+
+
+def test_the_event_stream_answers_only_its_own_host_and_head_sends_its_headers(running: Server) -> None:
+    assert _ask(running.port, "/__toasoan_events", host="evil.example").status == 421
+    assert _ask(running.port, "/__toasoan_events", "HEAD", host="evil.example").status == 421
+    head = _ask(running.port, "/__toasoan_events", "HEAD")
+    events = Events(running.port)
+    try:
+        assert head.status == events.response.status == 200
+        assert head.body == b""
+        for name in ("content-type", "cache-control", "content-length"):
+            assert head.headers.get(name) == events.response.getheader(name), name
+    finally:
+        events.close()
+
+
+def test_sigterm_stops_promptly_with_open_event_streams(running: Server) -> None:
+    streams = [Events(running.port) for _ in range(3)]
+    try:
+        for stream in streams:
+            stream.next()
+        running.proc.send_signal(signal.SIGTERM)
+        assert running.proc.wait(timeout=20) == 0
+        for stream in streams:
+            with pytest.raises((EOFError, ConnectionError)):
+                stream.next()  # the server ended the stream
+    finally:
+        for stream in streams:
+            stream.close()
+    assert list(running.tmp.iterdir()) == []
+    assert "Traceback" not in running.stderr()

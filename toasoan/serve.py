@@ -1,5 +1,10 @@
 """`serve`: build into a temporary folder, serve it on localhost, rebuild on save, reload the browser.
 
+Each page served carries a small script that listens to `/__toasoan_events` (Server-Sent
+Events): the server pushes the build version when a build finishes, and the page reloads when
+it differs from the version the page was served with (no polling). A rebuild that fails after
+a good one is pushed too: the page shows the error list over itself until a save fixes it.
+
 Every build failure is reported and the last good build stays served (until there is one, an
 error page lists the problems). Only requests addressed to this server's own host name are
 answered: a page on another site cannot read the drafts through DNS rebinding."""
@@ -8,7 +13,9 @@ from __future__ import annotations
 
 import errno
 import html
+import json
 import os
+import secrets
 import signal
 import sys
 import tempfile
@@ -29,12 +36,26 @@ from .errors import BuildFailed
 from .pipeline import BuildOptions, build
 from .writer import OutputRefused
 
-DEBOUNCE = 0.1
+DEBOUNCE = 0.05  # after the first change, wait this long for the rest of a save's writes
 EXIT_OK, EXIT_USAGE = 0, 2
-VERSION_PATH = "/__toasoan_version"
+VERSION_PATH = "/__toasoan_version"  # the version as plain text, for scripts; pages listen to EVENTS_PATH
+EVENTS_PATH = "/__toasoan_events"
+KEEPALIVE = 15.0  # seconds between comments on an idle event stream (a closed tab is noticed then)
+# The page's version is written in; the first event after (re)connecting already tells whether a
+# build finished meanwhile. A hidden tab closes its stream (a browser opens only ~6 connections
+# to one host: many tabs must not starve the page loads) and reopens it when shown again.
+# Problems go into the overlay through textContent, never as HTML.
 _RELOAD_SCRIPT = (
-    b"<script>(function(){var v=null;setInterval(function(){fetch('/__toasoan_version').then(function(r){return r.text()})"
-    b".then(function(t){if(v===null){v=t}else if(t!==v){location.reload()}}).catch(function(){})},700)})()</script>"
+    "<script>(function(){var v=__VERSION__,es=null,box=null;"
+    "function show(m){if(box){box.remove();box=null}if(!m.problems.length){return}"
+    "box=document.createElement('pre');box.id='toasoan-problems';box.setAttribute('role','alert');"
+    "box.style.cssText='position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;margin:0;padding:1rem;"
+    "background:#fff5f5;color:#900;border-top:3px solid #c00;font:14px/1.4 monospace;white-space:pre-wrap;z-index:2147483647';"
+    "box.textContent=m.problems.join('\\n');document.body.appendChild(box)}"
+    "function listen(){es=new EventSource('" + EVENTS_PATH + "');es.onmessage=function(e){var m=JSON.parse(e.data);"
+    "if(m.version!==v){es.close();location.reload()}else{show(m)}}}"
+    "document.addEventListener('visibilitychange',function(){if(document.hidden){if(es){es.close();es=null}}"
+    "else if(!es){listen()}});if(!document.hidden){listen()}})()</script>"
 )
 _HTML = "text/html; charset=utf-8"
 _CHANGES = {"created", "modified", "deleted", "moved", "closed"}
@@ -45,10 +66,37 @@ _LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 class _State:
     def __init__(self) -> None:
         self.version = 0
+        # Versions of two runs of `serve` never look alike: a page left open reloads on a restart.
+        self.run = secrets.token_hex(4)
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)  # notified on a new version, problems, or stop
         self.dirty = threading.Event()
+        self.stopping = False
         self.built = False  # the output folder holds a good build
-        self.problems: tuple[str, ...] = ()  # the last failure, shown while nothing was built
+        self.problems: tuple[str, ...] = ()  # the last failure (the error page, or the overlay once built)
+
+    def label(self) -> str:
+        """The version a page is served with and that the event stream announces."""
+        return f"{self.run}.{self.version}"
+
+    def message(self) -> bytes:
+        """The current event: the version, and the failure to show over a good build's page."""
+        problems = list(self.problems) if self.built else []
+        return json.dumps({"version": self.label(), "problems": problems}, ensure_ascii=False).encode()
+
+    def update(self, *, built: bool | None = None, problems: tuple[str, ...] = (), bump: bool) -> None:
+        with self.changed:
+            if built is not None:
+                self.built = built
+            self.problems = problems
+            if bump:
+                self.version += 1
+            self.changed.notify_all()
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopping = True
+            self.changed.notify_all()
 
 
 class _Changes(FileSystemEventHandler):
@@ -71,8 +119,9 @@ class _Changes(FileSystemEventHandler):
                 self.state.dirty.set()
 
 
-def _with_reload(page: bytes) -> bytes:
-    return page.replace(b"</body>", _RELOAD_SCRIPT + b"</body>", 1)
+def _with_reload(page: bytes, version: str) -> bytes:
+    script = _RELOAD_SCRIPT.replace("__VERSION__", json.dumps(version)).encode()
+    return page.replace(b"</body>", script + b"</body>", 1)
 
 
 def _error_page(problems: tuple[str, ...]) -> bytes:
@@ -124,17 +173,24 @@ def _handler(output: Path, state: _State) -> type[SimpleHTTPRequestHandler]:
                 self._send(HTTPStatus.MISDIRECTED_REQUEST, None, b"", with_body)
                 return
             if self.path == VERSION_PATH:
-                self._send(200, "text/plain", str(state.version).encode(), with_body)
+                self._send(200, "text/plain", state.label().encode(), with_body)
                 return
-            if not state.built:
-                self._send(500, _HTML, _with_reload(_error_page(state.problems)), with_body)
+            if self.path == EVENTS_PATH:
+                self._events(with_body)
+                return
+            # The version is read before the page: a page swapped in just after shows the old
+            # version and reloads once more, never the other way round (a missed reload).
+            with state.lock:
+                version, built, problems = state.label(), state.built, state.problems
+            if not built:
+                self._send(500, _HTML, _with_reload(_error_page(problems), version), with_body)
                 return
             translated = Path(self.translate_path(self.path))
             if translated.is_dir() and (translated / "index.html").is_file():
                 translated = translated / "index.html"
             page = _read(translated) if translated.suffix == ".html" else None
             if page is not None:
-                self._send(200, _HTML, _with_reload(page), with_body)
+                self._send(200, _HTML, _with_reload(page, version), with_body)
             elif translated.is_file() or (translated.is_dir() and self.path.split("?")[0][-1:] != "/"):
                 super().do_GET() if with_body else super().do_HEAD()  # a file, or the redirect to `dir/`
             else:
@@ -142,7 +198,31 @@ def _handler(output: Path, state: _State) -> type[SimpleHTTPRequestHandler]:
                 if missing is None:
                     self.send_error(404)  # sends the same headers for HEAD, without the body
                 else:
-                    self._send(404, _HTML, _with_reload(missing), with_body)
+                    self._send(404, _HTML, _with_reload(missing, version), with_body)
+
+        def _events(self, with_body: bool) -> None:
+            """Server-Sent Events: the current message at once, then each new one, until the
+            browser goes away or the server stops. Each stream has its own (daemon) thread."""
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if not with_body:
+                return
+            sent = b""
+            while True:
+                with state.changed:
+                    if state.message() == sent and not state.stopping:
+                        state.changed.wait(KEEPALIVE)
+                    if state.stopping:
+                        return
+                    message = state.message()
+                # A comment when nothing changed: it finds out that a closed tab's socket is gone.
+                chunk = b": \n\n" if message == sent else b"data: " + message + b"\n\n"
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                sent = message
 
     return Handler
 
@@ -188,9 +268,7 @@ def _rebuild(options: BuildOptions, state: _State) -> None:
         return
     for diag in result.warnings:
         print(diag, file=sys.stderr)
-    with state.lock:
-        state.built, state.problems = True, ()
-        state.version += 1
+    state.update(built=True, problems=(), bump=True)
     print(f"Đã dựng lại {result.pages} trang trong {time.perf_counter() - started:.2f} giây", file=sys.stderr)
 
 
@@ -199,11 +277,11 @@ def _failed(state: _State, lines: list[str], summary: str) -> None:
         print(line, file=sys.stderr)
     if state.built:
         print(f"{summary} Vẫn giữ nguyên bản dựng trước.", file=sys.stderr)
+        # The open pages stay and show the problems over themselves (no reload: nothing changed).
+        state.update(problems=(*lines, f"{summary} Trang đang xem là bản dựng trước."), bump=False)
         return
     print(f"{summary} Chưa có bản dựng nào: trình duyệt hiện danh sách lỗi cho đến khi sửa xong.", file=sys.stderr)
-    with state.lock:
-        state.problems = (*lines, summary)
-        state.version += 1  # the error page reloads to show the new problems
+    state.update(problems=(*lines, summary), bump=True)  # the error page reloads to show the new problems
 
 
 class _Stopped(BaseException):
@@ -283,6 +361,7 @@ def serve(site: Path, port: int, drafts: bool) -> int:
             pass
         finally:
             cleaning_up()
+            state.stop()  # ends the open event streams
             if observer.is_alive():
                 observer.stop()
                 observer.join()

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jinja2
+import jinja2.bccache
 import jinja2.meta
 
 from . import dates, structured
@@ -46,9 +47,31 @@ class _ContainedLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept in this process's memory, so that a long-lived process (`serve`)
+    compiles a template again only when its source changed. Jinja names each entry by template
+    name and file and checks it against a hash of the source; every environment here is made by
+    `make_environment` with the same settings, so the compiled code is what compiling would give."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.entries.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)  # resets the bucket when the source's hash differs
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.entries[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = _CompiledTemplates()
+
+
 def make_environment(dirs: Sequence[Path]) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=_ContainedLoader([str(d) for d in dirs], encoding="utf-8-sig"),
+        bytecode_cache=COMPILED,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -105,6 +128,23 @@ def _template_frame(exc: BaseException, root: Path, fallback: str) -> tuple[str,
     return relative(root, Path(last.filename)), last.lineno or 0
 
 
+_REFERENCES: dict[str, frozenset[str] | None] = {}
+
+
+def _references(env: jinja2.Environment, source: str) -> set[str] | None:
+    """The templates `source` names (None: one is named by a variable), kept by a hash of the
+    source: what it names depends on nothing else (every environment has the same syntax)."""
+    key = hashlib.sha256(source.encode()).hexdigest()
+    if key not in _REFERENCES:
+        try:
+            found = set(jinja2.meta.find_referenced_templates(env.parse(source)))
+        except jinja2.TemplateSyntaxError:
+            found = set()
+        _REFERENCES[key] = None if None in found else frozenset(str(f) for f in found)
+    known = _REFERENCES[key]
+    return None if known is None else set(known)
+
+
 def template_fingerprints(env: jinja2.Environment) -> dict[str, str]:
     """For each template, a hash of its source and of every template it extends, includes or
     imports (followed to the end): what a page rendered with it depends on among the templates.
@@ -118,11 +158,7 @@ def template_fingerprints(env: jinja2.Environment) -> dict[str, str]:
         except jinja2.TemplateNotFound:
             continue
         sources[name] = f"{filename}\0{source}"
-        try:
-            found = set(jinja2.meta.find_referenced_templates(env.parse(source)))
-        except jinja2.TemplateSyntaxError:
-            found = set()
-        refs[name] = None if None in found else {str(f) for f in found}
+        refs[name] = _references(env, source)
     prints: dict[str, str] = {}
     for name in sources:
         closure: set[str] = set()

@@ -1,0 +1,105 @@
+"""`serve` in a real browser: saving an article reloads the open page by itself (Server-Sent
+Events, no polling), and a broken save shows its errors over the page until it is fixed."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sitekit import BUILD, write_site
+
+ARTICLE = "content/articles/2023/06/lam-viec.md"
+URL = "/2023/06/lam-viec-voi-so-thong-tin/"  # the slug comes from the title
+HEAD = "---\ntitle: Làm việc với Sở Thông tin\ndate: 2023-06-07 15:30\ncategory: thoi-su\n---\n\n"
+SITE = f"-- {ARTICLE} --\n{HEAD}Bản đầu tiên của bài.\n"
+WAIT_MS = 30_000  # a bound on every wait; each ends as soon as the page shows its evidence
+
+
+@dataclass
+class Serving:
+    proc: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _answers(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/__toasoan_version", headers={"Host": f"127.0.0.1:{port}"})
+        ok = conn.getresponse().status == 200
+        conn.close()
+        return ok
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def serving(site: Path, tmp_path: Path) -> Iterator[Serving]:
+    write_site(site, SITE)
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, str(BUILD), "serve", "--site", str(site), "--port", str(port)],
+            stderr=stderr, env={**os.environ, "SOURCE_DATE_EPOCH": "1790000000"},
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(port):  # bounded wait on the server's own answer
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
+            time.sleep(0.1)
+        yield Serving(proc, f"http://127.0.0.1:{port}", log)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _save(site: Path, body: str) -> None:
+    (site / ARTICLE).write_text(HEAD + body + "\n", encoding="utf-8")
+
+
+def test_saving_an_article_reloads_the_open_page(browser: Any, serving: Serving, site: Path) -> None:
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    loads: list[str] = []
+    page.on("load", lambda _: loads.append(page.url))
+    page.goto(serving.url + URL)
+    assert "Bản đầu tiên của bài." in page.inner_text("main")
+    # No waiting for the event stream to open: the page knows the version it was served with,
+    # so a build that finishes before the stream connects still reloads it.
+    _save(site, "Bản thứ hai, vừa lưu.")
+    page.wait_for_function("document.body.innerText.includes('Bản thứ hai, vừa lưu.')", timeout=WAIT_MS)
+    assert len(loads) >= 2  # reloaded by the page itself
+
+    # A broken save keeps the page and shows the errors over it; fixing it reloads the page.
+    (site / ARTICLE).write_text(HEAD.replace("title: Làm việc với Sở Thông tin", "title: ''") + "Hỏng.\n", encoding="utf-8")
+    overlay = page.locator("#toasoan-problems")
+    overlay.wait_for(state="visible", timeout=WAIT_MS)
+    assert f"{ARTICLE}:2: " in overlay.inner_text()
+    assert "Bản thứ hai, vừa lưu." in page.inner_text("main")
+    _save(site, "Bản thứ ba, đã sửa lỗi.")
+    page.wait_for_function("document.body.innerText.includes('Bản thứ ba, đã sửa lỗi.')", timeout=WAIT_MS)
+    assert page.locator("#toasoan-problems").count() == 0
+
+    assert not [url for url in requested if "/__toasoan_version" in url]  # nothing polls
+    assert len(loads) >= 3 and any(url.endswith("/__toasoan_events") for url in requested)
+    assert errors == []
+    page.close()
