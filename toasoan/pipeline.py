@@ -19,12 +19,12 @@ import jinja2
 from . import urls
 from .buildcache import BuildCache, fingerprint, generator_stamp, open_cache, read_blob, write_blob
 from .config import load_config
-from .content import MEDIA_DIR, load_site, prose_lines
+from .content import MEDIA_DIR, LoadCache, load_site, prose_lines
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, error, has_errors, sort_diagnostics, warning
 from .feeds import feed_files
 from .filetypes import library_check
-from .images import CACHE_LOCK, PHOTO_SUFFIXES
+from .images import CACHE_LOCK, PHOTO_SUFFIXES, claim_cache
 from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
 from .photos import SitePhotos, cache_dir, check_cache_dir, photo_files, plan_photos, prune_photos
@@ -65,6 +65,7 @@ class BuildResult:
     photos_cached: int = 0
     pages_cached: int = 0  # pages taken from the build cache instead of rendered
     markdown_cached: int = 0
+    articles_cached: int = 0  # articles taken from the build cache instead of read and checked
     search: SearchReport | None = None
 
 
@@ -84,6 +85,7 @@ class _Plan:
     stamp: str
     template_prints: dict[str, str]
     markdown_cached: int
+    articles_cached: int
 
 
 Progress = Callable[[str, int, int], None]
@@ -162,7 +164,7 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
         output=out, warnings=plan.warnings + _notices(cache), photos_decoded=plan.photos.report.decoded,
         photos_cached=plan.photos.report.cached, search=reports[0] if reports else None,
-        pages_cached=cached[0], markdown_cached=plan.markdown_cached,
+        pages_cached=cached[0], markdown_cached=plan.markdown_cached, articles_cached=plan.articles_cached,
     )
 
 
@@ -175,7 +177,7 @@ def check(options: BuildOptions) -> BuildResult:
         pages=len(plan.routes), files=0, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
         output=None, warnings=plan.warnings + _notices(plan.cache), photos_decoded=plan.photos.report.decoded,
-        photos_cached=plan.photos.report.cached, markdown_cached=plan.markdown_cached,
+        photos_cached=plan.photos.report.cached, markdown_cached=plan.markdown_cached, articles_cached=plan.articles_cached,
     )
 
 
@@ -199,19 +201,22 @@ def _prepare(
         raise BuildFailed(sort_diagnostics(diags))
     env_diags = _check_environ(options.environ)
     now = now_from_env(options.environ, config.tz)
-    site, content_diags = load_site(root, config, now, options.drafts, options.jobs, _stage(progress, "Đọc bài"))
-    diags += env_diags + content_diags
-    site = _with_urls(site)
-    env = make_environment(template_dirs(root, options.theme_dir))
-    template_diags = check_templates(env, root)
     output = options.output or root / "public"
     cache_usable = not check_cache_dir(root, config, output)
     if lock_cache is not None and cache_usable:
         lock_cache(cache_dir(root, config))  # never a lock file in a folder the cache may not use
-    photos, photo_diags = plan_photos(root, site, options.jobs, write=write, output=output, progress=_stage(progress, "Xử lý ảnh"))
-    template_prints = template_fingerprints(env)
+    if write and cache_usable:
+        claim_cache(cache_dir(root, config))  # marked before the articles' entries are written
     stamp = generator_stamp()
     cache = open_cache(cache_dir(root, config), stamp)
+    load_cache, articles_cached = _load_cache(cache, stamp, write=write) if cache_usable else (None, [0])
+    site, content_diags = load_site(root, config, now, options.drafts, options.jobs, _stage(progress, "Đọc bài"), load_cache)
+    diags += env_diags + content_diags
+    site = _with_urls(site)
+    env = make_environment(template_dirs(root, options.theme_dir))
+    template_diags = check_templates(env, root)
+    photos, photo_diags = plan_photos(root, site, options.jobs, write=write, output=output, progress=_stage(progress, "Xử lý ảnh"))
+    template_prints = template_fingerprints(env)
     markup_state = _MarkupState(
         photos=photos.processed, env=env, seconds=config.limits.markdown_seconds, folder=cache.folder,
         known=cache.previous.get("markdown", {}), salt=fingerprint(stamp, template_prints.get("macros.html", "")),
@@ -233,7 +238,22 @@ def _prepare(
     return _Plan(
         root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
         cache=cache, stamp=stamp, template_prints=template_prints, markdown_cached=markdown_cached,
+        articles_cached=articles_cached[0],
     )
+
+
+def _load_cache(cache: BuildCache, stamp: str, *, write: bool) -> tuple[LoadCache, list[int]]:
+    """Loaded articles from the build cache ("article" entries), and a count of those reused."""
+    cached = [0]
+
+    def record(key: str, sha: str, how: str) -> None:
+        cache.record("article", key, sha)
+        cached[0] += how == "cached"
+        if how == "damaged":
+            cache.notices.append("bộ nhớ đệm hỏng ở một bài: đã đọc lại bài đó")
+
+    known = cache.previous.get("article", {})
+    return LoadCache(folder=cache.folder, known=known, salt=stamp, write=write, record=record), cached
 
 
 def _check_environ(environ: dict[str, str]) -> list[Diagnostic]:
