@@ -3,6 +3,8 @@ previous output gives exactly the bytes of a clean build of the same site."""
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import random
 import shutil
 import wave
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 from sitekit import make_jpeg, tree_bytes, write_site
 
+from toasoan import content
+from toasoan.config import Category, SiteConfig
 from toasoan.errors import BuildFailed
 from toasoan.pipeline import BuildOptions, BuildResult, build
 
@@ -397,3 +401,20 @@ def test_what_an_article_names_is_checked_again_when_cached(tmp_path: Path) -> N
     assert isinstance(failed, list) and any("không tìm thấy tệp âm thanh" in line for line in failed)
     make_wav(audio, 3)
     _equals_clean(site, output, tmp_path)
+
+
+def test_the_article_cache_key_covers_what_loading_reads_of_the_config() -> None:
+    """content.py reads only `CONFIG_READS` of the config, all of them in the cache's key."""
+    source = Path(content.__file__).read_text(encoding="utf-8")
+    read = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            inner = node.value
+            if (isinstance(inner, ast.Name) and inner.id == "config") or (isinstance(inner, ast.Attribute) and inner.attr == "config"):
+                read.add(node.attr)
+    assert read == set(content.CONFIG_READS)
+    config = SiteConfig(title="T")
+    base = content.loading_inputs(config, {})
+    for change in ({"timezone": "Asia/Bangkok"}, {"limits": dataclasses.replace(config.limits, tags=1)}, {"categories": (Category(key="k", name="K", description=""),)}):
+        assert content.loading_inputs(dataclasses.replace(config, **change), {}) != base, change
+    assert content.loading_inputs(dataclasses.replace(config, tagline="khác"), {}) == base

@@ -111,7 +111,7 @@ def load_site(
     paths = walk_files(root, root / ARTICLES_DIR, ".md")
     store = None
     if cache is not None:  # the salt is made here once, not in each worker
-        store = dataclasses.replace(cache, salt=fingerprint(cache.salt, config, officials))
+        store = dataclasses.replace(cache, salt=fingerprint(cache.salt, *loading_inputs(config, officials)))
     loaded = parallel_map(_load_articles, paths, jobs, _LoadState(root, config, officials, store), progress)
     articles = []
     for article, found, entry in loaded:
@@ -132,6 +132,18 @@ def load_site(
         unpublished=len(articles) - len(published),
     )
     return site, ctx.diags
+
+
+CONFIG_READS = frozenset({"limits", "tz", "timezone", "category", "categories"})  # tz: from timezone
+"""What loading reads of the config (a test holds this module to it); `loading_inputs` covers it."""
+
+
+def loading_inputs(config: SiteConfig, officials: dict[str, Official]) -> tuple[Any, ...]:
+    """Everything besides its file that loading an article depends on, for the cache's key: the
+    config's `CONFIG_READS` and the officials' ids and names. A changed tagline or an official's
+    positions do not make every article be read again."""
+    categories = tuple(c.key for c in config.categories)
+    return config.timezone, config.limits, categories, tuple((o.id, o.name) for o in officials.values())
 
 
 @dataclass(frozen=True, slots=True)
