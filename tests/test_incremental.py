@@ -3,13 +3,20 @@ previous output gives exactly the bytes of a clean build of the same site."""
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import random
 import shutil
+import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sitekit import make_jpeg, tree_bytes, write_site
 
+from toasoan import content
+from toasoan.config import Category, SiteConfig
+from toasoan.errors import BuildFailed
 from toasoan.pipeline import BuildOptions, BuildResult, build
 
 NOW = 1790000000  # 2026-09-21
@@ -52,10 +59,19 @@ class Site:
         self.rng = rng
         self.count = 0
         self.now = NOW
+        self.pending: Callable[[], str] | None = None
         write_site(root, f"-- site_config.yaml --\n{CONFIG}-- content/officials.yaml --\n{OFFICIALS}")
         make_jpeg(root / "content/media/anh-chung.jpg", (900, 600))
         for _ in range(5):
             self.add()
+        # An article with its own audio and photo beside it (loading checks both).
+        bundle = root / BUNDLE
+        write_site(root, f"-- {BUNDLE}/index.md --\n" + self._text("Bài có tiếng đọc", 12, "thoi-su", [], [], self._body(), False))
+        self._edit_front(bundle / "index.md", "audio", "doc-bai.wav")
+        path = bundle / "index.md"
+        path.write_text(path.read_text(encoding="utf-8") + "\n![Ảnh riêng của bài.](anh-rieng.jpg)\n", encoding="utf-8")
+        make_wav(bundle / "doc-bai.wav", 2)
+        make_jpeg(bundle / "anh-rieng.jpg", (700, 500), (20, 90, 160))
 
     def articles(self) -> list[Path]:
         return sorted((self.root / "content/articles").rglob("*.md"))
@@ -152,12 +168,79 @@ class Site:
         self.now += 6 * 3600
         return "clock +6h"
 
+    def media(self) -> str:
+        """A file an article names changes: replaced, or broken (deleted, made unplayable) and
+        put back by the next step."""
+        kind = self.rng.choice(["photo", "audio", "own photo"])
+        if kind == "photo":
+            path = self.root / "content/media/anh-chung.jpg"
+        elif kind == "own photo":
+            path = self.root / BUNDLE / "anh-rieng.jpg"
+        else:
+            path = self.root / BUNDLE / "doc-bai.wav"
+        size = self.rng.randint(2, 9)
+
+        def replace() -> str:
+            if kind == "audio":
+                make_wav(path, size)
+            else:
+                make_jpeg(path, (100 * size, 80 * size), (self.rng.randint(0, 255), 40, 40))
+            return f"media replace {path.name}"
+
+        if self.rng.random() < 0.5:
+            return replace()
+        if kind == "audio" and self.rng.random() < 0.5:
+            path.write_bytes(b"<html>not audio</html>\n")
+        else:
+            path.unlink()
+        self.pending = replace
+        return f"media break {path.name}"
+
+    def officials(self, remove: float = 0.4) -> str:
+        """officials.yaml changes: a name, or an official removed (put back by the next step)."""
+        path = self.root / "content/officials.yaml"
+        if self.rng.random() < remove:
+            path.write_text(OFFICIALS.partition("- id: le-thi-mai")[0], encoding="utf-8")
+            self.pending = lambda: self.officials(remove=0.0)
+            return "officials remove le-thi-mai"
+        name = self.rng.choice(["Phạm Duy Hưng", "Phạm Duy Hùng", "Phạm Văn Hưng"])
+        path.write_text(OFFICIALS.replace("Phạm Duy Hưng", name), encoding="utf-8")
+        return f"officials rename {name}"
+
+    def categories(self, remove: float = 0.4) -> str:
+        """The config's categories change: a name, or a category removed (put back next step)."""
+        path = self.root / "site_config.yaml"
+        lines = [line for line in path.read_text(encoding="utf-8").split("\n") if not line.startswith("  kinh-te:")]
+        if self.rng.random() < remove:
+            self.pending = lambda: self.categories(remove=0.0)
+            path.write_text("\n".join(lines), encoding="utf-8")
+            return "categories remove kinh-te"
+        lines.insert(lines.index("categories:") + 1, f"  kinh-te: {{name: Kinh tế {self.rng.randint(1, 99)}}}")
+        path.write_text("\n".join(lines), encoding="utf-8")
+        return "categories rename"
+
     def step(self) -> str:
+        if self.pending is not None:  # what the last step broke is put back
+            action, self.pending = self.pending, None
+            return action()
         action = self.rng.choices(
-            [self.add, self.edit, self.delete, self.rename, self.template, self.config, self.clock],
-            weights=[2, 8, 1, 1, 1, 1, 1],
+            [self.add, self.edit, self.delete, self.rename, self.template, self.config, self.clock, self.media, self.officials, self.categories],
+            weights=[2, 7, 1, 1, 1, 1, 1, 4, 1, 1],
         )[0]
         return action()
+
+
+BUNDLE = "content/articles/2026/09/co-tieng-doc"
+
+
+def make_wav(path: Path, seconds: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(2000)
+        out.writeframes(bytes(2000 * seconds))
+    return path
 
 
 def _build(site: Path, output: Path, now: int) -> BuildResult:
@@ -165,30 +248,45 @@ def _build(site: Path, output: Path, now: int) -> BuildResult:
     return build(options)
 
 
-def _clean_build(site: Path, work: Path, now: int) -> dict[str, bytes]:
+def _outcome(site: Path, output: Path, now: int) -> BuildResult | list[str]:
+    """The build's result, or its error lines when it failed."""
+    try:
+        return _build(site, output, now)
+    except BuildFailed as failed:
+        return [str(d) for d in failed.diagnostics]
+
+
+def _clean_build(site: Path, work: Path, now: int) -> dict[str, bytes] | list[str]:
     copy = work / "sach"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(site, copy, ignore=shutil.ignore_patterns(".cache", "public"))
-    _build(copy, copy / "public", now)
-    return tree_bytes(copy / "public")
+    outcome = _outcome(copy, copy / "public", now)
+    return outcome if isinstance(outcome, list) else tree_bytes(copy / "public")
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_edits_always_give_a_clean_build(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
     site = Site(tmp_path / "site", rng)
     output = tmp_path / "site" / "public"
     _build(site.root, output, site.now)
     history = []
-    for _ in range(10):
+    for _ in range(14):
         history.append(site.step())
-        result = _build(site.root, output, site.now)
+        before = tree_bytes(output)
+        result = _outcome(site.root, output, site.now)
         clean = _clean_build(site.root, tmp_path, site.now)
+        if isinstance(result, list):  # a failed build: the same errors as a clean one, output kept
+            assert result == clean, f"after {history}"
+            assert tree_bytes(output) == before, f"after {history}"
+            continue
+        assert isinstance(clean, dict), f"after {history}: a clean build fails with {clean}"
         warm = tree_bytes(output)
         assert sorted(warm) == sorted(clean), f"after {history}: files differ {set(warm) ^ set(clean)}"
         changed = [name for name in clean if warm[name] != clean[name]]
         assert not changed, f"after {history}: {changed[:5]} differ from a clean build"
-        assert result.pages_cached > 0 or history[-1].startswith(("template base", "config", "template macros")), history
+        whole_site = ("template base", "config", "template macros", "categories", "officials")
+        assert result.pages_cached > 0 or history[-1].startswith(whole_site), history
 
 
 def test_a_body_edit_renders_only_its_own_page(tmp_path: Path) -> None:
@@ -285,3 +383,104 @@ def test_a_scheduled_article_appears_on_its_own_when_its_time_comes(tmp_path: Pa
     assert not due.up_to_date
     assert [p for p in output.rglob("*") if p.is_dir() and "bai-so-1-" in p.name]
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now + 15 * 3600)
+
+
+def _equals_clean(site: Site, output: Path, tmp_path: Path) -> BuildResult | list[str]:
+    """Build `site` with its cache; its errors or its files must be a clean build's."""
+    before = tree_bytes(output)
+    result = _outcome(site.root, output, site.now)
+    clean = _clean_build(site.root, tmp_path, site.now)
+    if isinstance(result, list):
+        assert result == clean
+        assert tree_bytes(output) == before
+    else:
+        assert tree_bytes(output) == clean
+    return result
+
+
+def test_a_warm_build_reads_no_article_again(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(11))
+    output = tmp_path / "site" / "public"
+    count = len(site.articles())
+    first = _build(site.root, output, site.now)
+    assert first.articles_cached == 0
+    for record in (site.root / ".cache/build").glob("*/last-output-*"):
+        record.unlink()  # no shortcut: a real warm build
+    warm = _build(site.root, output, site.now)
+    assert warm.articles_cached == count
+    site._edit_front(site.articles()[0], "title", "Tiêu đề đã sửa")
+    assert _build(site.root, output, site.now).articles_cached == count - 1
+    # A photo's content is the photo stage's business: the articles naming it are not read again.
+    make_jpeg(site.root / BUNDLE / "anh-rieng.jpg", (300, 200), (1, 2, 3))
+    assert _build(site.root, output, site.now).articles_cached == count
+    # The audio's content is the article's (its length is shown): that article is read again.
+    make_wav(site.root / BUNDLE / "doc-bai.wav", 7)
+    assert _build(site.root, output, site.now).articles_cached == count - 1
+    # The registry and the config are read by every article.
+    site.officials(remove=0.0)
+    assert _build(site.root, output, site.now).articles_cached == 0
+
+
+def test_what_an_article_names_is_checked_again_when_cached(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(11))
+    output = tmp_path / "site" / "public"
+    _build(site.root, output, site.now)
+    photo, audio = site.root / BUNDLE / "anh-rieng.jpg", site.root / BUNDLE / "doc-bai.wav"
+    data = photo.read_bytes()
+    photo.unlink()
+    failed = _equals_clean(site, output, tmp_path)
+    assert isinstance(failed, list) and any("không tìm thấy ảnh `anh-rieng.jpg`" in line for line in failed)
+    photo.write_bytes(data)
+    _equals_clean(site, output, tmp_path)
+    make_wav(audio, 65)
+    _equals_clean(site, output, tmp_path)
+    assert "1:05" in (output / "2026/09/bai-co-tieng-doc/index.html").read_text(encoding="utf-8")
+    audio.write_bytes(b"<html>not audio</html>\n")
+    failed = _equals_clean(site, output, tmp_path)
+    assert isinstance(failed, list) and any("`audio` `doc-bai.wav`" in line for line in failed)
+    audio.unlink()
+    failed = _equals_clean(site, output, tmp_path)
+    assert isinstance(failed, list) and any("không tìm thấy tệp âm thanh" in line for line in failed)
+    make_wav(audio, 3)
+    _equals_clean(site, output, tmp_path)
+
+
+def test_the_article_cache_key_covers_what_loading_reads_of_the_config() -> None:
+    """content.py reads only `CONFIG_READS` of the config, all of them in the cache's key."""
+    source = Path(content.__file__).read_text(encoding="utf-8")
+    read = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            inner = node.value
+            if (isinstance(inner, ast.Name) and inner.id == "config") or (isinstance(inner, ast.Attribute) and inner.attr == "config"):
+                read.add(node.attr)
+    assert read == set(content.CONFIG_READS)
+    config = SiteConfig(title="T")
+    base = content.loading_inputs(config, {})
+    for change in ({"timezone": "Asia/Bangkok"}, {"limits": dataclasses.replace(config.limits, tags=1)}, {"categories": (Category(key="k", name="K", description=""),)}):
+        assert content.loading_inputs(dataclasses.replace(config, **change), {}) != base, change
+    assert content.loading_inputs(dataclasses.replace(config, tagline="khác"), {}) == base
+
+
+def test_a_cache_entry_cannot_run_code(tmp_path: Path) -> None:
+    """A restored CI cache may have been written by anyone: a blob whose pickle calls a function
+    outside the model is refused (and so treated as damage), never run."""
+    import pickle
+
+    from toasoan.buildcache import load_model
+
+    class Evil:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (print, ("ran",))
+
+    with pytest.raises(pickle.UnpicklingError):
+        load_model(pickle.dumps(Evil()))
+    site = Site(tmp_path / "site", random.Random(17))
+    output = tmp_path / "site" / "public"
+    first = _build(site.root, output, site.now)
+    assert first.articles_cached == 0
+    again = _build(site.root, output, site.now + 1)
+    assert again.up_to_date  # and a real warm build reads every article from the cache:
+    for record in (site.root / ".cache/build").glob("*/last-output-*"):
+        record.unlink()
+    assert _build(site.root, output, site.now).articles_cached == len(site.articles())

@@ -16,6 +16,7 @@ no index names are removed by `finish`.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -206,3 +207,31 @@ def write_index(folder: Path, index: dict[str, dict[str, str]]) -> None:
         os.fsync(handle.fileno())
     temporary.replace(folder / _INDEX)
 
+
+
+# What a cached article may be made of: the model's own classes and the dates in it. Anything
+# else in a blob (a restored CI cache can be written by others) is refused, never called.
+_MODEL_MODULES = ("toasoan.model", "toasoan.errors")
+_STDLIB = {("datetime", "datetime"), ("datetime", "date"), ("datetime", "timedelta"), ("datetime", "timezone"), ("zoneinfo", "ZoneInfo")}
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module in _MODEL_MODULES and name[:1].isupper() and name.isidentifier()) or (module, name) in _STDLIB:
+            return super().find_class(module, name)
+        if (module, name) == ("builtins", "getattr"):
+            return _zone_getattr  # how a ZoneInfo pickles itself: getattr(ZoneInfo, "_unpickle")
+        raise pickle.UnpicklingError(f"`{module}.{name}` has no place in a cache entry")
+
+
+def _zone_getattr(owner: Any, name: str) -> Any:
+    from zoneinfo import ZoneInfo
+
+    if owner is ZoneInfo and name == "_unpickle":
+        return ZoneInfo._unpickle  # type: ignore[attr-defined]
+    raise pickle.UnpicklingError("getattr has no place in a cache entry")
+
+
+def load_model(data: bytes) -> Any:
+    """Unpickle a cached model value, allowing only the model's classes and dates."""
+    return _ModelUnpickler(io.BytesIO(data)).load()

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import pickle
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 import mutagen
 from frontmatter.default_handlers import YAMLHandler
 
+from .buildcache import fingerprint, load_model, read_blob, write_blob
 from .config import SiteConfig
 from .dates import DateError, parse_datetime
 from .errors import Diagnostic, error, warning
@@ -44,6 +47,11 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _FRONT = YAMLHandler()
 
 
+_Read = tuple[str, str, str]
+"""A file an article's loading looked at besides its own: ("probe", path, "file" | "missing" |
+"outside") for a photo or audio it names, ("audio", path, sha256) for the audio it reads."""
+
+
 @dataclass
 class _Context:
     """What every file check needs: the site, the registry, and where problems go."""
@@ -53,6 +61,8 @@ class _Context:
     officials: dict[str, Official]
     diags: list[Diagnostic] = field(default_factory=list)
     checked_media: dict[str, bool] = field(default_factory=dict)
+    # What loading the current article read besides its own file: (kind, path, what was found).
+    reads: list[_Read] = field(default_factory=list)
     _official_names: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -60,6 +70,23 @@ class _Context:
 
     def official_by_name(self, name: str) -> str | None:
         return self._official_names.get(name.casefold())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadCache:
+    """Loaded articles kept between builds: the value (the Article or None, its diagnostics and
+    what it read besides its file) under a hash of the file's bytes, its path and everything
+    else loading depends on (`salt`: the generator, the config, the officials registry).
+
+    `folder` is the build cache's folder, `known` the previous build's entries (key -> blob
+    hash); `record(key, sha, how)` is told in the parent process of every entry used, with how
+    it was had ("cached", "made", "damaged")."""
+
+    folder: Path
+    known: Mapping[str, str]
+    salt: str
+    write: bool
+    record: Callable[[str, str, str], None]
 
 
 @dataclass(frozen=True)
@@ -73,18 +100,26 @@ class _Document:
 
 def load_site(
     root: Path, config: SiteConfig, now: dt.datetime, drafts: bool = False, jobs: int = 1,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, cache: LoadCache | None = None,
 ) -> tuple[Site, list[Diagnostic]]:
-    """Read and check every content file; unpublished articles are left out unless `drafts`."""
+    """Read and check every content file; unpublished articles are left out unless `drafts`.
+
+    With `cache`, an article whose file, path and dependencies are as a previous build saw them
+    is taken from it instead of parsed and checked again."""
     root = root.resolve()
     officials, diags = load_officials(root)
     paths = walk_files(root, root / ARTICLES_DIR, ".md")
-    loaded = parallel_map(_load_articles, paths, jobs, (root, config, officials), progress)
+    store = None
+    if cache is not None:  # the salt is made here once, not in each worker
+        store = dataclasses.replace(cache, salt=fingerprint(cache.salt, *loading_inputs(config, officials)))
+    loaded = parallel_map(_load_articles, paths, jobs, _LoadState(root, config, officials, store), progress)
     articles = []
-    for article, found in loaded:
+    for article, found, entry in loaded:
         diags += found
         if article is not None:
             articles.append(article)
+        if store is not None and entry is not None:
+            store.record(*entry)
     ctx = _Context(root=root, config=config, officials=officials, diags=diags)
     pages = [p for path in walk_files(root, root / PAGES_DIR, ".md") if (p := _load_page(ctx, path))]
     published = [a for a in articles if drafts or a.is_published(now)]
@@ -100,15 +135,118 @@ def load_site(
     return site, ctx.diags
 
 
-def _load_articles(paths: Sequence[Path], state: tuple[Path, SiteConfig, dict[str, Official]]) -> list[tuple[Article | None, list[Diagnostic]]]:
-    root, config, officials = state
-    ctx = _Context(root=root, config=config, officials=officials)
-    results: list[tuple[Article | None, list[Diagnostic]]] = []
+CONFIG_READS = frozenset({"limits", "tz", "timezone", "category", "categories"})  # tz: from timezone
+"""What loading reads of the config (a test holds this module to it); `loading_inputs` covers it."""
+
+
+def loading_inputs(config: SiteConfig, officials: dict[str, Official]) -> tuple[Any, ...]:
+    """Everything besides its file that loading an article depends on, for the cache's key: the
+    config's `CONFIG_READS` and the officials' ids and names. A changed tagline or an official's
+    positions do not make every article be read again."""
+    categories = tuple(c.key for c in config.categories)
+    return config.timezone, config.limits, categories, tuple((o.id, o.name) for o in officials.values())
+
+
+@dataclass(frozen=True, slots=True)
+class _LoadState:
+    root: Path
+    config: SiteConfig
+    officials: dict[str, Official]
+    cache: LoadCache | None
+
+
+_Loaded = tuple[Article | None, list[Diagnostic], tuple[str, str, str] | None]
+"""An article (None when it has errors), its diagnostics, and its cache entry (key, blob hash,
+how it was had) when there is one."""
+
+
+def _load_articles(paths: Sequence[Path], state: _LoadState) -> list[_Loaded]:
+    ctx = _Context(root=state.root, config=state.config, officials=state.officials)
+    cache = state.cache
+    seen: dict[_Read, bool] = {}  # reads already found unchanged in this chunk (shared media)
+    folders: dict[Path, bool] = {}  # folders found inside the site
+    results: list[_Loaded] = []
     for path in paths:
-        before = len(ctx.diags)
-        article = _load_article(ctx, path)
-        results.append((article, ctx.diags[before:]))
+        key = _cache_key(cache, state.root, path, folders) if cache is not None else None
+        if cache is None or key is None:
+            results.append((*_load_checked(ctx, path), None))
+            continue
+        how = "made"
+        sha = cache.known.get(key)
+        if sha is not None:
+            entry = _cached(cache.folder, sha)
+            if entry is None:
+                how = "damaged"
+            elif all(_unchanged(state.root, read, seen) for read in entry[2]):
+                results.append((entry[0], entry[1], (key, sha, "cached")))
+                continue
+        article, diags = _load_checked(ctx, path)
+        stored = None
+        if cache.write:
+            stored = write_blob(cache.folder, pickle.dumps((article, diags, tuple(ctx.reads)), protocol=5))[0]
+        results.append((article, diags, (key, stored, how) if stored is not None else None))
     return results
+
+
+def _load_checked(ctx: _Context, path: Path) -> tuple[Article | None, list[Diagnostic]]:
+    ctx.reads = []
+    before = len(ctx.diags)
+    article = _load_article(ctx, path)
+    return article, ctx.diags[before:]
+
+
+def _cache_key(cache: LoadCache, root: Path, path: Path, folders: dict[Path, bool]) -> str | None:
+    """The article's key: its bytes, its path and the salt; None when it is not read as it is
+    (outside the site, unreadable: the normal path reports why)."""
+    # `inside` resolves every segment; a folder's answer holds for its files that are not links.
+    parent = folders.get(path.parent)
+    if parent is None:
+        parent = folders[path.parent] = inside(root, path.parent)
+    if not parent or (path.is_symlink() and not inside(root, path)):
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return fingerprint(cache.salt, relative(root, path), data)
+
+
+def _cached(folder: Path, sha: str) -> tuple[Article | None, list[Diagnostic], tuple[_Read, ...]] | None:
+    hit = read_blob(folder, sha)
+    if hit is None:
+        return None
+    try:
+        value = load_model(hit.data)
+    except Exception:  # a blob of the right hash that does not load: treated as damage
+        return None
+    if not (isinstance(value, tuple) and len(value) == 3):
+        return None
+    return cast(tuple[Article | None, list[Diagnostic], tuple[_Read, ...]], value)
+
+
+def _unchanged(root: Path, read: _Read, seen: dict[_Read, bool]) -> bool:
+    """Whether a file the article's loading looked at is still as it was then."""
+    found = seen.get(read)
+    if found is None:
+        kind, rel, value = read
+        path = root / rel
+        found = _probe(root, path) == value if kind == "probe" else _content_hash(path) == value
+        seen[read] = found
+    return found
+
+
+def _probe(root: Path, path: Path) -> str:
+    if not inside(root, path):
+        return "outside"
+    return "file" if path.is_file() else "missing"
+
+
+def _content_hash(path: Path) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return ""
 
 
 def _read_document(ctx: _Context, path: Path) -> _Document | None:
@@ -399,6 +537,7 @@ def _audio(ctx: _Context, doc: _Document, article_dir: Path) -> Asset | None:
     audio = _asset_field(ctx, doc, article_dir, "audio")
     if audio is None:
         return None
+    ctx.reads.append(("audio", audio.source, _content_hash(ctx.root / audio.source)))
     problem = audio_problem(ctx.root / audio.source)
     if problem is not None:
         ctx.diags.append(error(doc.rel, audio.line, f"`audio` `{audio.src}`: {problem}"))
@@ -415,16 +554,17 @@ def _asset(ctx: _Context, doc: _Document, article_dir: Path, raw: Any, where: tu
     if not isinstance(raw, str) or not raw.strip():
         ctx.diags.append(error(doc.rel, line, f"{what} cần `src`: tên tệp bên cạnh bài hoặc `/media/...`"))
         return None
-    return resolve_asset(ctx.root, doc.rel, article_dir, nfc(raw.strip()), line, caption, what, ctx.diags, ctx.checked_media)
+    return resolve_asset(ctx.root, doc.rel, article_dir, nfc(raw.strip()), line, caption, what, ctx.diags, ctx.checked_media, ctx.reads)
 
 
 def resolve_asset(
     root: Path, rel: str, article_dir: Path, src: str, line: int, caption: str, what: str, diags: list[Diagnostic],
-    checked_media: dict[str, bool] | None = None,
+    checked_media: dict[str, bool] | None = None, reads: list[_Read] | None = None,
 ) -> Asset | None:
     """Find the file an article names; refuse, without reading, anything that leaves the site.
 
-    `checked_media` remembers library files already found good (many articles share them)."""
+    `checked_media` remembers library files already found good (many articles share them);
+    `reads` is told what was found at the path (the build cache checks it again later)."""
     if _SCHEME.match(src) or src.startswith("//"):
         diags.append(error(rel, line, f"{what} `{src}` phải là tệp trong trang (bên cạnh bài hoặc `/media/...`), không phải địa chỉ ngoài"))
         return None
@@ -442,15 +582,17 @@ def resolve_asset(
     else:
         path = article_dir / src
     known_good = checked_media is not None and media_path is not None and checked_media.get(media_path, False)
-    if not known_good:
-        if not inside(root, path):
-            diags.append(error(rel, line, f"{what} `{src}` trỏ ra ngoài thư mục trang: không đọc"))
-            return None
-        if not path.is_file():
-            diags.append(error(rel, line, f"không tìm thấy {what} `{src}` (tìm ở {relative(root, path)})"))
-            return None
-        if checked_media is not None and media_path is not None:
-            checked_media[media_path] = True
+    found = "file" if known_good else _probe(root, path)
+    if reads is not None:
+        reads.append(("probe", relative(root, path), found))
+    if found == "outside":
+        diags.append(error(rel, line, f"{what} `{src}` trỏ ra ngoài thư mục trang: không đọc"))
+        return None
+    if found == "missing":
+        diags.append(error(rel, line, f"không tìm thấy {what} `{src}` (tìm ở {relative(root, path)})"))
+        return None
+    if checked_media is not None and media_path is not None:
+        checked_media[media_path] = True
     return Asset(src=src, source=relative(root, path), name=src, media_path=media_path, caption=caption, line=line)
 
 
@@ -680,7 +822,7 @@ def _body_images(ctx: _Context, doc: _Document, base_dir: Path) -> tuple[Asset, 
         if src.startswith(("http://", "https://")):
             continue
         line = doc.body_line + offset
-        asset = resolve_asset(ctx.root, doc.rel, base_dir, src, line, nfc(alt), "ảnh", ctx.diags, ctx.checked_media)
+        asset = resolve_asset(ctx.root, doc.rel, base_dir, src, line, nfc(alt), "ảnh", ctx.diags, ctx.checked_media, ctx.reads)
         if asset is not None and asset not in found:
             found.append(asset)
     return tuple(found)

@@ -20,12 +20,12 @@ import jinja2
 from . import uptodate, urls
 from .buildcache import BUILD_DIR, BuildCache, fingerprint, generator_stamp, open_cache, read_blob, write_blob
 from .config import CONFIG_NAME, load_config
-from .content import MEDIA_DIR, load_site, prose_lines
+from .content import MEDIA_DIR, LoadCache, load_site, prose_lines
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, Severity, error, has_errors, sort_diagnostics, warning
 from .feeds import feed_files
 from .filetypes import library_check
-from .images import CACHE_LOCK, PHOTO_SUFFIXES
+from .images import CACHE_LOCK, PHOTO_SUFFIXES, claim_cache
 from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
 from .photos import SitePhotos, cache_dir, check_cache_dir, photo_files, plan_photos, prune_photos
@@ -67,6 +67,7 @@ class BuildResult:
     photos_cached: int = 0
     pages_cached: int = 0  # pages taken from the build cache instead of rendered
     markdown_cached: int = 0
+    articles_cached: int = 0  # articles taken from the build cache instead of read and checked
     search: SearchReport | None = None
     # When "now" reaches this, the same input gives another site (a scheduled article appears, one
     # leaves the news sitemap); None: never by the clock alone.
@@ -90,6 +91,7 @@ class _Plan:
     stamp: str
     template_prints: dict[str, str]
     markdown_cached: int
+    articles_cached: int
 
 
 Progress = Callable[[str, int, int], None]
@@ -231,7 +233,8 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
         output=out, warnings=plan.warnings + _notices(cache), photos_decoded=plan.photos.report.decoded,
         photos_cached=plan.photos.report.cached, search=reports[0] if reports else None,
-        pages_cached=cached[0], markdown_cached=plan.markdown_cached, valid_until=_valid_until(plan.site, plan.now),
+        pages_cached=cached[0], markdown_cached=plan.markdown_cached, articles_cached=plan.articles_cached,
+        valid_until=_valid_until(plan.site, plan.now),
     )
 
 
@@ -254,7 +257,7 @@ def check(options: BuildOptions) -> BuildResult:
         pages=len(plan.routes), files=0, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
         output=None, warnings=plan.warnings + _notices(plan.cache), photos_decoded=plan.photos.report.decoded,
-        photos_cached=plan.photos.report.cached, markdown_cached=plan.markdown_cached,
+        photos_cached=plan.photos.report.cached, markdown_cached=plan.markdown_cached, articles_cached=plan.articles_cached,
     )
 
 
@@ -278,19 +281,22 @@ def _prepare(
         raise BuildFailed(sort_diagnostics(diags))
     env_diags = _check_environ(options.environ)
     now = now_from_env(options.environ, config.tz)
-    site, content_diags = load_site(root, config, now, options.drafts, options.jobs, _stage(progress, "Đọc bài"))
-    diags += env_diags + content_diags
-    site = _with_urls(site)
-    env = make_environment(template_dirs(root, options.theme_dir))
-    template_diags = check_templates(env, root)
     output = options.output or root / "public"
     cache_usable = not check_cache_dir(root, config, output)
     if lock_cache is not None and cache_usable:
         lock_cache(cache_dir(root, config))  # never a lock file in a folder the cache may not use
-    photos, photo_diags = plan_photos(root, site, options.jobs, write=write, output=output, progress=_stage(progress, "Xử lý ảnh"))
-    template_prints = template_fingerprints(env)
+    if write and cache_usable:
+        claim_cache(cache_dir(root, config))  # marked before the articles' entries are written
     stamp = generator_stamp()
     cache = open_cache(cache_dir(root, config), stamp)
+    load_cache, articles_cached = _load_cache(cache, stamp, write=write) if cache_usable else (None, [0])
+    site, content_diags = load_site(root, config, now, options.drafts, options.jobs, _stage(progress, "Đọc bài"), load_cache)
+    diags += env_diags + content_diags
+    site = _with_urls(site)
+    env = make_environment(template_dirs(root, options.theme_dir))
+    template_diags = check_templates(env, root)
+    photos, photo_diags = plan_photos(root, site, options.jobs, write=write, output=output, progress=_stage(progress, "Xử lý ảnh"))
+    template_prints = template_fingerprints(env)
     markup_state = _MarkupState(
         photos=photos.processed, env=env, seconds=config.limits.markdown_seconds, folder=cache.folder,
         known=cache.previous.get("markdown", {}), salt=fingerprint(stamp, template_prints.get("macros.html", "")),
@@ -312,6 +318,7 @@ def _prepare(
     return _Plan(
         root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
         cache=cache, stamp=stamp, template_prints=template_prints, markdown_cached=markdown_cached,
+        articles_cached=articles_cached[0],
     )
 
 
@@ -330,6 +337,20 @@ def _related(site: Site, jobs: int, cache: BuildCache, stamp: str, write: bool) 
         sha, _ = write_blob(cache.folder, json.dumps(picks, separators=(",", ":")).encode("ascii"))
         cache.record("related", key, sha)
     return picks
+
+
+def _load_cache(cache: BuildCache, stamp: str, *, write: bool) -> tuple[LoadCache, list[int]]:
+    """Loaded articles from the build cache ("article" entries), and a count of those reused."""
+    cached = [0]
+
+    def record(key: str, sha: str, how: str) -> None:
+        cache.record("article", key, sha)
+        cached[0] += how == "cached"
+        if how == "damaged":
+            cache.notices.append("bộ nhớ đệm hỏng ở một bài: đã đọc lại bài đó")
+
+    known = cache.previous.get("article", {})
+    return LoadCache(folder=cache.folder, known=known, salt=stamp, write=write, record=record), cached
 
 
 def _check_environ(environ: dict[str, str]) -> list[Diagnostic]:

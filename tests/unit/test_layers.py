@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "config": {"errors", "sources", "text", "yamldoc"},
     "model": {"config"},
     "registry": {"dates", "errors", "model", "sources", "text", "yamldoc"},
-    "content": {"config", "dates", "errors", "filetypes", "model", "registry", "sources", "text", "workers", "yamldoc"},
+    "content": {"buildcache", "config", "dates", "errors", "filetypes", "model", "registry", "sources", "text", "workers", "yamldoc"},
     "urls": {"config", "model", "text"},
     "views": {"config", "images", "model", "text", "urls"},
     "images": {"filetypes", "workers"},
