@@ -73,6 +73,7 @@ class BuildResult:
     # leaves the news sitemap); None: never by the clock alone.
     valid_until: dt.datetime | None = None
     up_to_date: bool = False  # nothing changed since the last build of this output: nothing written
+    repaired: bool = False  # damaged cache entries were found (and remade) by this build
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,7 +130,9 @@ def build(options: BuildOptions, progress: Progress | None = None, waiting: Wait
             )
         uptodate.forget(record_file)  # a build killed from here on must never look up to date
         result = _build(options, out, progress, lock_cache)
-        if _input_hash(options) == inputs:  # nothing was saved while it built
+        # Kept only when nothing was saved while it built, and no damaged cache entry was remade
+        # (its notice belongs to this build alone).
+        if _input_hash(options) == inputs and not result.repaired:
             valid_until = result.valid_until.timestamp() if result.valid_until else None
             state = uptodate.output_state(out)
             saved = _result_to_json(result)
@@ -234,7 +237,7 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
         output=out, warnings=plan.warnings + _notices(cache), photos_decoded=plan.photos.report.decoded,
         photos_cached=plan.photos.report.cached, search=reports[0] if reports else None,
         pages_cached=cached[0], markdown_cached=plan.markdown_cached, articles_cached=plan.articles_cached,
-        valid_until=_valid_until(plan.site, plan.now),
+        valid_until=_valid_until(plan.site, plan.now), repaired=bool(cache.notices or plan.photos.report.broken),
     )
 
 

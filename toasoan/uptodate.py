@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .sources import walk_files
+from .sources import inside, walk_files
 
 _RECORD = "last-output-"
 INPUT_FOLDERS = ("content", "templates", "static")
@@ -36,14 +36,17 @@ def input_hash(roots: Iterable[Path], files: Iterable[Path], salt: str) -> str:
     for root in roots:
         for folder in INPUT_FOLDERS:
             for path in walk_files(root, root / folder):
-                _add(digest, path)
+                _add(digest, root, path)
     for path in files:
-        _add(digest, path)
+        _add(digest, path.parent, path)
     return digest.hexdigest()
 
 
-def _add(digest: Any, path: Path) -> None:
+def _add(digest: Any, root: Path, path: Path) -> None:
     digest.update(os.fsencode(path) + b"\0")
+    if not inside(root, path):  # a link out of the site is never read; the build refuses it
+        digest.update(b"outside:" + os.fsencode(os.path.realpath(path)))
+        return
     try:
         with open(path, "rb") as handle:
             digest.update(hashlib.file_digest(handle, "sha256").digest())
