@@ -22,7 +22,9 @@ import os
 import pickle
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ _INDEX = "index"
 _LIBRARIES = ("Jinja2", "Markdown", "nh3", "Babel", "MarkupSafe", "pillow", "PyYAML", "python-frontmatter")
 
 
+@cache  # the code and the libraries of a running process do not change
 def generator_stamp() -> str:
     """A hash of this package's code and the versions of the libraries that shape the output."""
     digest = hashlib.sha256()
@@ -100,26 +103,24 @@ class BuildCache:
     previous: dict[str, dict[str, str]]
     notices: list[str] = field(default_factory=list)
     used: dict[str, dict[str, str]] = field(default_factory=dict)
-    hits: int = 0
-    misses: int = 0
 
     def lookup(self, kind: str, key: str) -> Hit | None:
         """The entry for `key`, verified against its hash; None when missing or damaged."""
-        sha = self.previous.get(kind, {}).get(key)
-        if sha is None:
-            self.misses += 1
-            return None
-        hit = read_blob(self.folder, sha)
-        if hit is None:
-            self.notices.append(f"bộ nhớ đệm hỏng ở một mục ({kind}): bỏ qua, dựng lại mục đó")
-            self.misses += 1
-            return None
-        self.hits += 1
-        self.record(kind, key, sha)
+        hit, how = find_entry(self.folder, self.previous.get(kind, {}), key)
+        self.account(kind, key, hit.sha if hit else None, how, f"bộ nhớ đệm hỏng ở một mục ({kind}): bỏ qua, dựng lại mục đó")
         return hit
 
     def record(self, kind: str, key: str, sha: str) -> None:
         self.used.setdefault(kind, {})[key] = sha
+
+    def account(self, kind: str, key: str, sha: str | None, how: str, damaged: str) -> bool:
+        """Take in how a worker had the entry for `key` (see `find_entry`): the entry it used or
+        made is kept in the next index, damage gets the notice `damaged`. True when it was cached."""
+        if how == "damaged":
+            self.notices.append(damaged)
+        if sha is not None:
+            self.record(kind, key, sha)
+        return how == "cached"
 
     def finish(self) -> None:
         """After a successful build: write the new index, remove what it does not name."""
@@ -144,6 +145,16 @@ def open_cache(cache_dir: Path, stamp: str) -> BuildCache:
     if notice:
         cache.notices.append(notice)
     return cache
+
+
+def find_entry(folder: Path, known: Mapping[str, str], key: str) -> tuple[Hit | None, str]:
+    """`key` looked up in a previous index `known`: (its verified entry, "cached"); (None, "made")
+    when the key is new; (None, "damaged") when its blob is missing or fails its hash."""
+    sha = known.get(key)
+    if sha is None:
+        return None, "made"
+    hit = read_blob(folder, sha)
+    return (hit, "cached") if hit is not None else (None, "damaged")
 
 
 def blob_path(folder: Path, sha: str) -> Path:

@@ -15,7 +15,7 @@ from typing import Any, cast
 import mutagen
 from frontmatter.default_handlers import YAMLHandler
 
-from .buildcache import fingerprint, load_model, read_blob, write_blob
+from .buildcache import find_entry, fingerprint, load_model, write_blob
 from .config import SiteConfig
 from .dates import DateError, parse_datetime
 from .errors import Diagnostic, error, warning
@@ -171,15 +171,16 @@ def _load_articles(paths: Sequence[Path], state: _LoadState) -> list[_Loaded]:
         if cache is None or key is None:
             results.append((*_load_checked(ctx, path), None))
             continue
-        how = "made"
-        sha = cache.known.get(key)
-        if sha is not None:
-            entry = _cached(cache.folder, sha)
+        hit, how = find_entry(cache.folder, cache.known, key)
+        if hit is not None:
+            entry = _cached(hit.data)
             if entry is None:
                 how = "damaged"
             elif all(_unchanged(state.root, read, seen) for read in entry[2]):
-                results.append((entry[0], entry[1], (key, sha, "cached")))
+                results.append((entry[0], entry[1], (key, hit.sha, how)))
                 continue
+            else:
+                how = "made"
         article, diags = _load_checked(ctx, path)
         stored = None
         if cache.write:
@@ -211,12 +212,9 @@ def _cache_key(cache: LoadCache, root: Path, path: Path, folders: dict[Path, boo
     return fingerprint(cache.salt, relative(root, path), data)
 
 
-def _cached(folder: Path, sha: str) -> tuple[Article | None, list[Diagnostic], tuple[_Read, ...]] | None:
-    hit = read_blob(folder, sha)
-    if hit is None:
-        return None
+def _cached(data: bytes) -> tuple[Article | None, list[Diagnostic], tuple[_Read, ...]] | None:
     try:
-        value = load_model(hit.data)
+        value = load_model(data)
     except Exception:  # a blob of the right hash that does not load: treated as damage
         return None
     if not (isinstance(value, tuple) and len(value) == 3):

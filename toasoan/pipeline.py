@@ -18,7 +18,7 @@ from urllib.parse import unquote
 import jinja2
 
 from . import uptodate, urls
-from .buildcache import BUILD_DIR, BuildCache, fingerprint, generator_stamp, open_cache, read_blob, write_blob
+from .buildcache import BUILD_DIR, BuildCache, find_entry, fingerprint, generator_stamp, open_cache, write_blob
 from .config import CONFIG_NAME, load_config
 from .content import MEDIA_DIR, LoadCache, load_site, prose_lines
 from .dates import now_from_env
@@ -211,10 +211,7 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
                 failures.append(result)
                 continue
             sha, blob, how = result
-            if how == "damaged":
-                cache.notices.append("bộ nhớ đệm hỏng ở một trang: đã dựng lại trang đó")
-            cached[0] += how == "cached"
-            cache.record("page", key, sha)
+            cached[0] += cache.account("page", key, sha, how, "bộ nhớ đệm hỏng ở một trang: đã dựng lại trang đó")
             if not failures:
                 yield OutputFile(urls.output_file(route.url), copy_from=blob, link=True)
         if failures:
@@ -347,10 +344,7 @@ def _load_cache(cache: BuildCache, stamp: str, *, write: bool) -> tuple[LoadCach
     cached = [0]
 
     def record(key: str, sha: str, how: str) -> None:
-        cache.record("article", key, sha)
-        cached[0] += how == "cached"
-        if how == "damaged":
-            cache.notices.append("bộ nhớ đệm hỏng ở một bài: đã đọc lại bài đó")
+        cached[0] += cache.account("article", key, sha, how, "bộ nhớ đệm hỏng ở một bài: đã đọc lại bài đó")
 
     known = cache.previous.get("article", {})
     return LoadCache(folder=cache.folder, known=known, salt=stamp, write=write, record=record), cached
@@ -396,11 +390,7 @@ def _with_html(
             continue
         body, key, sha, how = outcome
         rendered.append(body)
-        cached += how == "cached"
-        if how == "damaged":
-            cache.notices.append("bộ nhớ đệm hỏng ở một bài: đã chuyển lại Markdown của bài đó")
-        if sha is not None:
-            cache.record("markdown", key, sha)
+        cached += cache.account("markdown", key, sha, how, "bộ nhớ đệm hỏng ở một bài: đã chuyển lại Markdown của bài đó")
     for doc, body_html in zip(documents, rendered, strict=True):
         # The Markdown source is dropped once it is HTML: nothing later reads it.
         if isinstance(body_html, Diagnostic):
@@ -440,14 +430,10 @@ def _markup_chunk(documents: Sequence[Article | StaticPage], state: _MarkupState
         first_eager = isinstance(doc, Article) and doc.cover is None
         # Markdown is kept by a hash of its source, the photos it shows and the code that makes it.
         key = fingerprint(state.salt, doc.body, tuple(sorted(views.items())), first_eager)
-        how = "made"
-        sha = state.known.get(key)
-        if sha is not None:
-            hit = read_blob(state.folder, sha)
-            if hit is not None:
-                results.append((hit.data.decode("utf-8"), key, sha, "cached"))
-                continue
-            how = "damaged"
+        hit, how = find_entry(state.folder, state.known, key)
+        if hit is not None:
+            results.append((hit.data.decode("utf-8"), key, hit.sha, how))
+            continue
         if picture is None:
             picture = state.env.get_template("macros.html").module.picture  # type: ignore[attr-defined]
 
@@ -501,14 +487,10 @@ def _render_chunk(jobs: Sequence[tuple[Route, str]], state: _RenderState) -> lis
     the cache; the writer links the blob into the output."""
     results: list[tuple[str, Path, str] | Diagnostic] = []
     for route, key in jobs:
-        how = "made"
-        sha = state.known.get(key)
-        if sha is not None:
-            hit = read_blob(state.folder, sha)
-            if hit is not None:
-                results.append((sha, hit.path, "cached"))
-                continue
-            how = "damaged"
+        hit, how = find_entry(state.folder, state.known, key)
+        if hit is not None:
+            results.append((hit.sha, hit.path, how))
+            continue
         try:
             data = render_route(state.env, route, state.globals, state.root)
         except TemplateFailed as exc:
