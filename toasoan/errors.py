@@ -14,12 +14,19 @@ class Severity(Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True, order=True)
 class Diagnostic:
-    """One problem found in one file, at one line (1-based; 0 = the whole file, shown as line 1)."""
+    """One problem found in one file, at one line (1-based; 0 = the whole file, shown as line 1).
+
+    `code` names the kind of finding for machines (`--format json`, CI annotations): a short
+    stable kebab-case word such as `unknown-key`; empty when the finding has none yet. `column`
+    is 1-based, 0 when unknown.
+    """
 
     path: str
     line: int
     message: str
     severity: Severity = Severity.ERROR
+    code: str = ""
+    column: int = 0
 
     @property
     def is_error(self) -> bool:
@@ -31,12 +38,12 @@ class Diagnostic:
         return f"{where}: {prefix}{self.message}"
 
 
-def error(path: str, line: int, message: str) -> Diagnostic:
-    return Diagnostic(path=path, line=line, message=message)
+def error(path: str, line: int, message: str, code: str = "", column: int = 0) -> Diagnostic:
+    return Diagnostic(path=path, line=line, message=message, code=code, column=column)
 
 
-def warning(path: str, line: int, message: str) -> Diagnostic:
-    return Diagnostic(path=path, line=line, message=message, severity=Severity.WARNING)
+def warning(path: str, line: int, message: str, code: str = "", column: int = 0) -> Diagnostic:
+    return Diagnostic(path=path, line=line, message=message, severity=Severity.WARNING, code=code, column=column)
 
 
 def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -144,7 +144,7 @@ def _result_to_json(result: BuildResult) -> dict[str, Any]:
     return {
         "pages": result.pages, "articles": result.articles, "unpublished": result.unpublished,
         "photos_cached": result.photos_cached + result.photos_decoded, "markdown_cached": result.markdown_cached,
-        "warnings": [[d.path, d.line, d.message, d.severity.name] for d in result.warnings],
+        "warnings": [[d.path, d.line, d.message, d.severity.name, d.code, d.column] for d in result.warnings],
         "search": dataclasses.asdict(result.search) if result.search else None,
         "valid_until": result.valid_until.isoformat() if result.valid_until else None,
     }
@@ -158,7 +158,10 @@ def _result_from_json(data: dict[str, Any], out: Path) -> BuildResult | None:
         return BuildResult(
             pages=int(data["pages"]), files=0, articles=int(data["articles"]), unpublished=int(data["unpublished"]),
             seconds=0.0, output=out, photos_cached=int(data["photos_cached"]), markdown_cached=int(data["markdown_cached"]),
-            warnings=[Diagnostic(path=str(p), line=int(n), message=str(m), severity=Severity[str(v)]) for p, n, m, v in data["warnings"]],
+            warnings=[
+                Diagnostic(path=str(p), line=int(n), message=str(m), severity=Severity[str(v)], code=str(c), column=int(col))
+                for p, n, m, v, c, col in data["warnings"]
+            ],
             search=SearchReport(**search) if search else None,
             valid_until=dt.datetime.fromisoformat(valid_until) if valid_until else None,
         )
