@@ -15,19 +15,22 @@ no index names are removed by `finish`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
+import operator
 import os
 import pickle
-import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from .writer import remove_folder
 
 BUILD_DIR = "build"
 _INDEX = "index"
@@ -78,9 +81,34 @@ class _Sink:
         return len(data)
 
 
+_FIELDS: dict[type, Callable[[Any], Any]] = {}
+
+
+def _fields_getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    return lambda obj: tuple(getattr(obj, n) for n in names)
+
+
+class _Canonical(pickle.Pickler):
+    """A pickler for hashing only (its bytes are never unpickled): a dataclass is written as its
+    class and the tuple of its fields, read in C, instead of through the Python-level
+    `__getstate__` of slotted dataclasses (most of the time of a page key)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        kind = type(obj)
+        getter = _FIELDS.get(kind)
+        if getter is None:
+            if not dataclasses.is_dataclass(kind):
+                return NotImplemented
+            names = [f.name for f in dataclasses.fields(kind)]
+            getter = operator.attrgetter(*names) if len(names) > 1 else _fields_getter(names)
+            _FIELDS[kind] = getter
+        return kind, getter(obj)
+
+
 def canonical_pickle(value: Any) -> bytes:
+    """Bytes that stand for `value` in a hash: equal values, equal bytes."""
     sink = _Sink()
-    pickler = pickle.Pickler(sink, protocol=5)
+    pickler = _Canonical(sink, protocol=5)
     pickler.fast = True  # no memo: a shared object and two equal copies pickle the same
     pickler.dump(value)
     return b"".join(sink.parts)
@@ -135,7 +163,9 @@ class BuildCache:
         parent = self.folder.parent
         for other in parent.iterdir():
             if other != self.folder and other.is_dir():
-                shutil.rmtree(other, ignore_errors=True)  # another generator version's entries
+                # Another generator version's entries: tens of thousands of files whose removal
+                # the build need not wait for.
+                remove_folder(other, background=True)
 
 
 def open_cache(cache_dir: Path, stamp: str) -> BuildCache:

@@ -168,6 +168,8 @@ def _print_summary(result: BuildResult, site: Path) -> None:
         f"ảnh: {result.photos_decoded} xử lý mới, {result.photos_cached} lấy từ bộ nhớ đệm; "
         f"trong {result.seconds:.1f} giây → {shown}/"
     )
+    if os.environ.get("TOASOAN_TIMINGS"):  # where the time went, for bench/ and profiles
+        print("timings " + json.dumps([[stage, round(seconds, 3)] for stage, seconds in result.timings]), file=sys.stderr)
     if result.search is not None:
         s = result.search
         if os.environ.get("TOASOAN_SEARCH_STATS"):  # for bench/bench_search.py

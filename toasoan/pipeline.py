@@ -74,6 +74,20 @@ class BuildResult:
     valid_until: dt.datetime | None = None
     up_to_date: bool = False  # nothing changed since the last build of this output: nothing written
     repaired: bool = False  # damaged cache entries were found (and remade) by this build
+    timings: tuple[tuple[str, float], ...] = ()  # (stage, seconds) in order, for profiles and benchmarks
+
+
+class _Stopwatch:
+    """Seconds spent in each stage of one build, in order."""
+
+    def __init__(self) -> None:
+        self.laps: list[tuple[str, float]] = []
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((stage, now - self._last))
+        self._last = now
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,6 +107,7 @@ class _Plan:
     template_prints: dict[str, str]
     markdown_cached: int
     articles_cached: int
+    clock: _Stopwatch
 
 
 Progress = Callable[[str, int, int], None]
@@ -122,22 +137,25 @@ def build(options: BuildOptions, progress: Progress | None = None, waiting: Wait
         known = _last_build(options, out)
         if known is None:
             return _build(options, out, progress, lock_cache)
-        record_file, inputs, now, record = known
+        record_file, (inputs, input_stats), now, record = known
         previous = _result_from_json(record.result, out) if record is not None else None
         if previous is not None and uptodate.still_valid(record, inputs, now, out):
             return dataclasses.replace(
                 previous, files=0, seconds=time.perf_counter() - started, pages_cached=previous.pages, photos_decoded=0, up_to_date=True,
             )
         uptodate.forget(record_file)  # a build killed from here on must never look up to date
+        checked = time.perf_counter() - started
         result = _build(options, out, progress, lock_cache)
+        record_started = time.perf_counter()
         # Kept only when nothing was saved while it built, and no damaged cache entry was remade
         # (its notice belongs to this build alone).
-        if _input_hash(options) == inputs and not result.repaired:
+        if not result.repaired and not uptodate.inputs_changed(*_input_files(options), input_stats):
             valid_until = result.valid_until.timestamp() if result.valid_until else None
             state = uptodate.output_state(out)
             saved = _result_to_json(result)
             uptodate.write_record(record_file, uptodate.Record(inputs=inputs, built_at=now, valid_until=valid_until, output=state, result=saved))
-        return result
+        laps = (("input hash, up-to-date check", checked), *result.timings, ("up-to-date record", time.perf_counter() - record_started))
+        return dataclasses.replace(result, timings=laps)
 
 
 def _result_to_json(result: BuildResult) -> dict[str, Any]:
@@ -169,15 +187,21 @@ def _result_from_json(data: dict[str, Any], out: Path) -> BuildResult | None:
         return None
 
 
-def _input_hash(options: BuildOptions) -> str:
+def _input_files(options: BuildOptions) -> tuple[list[Path], list[Path]]:
+    """The folders and single files whose bytes make a build: the site's and the theme's."""
     root = options.site_dir.resolve()
     theme = options.theme_dir.resolve()
-    roots = [root] if theme == root else [root, theme]
-    salt = fingerprint(generator_stamp(), options.drafts, str(theme))
-    return uptodate.input_hash(roots, [root / CONFIG_NAME], salt)
+    return ([root] if theme == root else [root, theme]), [root / CONFIG_NAME]
 
 
-def _last_build(options: BuildOptions, out: Path) -> tuple[Path, str, float, uptodate.Record | None] | None:
+def _input_hash(options: BuildOptions) -> tuple[str, uptodate.InputStat]:
+    salt = fingerprint(generator_stamp(), options.drafts, str(options.theme_dir.resolve()))
+    return uptodate.input_hash(*_input_files(options), salt)
+
+
+def _last_build(
+    options: BuildOptions, out: Path
+) -> tuple[Path, tuple[str, uptodate.InputStat], float, uptodate.Record | None] | None:
     """Where this output's record lives, the inputs' hash now, "now", and the last record; None
     when the shortcut cannot be taken (a config or cache folder a full build must report on)."""
     root = options.site_dir.resolve()
@@ -201,6 +225,7 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
     # uses (with what they include), the site-wide template values and the generator itself.
     shared = fingerprint(plan.stamp, site)
     keys = [fingerprint(shared, plan.template_prints.get(r.template, ""), r.template, r.context) for r in plan.routes]
+    plan.clock.lap("page keys")
     state = _RenderState(env=plan.env, globals=globals_, root=root, folder=cache.folder, known=cache.previous.get("page", {}))
     cached = [0]
 
@@ -225,12 +250,20 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
     covers = {a.url: photo_view(a.cover, plan.photos.processed).src for a in plan.site.articles if a.cover and a.cover.source in plan.photos.processed}
     search_cache = cache_dir(root, plan.site.config) / "search"
     reports: list[SearchReport] = []
+
+    def search(staging: Path) -> None:
+        plan.clock.lap("pages rendered or linked, files copied")
+        reports.append(index_site(staging, site_records(plan.site, covers), search_cache))
+        plan.clock.lap("search")
+
     try:
-        count = commit_output(out, rendered(), finalize=lambda staging: reports.append(index_site(staging, site_records(plan.site, covers), search_cache)))
+        count = commit_output(out, rendered(), finalize=search)
     except UnsafeOutput as exc:  # the last guard; _prepare has checked every path already
         raise BuildFailed([error(f"{out.name}/{exc.path}", 0, exc.message)]) from None
+    plan.clock.lap("swap")
     cache.finish()
     prune_photos(plan.photos)
+    plan.clock.lap("cache index, prune")
     return BuildResult(
         pages=len(plan.routes), files=count, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
@@ -238,6 +271,7 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
         photos_cached=plan.photos.report.cached, search=reports[0] if reports else None,
         pages_cached=cached[0], markdown_cached=plan.markdown_cached, articles_cached=plan.articles_cached,
         valid_until=_valid_until(plan.site, plan.now), repaired=bool(cache.notices or plan.photos.report.broken),
+        timings=tuple(plan.clock.laps),
     )
 
 
@@ -279,6 +313,7 @@ def _prepare(
     """Read and check everything; with `write`, photo variants missing from the cache are made
     (after `lock_cache` was given the cache folder)."""
     root = options.site_dir.resolve()
+    clock = _Stopwatch()
     config, diags = load_config(root)
     if config is None:
         raise BuildFailed(sort_diagnostics(diags))
@@ -296,18 +331,23 @@ def _prepare(
     site, content_diags = load_site(root, config, now, options.drafts, options.jobs, _stage(progress, "Đọc bài"), load_cache)
     diags += env_diags + content_diags
     site = _with_urls(site)
+    clock.lap("load articles")
     env = make_environment(template_dirs(root, options.theme_dir))
     template_diags = check_templates(env, root)
     photos, photo_diags = plan_photos(root, site, options.jobs, write=write, output=output, progress=_stage(progress, "Xử lý ảnh"))
     template_prints = template_fingerprints(env)
+    clock.lap("templates, photos")
     markup_state = _MarkupState(
         photos=photos.processed, env=env, seconds=config.limits.markdown_seconds, folder=cache.folder,
         known=cache.previous.get("markdown", {}), salt=fingerprint(stamp, template_prints.get("macros.html", "")),
         write=write and cache_usable,  # never write into a cache folder that was refused
     )
     site, markup_diags, markdown_cached = _with_html(site, options.jobs, markup_state, cache, _stage(progress, "Chuyển Markdown"))
+    clock.lap("markdown")
     routes, route_diags = plan_routes(site, photos.processed, options.jobs, _related(site, options.jobs, cache, stamp, write and cache_usable))
+    clock.lap("related, routes")
     generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
+    clock.lap("feeds, sitemaps")
     variants = photo_files(photos)
     copies, copy_claims, copy_diags = _plan_copies(root, options.theme_dir, site)
     made = [(urls.output_file(r.url), _route_claim(r)) for r in routes]
@@ -318,10 +358,11 @@ def _prepare(
     diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
     if has_errors(diags):
         raise BuildFailed(sort_diagnostics(diags))
+    clock.lap("copies, claims, links")
     return _Plan(
         root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
         cache=cache, stamp=stamp, template_prints=template_prints, markdown_cached=markdown_cached,
-        articles_cached=articles_cached[0],
+        articles_cached=articles_cached[0], clock=clock,
     )
 
 

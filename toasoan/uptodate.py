@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .sources import inside, walk_files
-
 _RECORD = "last-output-"
 INPUT_FOLDERS = ("content", "templates", "static")
 
@@ -29,24 +27,87 @@ class Record:
     result: dict[str, Any]  # the build's result (plain JSON values), returned again when nothing changed
 
 
-def input_hash(roots: Iterable[Path], files: Iterable[Path], salt: str) -> str:
-    """Every file the build may read below `roots` (the walk the build itself makes) and the
-    single `files`, by path and bytes: never by mtime, which a checkout resets."""
+InputStat = dict[str, tuple[int, int, int, int]]
+"""Every input file -> (size, mtime ns, ctime ns, inode) when it was hashed: how a build tells,
+cheaply and only within its own run, whether a file was saved while it was building."""
+
+
+def input_hash(roots: Iterable[Path], files: Iterable[Path], salt: str) -> tuple[str, InputStat]:
+    """Every file the build may read below `roots` (the walk the build itself makes: sorted,
+    hidden names skipped, symlinked folders not followed) and the single `files`, by path and
+    bytes: never by mtime, which a checkout resets. Also each file's stat as it was read."""
     digest = hashlib.sha256(salt.encode("utf-8"))
+    stats: InputStat = {}
+    for root in roots:
+        real_root = os.fsencode(root.resolve())
+        for folder in INPUT_FOLDERS:
+            for path, is_link in _walk(os.fsencode(root / folder)):
+                _add(digest, stats, real_root, path, is_link)
+    for single in files:
+        parent = os.fsencode(single.parent.resolve())
+        _add(digest, stats, parent, os.fsencode(single), single.is_symlink())
+    return digest.hexdigest(), stats
+
+
+def inputs_changed(roots: Iterable[Path], files: Iterable[Path], stats: InputStat) -> bool:
+    """Whether any input file appeared, went or was written since `input_hash` read it (a stat
+    walk: a write or rename always moves a file's ctime)."""
+    seen = 0
     for root in roots:
         for folder in INPUT_FOLDERS:
-            for path in walk_files(root, root / folder):
-                _add(digest, root, path)
-    for path in files:
-        _add(digest, path.parent, path)
-    return digest.hexdigest()
+            for path, _ in _walk(os.fsencode(root / folder)):
+                seen += 1
+                if _stat(path) != stats.get(os.fsdecode(path)):
+                    return True
+    for single in files:
+        seen += 1
+        if _stat(os.fsencode(single)) != stats.get(str(single)):
+            return True
+    return seen != len(stats)
 
 
-def _add(digest: Any, root: Path, path: Path) -> None:
-    digest.update(os.fsencode(path) + b"\0")
-    if not inside(root, path):  # a link out of the site is never read; the build refuses it
-        digest.update(b"outside:" + os.fsencode(os.path.realpath(path)))
-        return
+def _walk(top: bytes) -> list[tuple[bytes, bool]]:
+    """Files below `top` in the order of `sources.walk_files`, each with whether it is a symlink
+    (or lies below a symlinked `top`)."""
+    if not os.path.isdir(top):  # noqa: PTH112 (bytes paths, for speed: this walk runs on every build)
+        return []
+    top_linked = os.path.realpath(top) != os.path.abspath(top)  # noqa: PTH100
+    found: list[tuple[bytes, bool]] = []
+    pending = [top]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(b"."):
+                continue
+            if entry.is_dir():  # a symlinked folder is listed by os.walk but not followed
+                if not entry.is_symlink():
+                    pending.append(entry.path)
+            else:
+                found.append((entry.path, top_linked or entry.is_symlink()))
+    found.sort()
+    return found
+
+
+def _stat(path: bytes) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)  # noqa: PTH116
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _add(digest: Any, stats: InputStat, real_root: bytes, path: bytes, is_link: bool) -> None:
+    digest.update(path + b"\0")
+    stats[os.fsdecode(path)] = _stat(path) or (-1, -1, -1, -1)
+    if is_link:  # a link out of the site is never read; the build refuses it
+        real = os.path.realpath(path)
+        if not (real == real_root or real.startswith(real_root + b"/")):
+            digest.update(b"outside:" + real)
+            return
     try:
         with open(path, "rb") as handle:
             digest.update(hashlib.file_digest(handle, "sha256").digest())
@@ -57,19 +118,20 @@ def _add(digest: Any, root: Path, path: Path) -> None:
 def output_state(out: Path) -> dict[str, tuple[int, int]]:
     """Every file of the output folder with its size and mtime (a stat walk, no reading)."""
     found: dict[str, tuple[int, int]] = {}
-    pending = [out]
+    top = str(out)
+    pending = [(top, "")]
     while pending:
-        folder = pending.pop()
+        folder, prefix = pending.pop()
         try:
             entries = list(os.scandir(folder))
         except OSError:
             continue
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                pending.append(Path(entry.path))
+                pending.append((entry.path, prefix + entry.name + "/"))
             else:
                 stat = entry.stat(follow_symlinks=False)
-                found[os.path.relpath(entry.path, out)] = (stat.st_size, stat.st_mtime_ns)
+                found[prefix + entry.name] = (stat.st_size, stat.st_mtime_ns)
     return found
 
 
