@@ -167,7 +167,7 @@ def _explain(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, str]:
     problem = f"{exc.problem or ''} {exc.context or ''}"
     mark = exc.problem_mark or exc.context_mark
     line = mark.line if mark else 0
-    if "end of stream" in problem and exc.context_mark is not None:
+    if ("end of stream" in problem or "expected ',' or" in problem) and exc.context_mark is not None:
         line = exc.context_mark.line
     odd = [(n, ch) for n, ch in odd_spaces(text) if n <= line]
     if odd:
