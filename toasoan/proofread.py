@@ -35,7 +35,10 @@ _INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\uf
 _PLACEHOLDER = re.compile(r"^\s*BBK\s*-\s*\d{1,2}/\d{1,2},\s*\.\.\.\s*$")
 _LIST_ITEM = re.compile(r"^( *)(?:[-*+]|\d+[.)])\s+\S")
 _NOT_PARAGRAPH = re.compile(r"^\s*(?:#|>|\||<|\[[^\]]+\]:|[-*_](?:\s*[-*_]){2,}\s*$)")
-_WORD = re.compile(r"\w+")
+_UPPER = "".join(re.escape(chr(c)) for c in range(0x2000) if chr(c).isupper())
+# Two or more capitalised words in a row (a person's name is one): found by the regex engine,
+# so the Python loop sees only these runs, not every word of the body.
+_CAPITALISED_RUN = re.compile(rf"(?<!\w)[{_UPPER}]\w*(?: [{_UPPER}]\w*)+")
 _LINK_TEXT = re.compile(r"\[[^\]]*\]\([^)]*\)")
 
 
@@ -109,18 +112,7 @@ class OfficialIndex:
         exactly) for each run of capitalised words in `text` that names an official."""
         if not self.lengths:
             return
-        runs: list[list[str]] = []
-        end = -2
-        for match in _WORD.finditer(text):
-            word = match.group(0)
-            if not word[0].isupper():
-                end = -2
-                continue
-            if match.start() == end + 1 and text[end] == " " and runs:
-                runs[-1].append(word)
-            else:
-                runs.append([word])
-            end = match.end()
+        runs = [match.group(0).split(" ") for match in _CAPITALISED_RUN.finditer(text)]
         for run in runs:
             i = 0
             while i < len(run):
