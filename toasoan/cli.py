@@ -101,6 +101,7 @@ def main(argv: Sequence[str] | None = None, default_site: Path | None = None) ->
             result = check(options)
             _print_warnings(result.warnings)
             print(f"Không có lỗi: {result.articles} bài sẽ được đăng, {result.pages} trang.")
+            _print_check_summary(result)
             return EXIT_OK
         # A build is one pass over data without reference cycles worth collecting: the cyclic
         # collector would only rescan the whole growing model again and again.
@@ -152,7 +153,18 @@ def _print_failure(diags: Sequence[Diagnostic]) -> None:
     for diag in diags:
         print(diag, file=sys.stderr)
     errors = sum(d.is_error for d in diags)
-    print(f"Không dựng trang: {errors} lỗi. Thư mục xuất cũ vẫn giữ nguyên.", file=sys.stderr)
+    print(f"Không dựng trang: {errors} lỗi, {len(diags) - errors} cảnh báo. Thư mục xuất cũ vẫn giữ nguyên.", file=sys.stderr)
+
+
+def _print_check_summary(result: BuildResult) -> None:
+    """The counts, the articles left out and why, and when the next scheduled one appears."""
+    print(f"Tổng cộng: 0 lỗi, {len(result.warnings)} cảnh báo.")
+    if result.held:
+        print(f"Chưa đăng ({len(result.held)} bài):")
+        for source, draft, date in result.held:
+            print(f"  {source}: {'bản nháp' if draft else f'hẹn giờ đăng {date:%d/%m/%Y %H:%M}'}")
+    if result.next_publication is not None:
+        print(f"Bài hẹn giờ tiếp theo lên trang lúc {result.next_publication:%d/%m/%Y %H:%M}.")
 
 
 def _print_summary(result: BuildResult, site: Path) -> None:

@@ -21,11 +21,12 @@ from .dates import DateError, parse_datetime
 from .errors import Diagnostic, error, warning
 from .filetypes import audio_problem
 from .model import Article, Asset, Official, OfficialRef, Site, StaticPage
+from .proofread import OfficialIndex, article_findings
 from .registry import load_officials
-from .sources import SourceError, inside, read_text, relative, walk_files
+from .sources import SourceError, inside, read_text_noting, relative, walk_files
 from .text import did_you_mean, nfc, slugify_vi, strip_invisible
 from .workers import parallel_map
-from .yamldoc import YamlDoc, YamlError, load_yaml
+from .yamldoc import YamlDoc, YamlError, load_yaml, odd_space_note, odd_spaces
 
 ARTICLES_DIR = "content/articles"
 PAGES_DIR = "content/pages"
@@ -64,9 +65,11 @@ class _Context:
     # What loading the current article read besides its own file: (kind, path, what was found).
     reads: list[_Read] = field(default_factory=list)
     _official_names: dict[str, str] = field(default_factory=dict)
+    index: OfficialIndex = field(default_factory=lambda: OfficialIndex(exact={}))
 
     def __post_init__(self) -> None:
         self._official_names = {o.name.casefold(): o.id for o in self.officials.values()}
+        self.index = OfficialIndex.of(self.officials)
 
     def official_by_name(self, name: str) -> str | None:
         return self._official_names.get(name.casefold())
@@ -96,6 +99,7 @@ class _Document:
     meta: YamlDoc
     body: str
     body_line: int
+    front: str = ""
 
 
 def load_site(
@@ -131,6 +135,7 @@ def load_site(
         officials=officials,
         unpublished=len(articles) - len(published),
         next_publication=min((a.date for a in articles if not a.draft and a.date > now), default=None),
+        held=tuple(sorted((dataclasses.replace(a, body="") for a in articles if not (drafts or a.is_published(now))), key=lambda a: a.source)),
     )
     return site, ctx.diags
 
@@ -250,7 +255,7 @@ def _content_hash(path: Path) -> str:
 def _read_document(ctx: _Context, path: Path) -> _Document | None:
     rel = relative(ctx.root, path)
     try:
-        text = read_text(ctx.root, path)
+        text, not_nfc = read_text_noting(ctx.root, path)
     except SourceError as exc:
         ctx.diags.append(error(rel, exc.line, exc.message))
         return None
@@ -271,8 +276,13 @@ def _read_document(ctx: _Context, path: Path) -> _Document | None:
     try:
         meta = load_yaml(front, first_line=front_line)
     except YamlError as exc:
-        ctx.diags.append(error(rel, exc.line, exc.message))
+        ctx.diags.append(error(rel, exc.line, exc.message, code="yaml-syntax"))
         return None
+    if not_nfc:
+        message = "chữ không ở dạng Unicode dựng sẵn (NFC) từ dòng này (bộ gõ tổ hợp?): đã chuẩn hóa khi đọc; nên đặt bộ gõ về Unicode dựng sẵn"
+        ctx.diags.append(warning(rel, not_nfc, message, code="not-nfc"))
+    for number, ch in odd_spaces(front):
+        ctx.diags.append(warning(rel, front_line + number, odd_space_note(ch), code="odd-space"))
     if not isinstance(meta.data, dict):
         ctx.diags.append(error(rel, 2, "phần khai báo đầu bài phải là các dòng `khóa: giá trị`"))
         return None
@@ -280,7 +290,7 @@ def _read_document(ctx: _Context, path: Path) -> _Document | None:
         ctx.diags.append(error(rel, line, f"khóa `{key}` được viết hai lần"))
     if not _body_within_limit(ctx, rel, body, closing_line):
         return None
-    return _Document(rel=rel, path=path, meta=meta, body=body, body_line=closing_line)
+    return _Document(rel=rel, path=path, meta=meta, body=body, body_line=closing_line, front=front)
 
 
 _LIMIT_HINT = " (giới hạn đổi được bằng `limits.{}` trong site_config.yaml)"
@@ -364,7 +374,7 @@ def _date_field(ctx: _Context, doc: _Document, key: str, *, required: bool = Fal
     try:
         return parse_datetime(value, ctx.config.tz)
     except DateError as exc:
-        ctx.diags.append(error(doc.rel, doc.meta.line(key), f"`{key}`: {exc}"))
+        ctx.diags.append(error(doc.rel, doc.meta.line(key), f"`{key}`: {exc}", code="date"))
         return None
 
 
@@ -433,8 +443,23 @@ def _load_article(ctx: _Context, path: Path) -> Article | None:
         body=doc.body,
         body_line=doc.body_line,
     )
+    article = dataclasses.replace(article, field_lines=_field_lines(doc, article.tags))
+    if not any(d.is_error for d in ctx.diags[before:]):
+        ctx.diags += article_findings(doc.rel, article, doc.meta, doc.front, list(prose_lines(doc.body)), ctx.index)
     failed = any(d.is_error for d in ctx.diags[before:])
     return None if failed else article
+
+
+def _field_lines(doc: _Document, tags: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """Where the fields the site-wide checks report on stand (`proofread.site_findings`);
+    `tags.N` is the line of the article's N-th tag (the first item written that way)."""
+    lines = [(key, doc.meta.line(key)) for key in ("title", "date") if key in doc.meta.data]
+    raw = doc.meta.data.get("tags")
+    written = [nfc(str(item)).strip() for item in raw] if isinstance(raw, list) else []
+    for i, tag in enumerate(tags):
+        at = next((n for n, item in enumerate(written) if strip_invisible(item)[0].strip() == tag), None)
+        lines.append((f"tags.{i}", doc.meta.line("tags", at) if at is not None else doc.meta.line("tags")))
+    return tuple(lines)
 
 
 def _tags(ctx: _Context, doc: _Document) -> tuple[str, ...]:
@@ -448,13 +473,21 @@ def _tags(ctx: _Context, doc: _Document) -> tuple[str, ...]:
     if _too_many(ctx, doc, "tags", len(items)):
         return ()
     tags: list[str] = []
+    seen: dict[str, str] = {}
     for i, item in enumerate(items):
         if isinstance(item, dict | list) or item is None:
             ctx.diags.append(error(doc.rel, doc.meta.line("tags", i), "mỗi từ khóa phải là một chữ hoặc cụm từ"))
             continue
         tag = _visible(ctx, doc.rel, doc.meta.line("tags", i), "tags", nfc(str(item))).strip()
-        if tag and slugify_vi(tag) and tag not in tags:
-            tags.append(tag)
+        if not tag or not slugify_vi(tag):
+            continue
+        first = seen.setdefault(" ".join(tag.casefold().split()), tag)
+        if first is not tag:
+            if first != tag:
+                message = f"từ khóa `{tag}` trùng với `{first}` đã có trong bài (chỉ khác chữ hoa, chữ thường): bỏ bớt một"
+                ctx.diags.append(warning(doc.rel, doc.meta.line("tags", i), message, code="tag-repeated"))
+            continue
+        tags.append(tag)
     return tuple(tags)
 
 
@@ -636,6 +669,7 @@ class _Scanner:
         self.destination_end = _Next(text, _DESTINATION_END)
         self.quote = _Next(text, _QUOTE)
         self.bracket = _Next(text, re.compile(r"\]"))
+        self.paren = _Next(text, re.compile(r"\)"))
         self.label_end = _Next(text, re.compile(r"\]"))
 
     def _space(self, i: int) -> int:
@@ -662,6 +696,11 @@ class _Scanner:
                 return text[i:j], r + 1
         if m < n and text[m] == ")":
             return text[i:j], m + 1
+        # A file name with spaces (`Ảnh hội nghị số 1.jpg`), no title: Markdown takes it whole.
+        close = self.paren.at(i)
+        spaced = text[i:close].rstrip()
+        if close < n and spaced and not any(ch in spaced for ch in "\"'()<>[]"):
+            return spaced, close + 1
         return None
 
     def images(self) -> Iterator[tuple[int, int, str, str]]:
@@ -697,13 +736,18 @@ class _Scanner:
 
     def site_links(self) -> Iterator[str]:
         """Destinations of `](/...)` that start with one `/` (site-absolute), images left out."""
+        for link in self.links():
+            if link.startswith("/") and not link.startswith("//"):
+                yield link
+
+    def links(self) -> Iterator[str]:
+        """Destinations of every `](...)` (in a text without images)."""
         text = self.text
         start = text.find("](")
         while start >= 0:
             found = self.destination(start + 2)
             if found is not None:
-                if found[0].startswith("/") and not found[0].startswith("//"):
-                    yield found[0]
+                yield found[0]
                 start = text.find("](", found[1])
                 continue
             start = text.find("](", start + 1)
@@ -787,6 +831,26 @@ def internal_links(body: str, first_line: int) -> tuple[tuple[str, int], ...]:
         definition = _REFERENCE.match(text)
         if definition and definition.group(2).startswith("/") and not definition.group(2).startswith("//"):
             found.append((definition.group(2), first_line + offset))
+    return tuple(found)
+
+
+def source_links(body: str, first_line: int) -> tuple[tuple[str, int], ...]:
+    """Links written as a Markdown file (`../06/bai-viet.md#muc`, `bai-viet/index.md`), each
+    with its file line: editors link articles by their files; the pipeline resolves them."""
+    if ".md" not in body:
+        return ()
+    found = []
+    for offset, text in prose_lines(body):
+        if ".md" not in text:
+            continue
+        written = list(_Scanner(_without_images(text)).links())
+        definition = _REFERENCE.match(text)
+        if definition:
+            written.append(definition.group(2))
+        for link in written:
+            path = link.split("#", 1)[0].split("?", 1)[0]
+            if path.endswith(".md") and not _SCHEME.match(link) and not link.startswith("//"):
+                found.append((link, first_line + offset))
     return tuple(found)
 
 

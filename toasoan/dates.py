@@ -72,6 +72,8 @@ def _parse(value: object, tz: dt.tzinfo) -> dt.datetime:
     day_first = _DAY_FIRST.match(raw)
     if day_first:
         day, month, year, hour, minute, second = day_first.groups()
+        if int(month) > 12 and 1 <= int(day) <= 12 and int(month) <= 31:
+            raise DateError(f"ngày viết theo thứ tự ngày/tháng/năm: `{raw}` có tháng {int(month)}; có phải `{int(month):02d}/{int(day):02d}/{year}`?")
         return _build((year, month, day, hour, minute, second), tz, raw)
     raise DateError(
         f"không đọc được ngày giờ `{raw}`: hãy viết `2023-06-07 15:30` hoặc `07/06/2023 15:30`"

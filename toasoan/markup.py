@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import markdown
 import nh3
@@ -49,6 +49,7 @@ class _Shaper(Treeprocessor):
     """Lone photos become figures; headings get Vietnamese ids; photo sources get resolved."""
 
     resolver: Resolver | None = None
+    links: Mapping[str, str] = {}
     heading_ids: set[str]
 
     def run(self, root: ET.Element) -> None:
@@ -68,6 +69,10 @@ class _Shaper(Treeprocessor):
                 if resolved is not None:
                     element.set("src", resolved)
                 element.set("loading", "lazy")
+            elif element.tag == "a" and self.links:
+                href = element.get("href", "")
+                if href in self.links:
+                    element.set("href", self.links[href])
             elif element.tag in _HEADINGS:
                 element.tag = f"h{min(6, int(element.tag[1]) - shift)}"
                 element.set("id", _unique(_heading_id(element), seen))
@@ -109,14 +114,18 @@ class Renderer:
         self._md = markdown.Markdown(extensions=["extra", "sane_lists"], output_format="html")
         self._md.treeprocessors.register(self._shaper, "toasoan-shaper", 1)
 
-    def render(self, text: str, resolver: Resolver | None = None) -> str:
-        """Markdown to HTML that is safe to publish: no scripts, no event handlers, no js: links."""
+    def render(self, text: str, resolver: Resolver | None = None, links: Mapping[str, str] | None = None) -> str:
+        """Markdown to HTML that is safe to publish: no scripts, no event handlers, no js: links.
+
+        `links` maps link targets as written to the addresses to publish instead."""
         self._shaper.resolver = resolver
+        self._shaper.links = links or {}
         try:
             self._shaper.heading_ids = set()
             raw = self._md.reset().convert(text)
         finally:
             self._shaper.resolver = None
+            self._shaper.links = {}
         return sanitize(raw, frozenset(self._shaper.heading_ids))
 
 

@@ -82,6 +82,8 @@ class Article:
     url: str = ""
     body_html: str = ""
     lead: str = ""
+    # Front matter lines the site-wide checks report at: ("title", n), ("date", n), ("tags.0", n)...
+    field_lines: tuple[tuple[str, int], ...] = ()
 
     def is_published(self, now: dt.datetime) -> bool:
         """Not a draft and not dated in the future: what readers may see at `now`."""
@@ -125,3 +127,6 @@ class Site:
     unpublished: int = 0
     # The earliest date of an article waiting for its time (not a draft): the site changes then.
     next_publication: dt.datetime | None = None
+    # The articles left out (drafts, scheduled), without their bodies: for `check`'s summary
+    # and the site-wide checks.
+    held: tuple[Article, ...] = ()

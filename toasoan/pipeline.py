@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import posixpath
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -20,7 +21,7 @@ import jinja2
 from . import uptodate, urls
 from .buildcache import BUILD_DIR, BuildCache, find_entry, fingerprint, generator_stamp, open_cache, write_blob
 from .config import CONFIG_NAME, load_config
-from .content import MEDIA_DIR, LoadCache, load_site, prose_lines
+from .content import ARTICLES_DIR, MEDIA_DIR, LoadCache, load_site, prose_lines, source_links
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, Severity, error, has_errors, sort_diagnostics, warning
 from .feeds import feed_files
@@ -29,6 +30,7 @@ from .images import CACHE_LOCK, PHOTO_SUFFIXES, claim_cache
 from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
 from .photos import SitePhotos, cache_dir, check_cache_dir, photo_files, plan_photos, prune_photos
+from .proofread import site_findings, small_covers
 from .related import related_articles, related_inputs
 from .routes import Route, plan_routes
 from .search import BUNDLE, SearchReport, index_site, site_records
@@ -73,6 +75,9 @@ class BuildResult:
     # leaves the news sitemap); None: never by the clock alone.
     valid_until: dt.datetime | None = None
     up_to_date: bool = False  # nothing changed since the last build of this output: nothing written
+    # The articles left out (source, draft, date), for `check`'s summary; the next scheduled one.
+    held: tuple[tuple[str, bool, dt.datetime], ...] = ()
+    next_publication: dt.datetime | None = None
     repaired: bool = False  # damaged cache entries were found (and remade) by this build
     timings: tuple[tuple[str, float], ...] = ()  # (stage, seconds) in order, for profiles and benchmarks
 
@@ -295,6 +300,7 @@ def check(options: BuildOptions) -> BuildResult:
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
         output=None, warnings=plan.warnings + _notices(plan.cache), photos_decoded=plan.photos.report.decoded,
         photos_cached=plan.photos.report.cached, markdown_cached=plan.markdown_cached, articles_cached=plan.articles_cached,
+        held=tuple((a.source, a.draft, a.date) for a in plan.site.held), next_publication=plan.site.next_publication,
     )
 
 
@@ -331,13 +337,18 @@ def _prepare(
     site, content_diags = load_site(root, config, now, options.drafts, options.jobs, _stage(progress, "Đọc bài"), load_cache)
     diags += env_diags + content_diags
     site = _with_urls(site)
+    diags += site_findings([*site.articles, *site.held], now)
+    links, link_diags = _source_links(site)
+    diags += link_diags
     clock.lap("load articles")
     env = make_environment(template_dirs(root, options.theme_dir))
     template_diags = check_templates(env, root)
     photos, photo_diags = plan_photos(root, site, options.jobs, write=write, output=output, progress=_stage(progress, "Xử lý ảnh"))
+    diags += small_covers(site.articles, {source: p.width for source, p in photos.processed.items()})
     template_prints = template_fingerprints(env)
     clock.lap("templates, photos")
     markup_state = _MarkupState(
+        links=links,
         photos=photos.processed, env=env, seconds=config.limits.markdown_seconds, folder=cache.folder,
         known=cache.previous.get("markdown", {}), salt=fingerprint(stamp, template_prints.get("macros.html", "")),
         write=write and cache_usable,  # never write into a cache folder that was refused
@@ -409,6 +420,7 @@ def _with_urls(site: Site) -> Site:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _MarkupState:
+    links: dict[str, dict[str, str]]  # document -> {link written as a source path: its address}
     photos: Photos
     env: jinja2.Environment
     seconds: int  # the time limit for one document
@@ -472,8 +484,10 @@ def _markup_chunk(documents: Sequence[Article | StaticPage], state: _MarkupState
         by_url = {v.src: v for v in views.values()}
         # A body photo is the page's first photo when the article has no cover: load it first.
         first_eager = isinstance(doc, Article) and doc.cover is None
-        # Markdown is kept by a hash of its source, the photos it shows and the code that makes it.
-        key = fingerprint(state.salt, doc.body, tuple(sorted(views.items())), first_eager)
+        links = state.links.get(doc.source, {})
+        # Markdown is kept by a hash of its source, the photos it shows, the addresses of the
+        # articles it links to by their files, and the code that makes it.
+        key = fingerprint(state.salt, doc.body, tuple(sorted(views.items())), first_eager, tuple(sorted(links.items())))
         hit, how = find_entry(state.folder, state.known, key)
         if hit is not None:
             results.append((hit.data.decode("utf-8"), key, hit.sha, how))
@@ -490,7 +504,7 @@ def _markup_chunk(documents: Sequence[Article | StaticPage], state: _MarkupState
             continue
         try:
             with time_limit(seconds):
-                body = renderer.render(doc.body, resolve)
+                body = renderer.render(doc.body, resolve, links)
         except (RecursionError, TimeLimitExceeded) as exc:
             renderer = Renderer()  # a converter that gave up half-way is not reused
             if isinstance(exc, RecursionError):
@@ -545,6 +559,42 @@ def _render_chunk(jobs: Sequence[tuple[Route, str]], state: _RenderState) -> lis
     return results
 
 
+def _source_links(site: Site) -> tuple[dict[str, dict[str, str]], list[Diagnostic]]:
+    """Links written as an article's file (`../06/bai-viet.md`, `content/articles/...md`,
+    `bai-viet/index.md`): each document's map to the article's address, and a warning for a
+    file that is no article or an article not published."""
+    published = {a.source: a.url for a in site.articles}
+    held = {a.source for a in site.held}
+    found: dict[str, dict[str, str]] = {}
+    diags: list[Diagnostic] = []
+    documents: list[Article | StaticPage] = [*site.articles, *site.pages]
+    for doc in documents:
+        for link, line in source_links(doc.body, doc.body_line):
+            path, _, fragment = link.partition("#")
+            target = _source_target(doc.source, unquote(path))
+            options = [target, target[: -len(".md")] + "/index.md"] if target else []
+            url = next((published[o] for o in options if o in published), None)
+            if url is not None:
+                found.setdefault(doc.source, {})[link] = url + (f"#{fragment}" if fragment else "")
+            elif any(o in held for o in options):
+                message = f"liên kết `{link}` trỏ tới bài chưa đăng (bản nháp hoặc hẹn giờ): liên kết sẽ hỏng"
+                diags.append(warning(doc.source, line, message, code="link-unpublished"))
+            else:
+                where = f" (tìm ở {target})" if target else ""
+                diags.append(warning(doc.source, line, f"liên kết `{link}` trỏ tới tệp không phải bài viết nào{where}", code="link-source-missing"))
+    return found, diags
+
+
+def _source_target(document: str, path: str) -> str:
+    """The site-relative file a source-path link names ("" when it leaves the site)."""
+    if path.startswith("/"):
+        path = path.lstrip("/")
+    elif not path.startswith((ARTICLES_DIR + "/", "content/")):
+        path = posixpath.join(posixpath.dirname(document), path)
+    path = posixpath.normpath(path)
+    return "" if path.startswith("..") else path
+
+
 def _check_links(site: Site, targets: set[str]) -> list[Diagnostic]:
     """Links an editor wrote to a page of this site that the build does not make."""
     diags = []
@@ -552,6 +602,8 @@ def _check_links(site: Site, targets: set[str]) -> list[Diagnostic]:
     for doc in documents:
         for link, line in doc.body_links:
             path = unquote(link.split("#", 1)[0].split("?", 1)[0]) or "/"
+            if path.endswith(".md"):  # a source path: `_source_links` resolves or reports it
+                continue
             if path in targets or (path.endswith("/") and path + "index.html" in targets) or path + "/" in targets:
                 continue
             diags.append(warning(doc.source, line, f"liên kết hỏng `{link}`: trang không có trang này"))

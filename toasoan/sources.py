@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 
 from .text import nfc
@@ -30,6 +31,11 @@ def inside(root: Path, path: Path) -> bool:
 
 def decode(data: bytes) -> str:
     """UTF-8 with or without BOM, any line ends -> NFC text with LF line ends."""
+    return decode_noting(data)[0]
+
+
+def decode_noting(data: bytes) -> tuple[str, int]:
+    """`decode`, and the 1-based line of the first character that was not in NFC (0: none)."""
     if data.startswith(_UTF16_32_BOMS):
         raise SourceError("tệp được lưu bằng UTF-16/UTF-32; hãy lưu lại bằng mã UTF-8")
     try:
@@ -44,11 +50,19 @@ def decode(data: bytes) -> str:
         raise SourceError("tệp chứa ký tự NUL: không phải văn bản")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return nfc(text)
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text, 0
+    first = next(n for n, line in enumerate(text.split("\n"), 1) if not unicodedata.is_normalized("NFC", line))
+    return nfc(text), first
 
 
 def read_text(root: Path, path: Path) -> str:
     """Read a text file of the site rooted at `root` (resolved); refuse anything outside it."""
+    return read_text_noting(root, path)[0]
+
+
+def read_text_noting(root: Path, path: Path) -> tuple[str, int]:
+    """`read_text`, and the 1-based line of the first character that was not in NFC (0: none)."""
     if not inside(root, path):
         raise SourceError("tệp trỏ ra ngoài thư mục trang (liên kết tượng trưng?): không đọc")
     try:
@@ -60,7 +74,7 @@ def read_text(root: Path, path: Path) -> str:
         raise SourceError("đây là thư mục, không phải tệp") from None
     except OSError as exc:
         raise SourceError(f"không đọc được tệp: {exc.strerror}") from None
-    return decode(data)
+    return decode_noting(data)
 
 
 def walk_files(root: Path, top: Path, suffix: str | None = None) -> list[Path]:

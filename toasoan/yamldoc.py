@@ -103,15 +103,76 @@ def load_yaml(text: str, first_line: int = 1) -> YamlDoc:
         repeats = _repeated_keys(root)
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line if mark else 0) + first_line
-        problem = exc.problem or exc.context or "cú pháp sai"
-        raise YamlError(line, f"YAML không hợp lệ: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise YamlError(first_line, f"YAML không hợp lệ: {exc}") from None
+        line, message = _explain(text, exc)
+        raise YamlError(line + first_line, f"YAML không hợp lệ: {message}") from None
+    except yaml.YAMLError:
+        raise YamlError(first_line, f"YAML không hợp lệ: {_UNKNOWN}") from None
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise YamlError(first_line, f"YAML không đọc được: {exc}") from None
     finally:
         loader.dispose()
     shifted = tuple((key, line + first_line) for key, line in repeats)
     return YamlDoc(data=data, root=root, first_line=first_line, repeats=shifted)
+
+
+# Characters that look like a space (or like nothing) but that YAML does not take for one: after
+# `key:` a no-break space glues the value to the key, and the error shows a line later.
+ODD_SPACES = {"\u00a0": "dấu cách không ngắt", "\u202f": "dấu cách hẹp không ngắt", "\u2007": "dấu cách chữ số",
+              "\u200b": "khoảng trắng không độ rộng", "\ufeff": "ký tự BOM", "\u3000": "dấu cách toàn khổ"}
+
+
+def odd_spaces(text: str) -> list[tuple[int, str]]:
+    """(0-based line, character) of the first space-like character YAML does not read as a space
+    on each line that has one."""
+    if text.isascii():
+        return []
+    found = []
+    for number, line in enumerate(text.split("\n")):
+        for ch in line:
+            if ch in ODD_SPACES:
+                found.append((number, ch))
+                break
+    return found
+
+
+def odd_space_note(ch: str) -> str:
+    return f"có {ODD_SPACES[ch]} (U+{ord(ch):04X}), YAML không coi là dấu cách: xóa nó và gõ lại dấu cách thường"
+
+
+_UNKNOWN = "cú pháp sai ở dòng này (kiểm tra dấu `:`, dấu ngoặc và thụt lề)"
+# PyYAML's problems (English) -> what an editor should do, in Vietnamese.
+_PROBLEMS = (
+    ("mapping values are not allowed", "dấu `:` ở chỗ không được phép: giá trị có dấu `:` phải đặt trong ngoặc kép `\"...\"`"),
+    ("expected ',' or ']'", "danh sách `[...]` chưa đóng bằng `]` hoặc thiếu dấu `,` giữa các mục"),
+    ("expected ',' or '}'", "`{...}` chưa đóng bằng `}` hoặc thiếu dấu `,` giữa các mục"),
+    ("could not find expected ':'", "thiếu dấu `:` sau tên khóa (hoặc giá trị nhiều dòng chưa đặt trong ngoặc kép)"),
+    ("tab character", "có ký tự tab: YAML chỉ nhận dấu cách để thụt lề"),
+    ("'\\t'", "có ký tự tab: YAML chỉ nhận dấu cách để thụt lề"),
+    ("cannot start any token", "giá trị không được bắt đầu bằng `@`, `` ` `` hay `%`: đặt nó trong ngoặc kép `\"...\"`"),
+    ("did not find expected key", "dòng thụt lề không khớp với các dòng trên, hoặc không phải `khóa: giá trị`"),
+    ("expected <block end>", "dòng thụt lề không khớp với các dòng trên"),
+    ("did not find expected '-' indicator", "mục danh sách thụt lề không khớp (mỗi mục bắt đầu bằng `- ` thẳng hàng)"),
+    ("unexpected end of stream", "ngoặc kép hoặc ngoặc mở ở đây chưa được đóng"),
+    ("found unknown escape character", "dấu `\\` trong ngoặc kép phải viết thành `\\\\` (hoặc dùng ngoặc đơn `'...'`)"),
+    ("undefined alias", "dấu `*` ở đầu giá trị là cú pháp riêng của YAML: đặt giá trị trong ngoặc kép"),
+    ("expected alphabetic or numeric character", "dấu `*` hoặc `&` ở đầu giá trị là cú pháp riêng của YAML: đặt giá trị trong ngoặc kép"),
+    ("expected the node content", "giá trị bắt đầu bằng ký tự đặc biệt: đặt nó trong ngoặc kép"),
+)
+
+
+def _explain(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """(0-based line, Vietnamese message) for a syntax error: at the odd space that caused it
+    when one stands at or before the reported line, at the opening of an unclosed quote or
+    bracket, else where PyYAML stopped."""
+    problem = f"{exc.problem or ''} {exc.context or ''}"
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line if mark else 0
+    if ("end of stream" in problem or "expected ',' or" in problem) and exc.context_mark is not None:
+        line = exc.context_mark.line
+    odd = [(n, ch) for n, ch in odd_spaces(text) if n <= line]
+    if odd:
+        return odd[-1][0], odd_space_note(odd[-1][1])
+    for needle, message in _PROBLEMS:
+        if needle in problem:
+            return line, message
+    return line, _UNKNOWN

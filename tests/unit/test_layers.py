@@ -23,7 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "config": {"errors", "sources", "text", "yamldoc"},
     "model": {"config"},
     "registry": {"dates", "errors", "model", "sources", "text", "yamldoc"},
-    "content": {"buildcache", "config", "dates", "errors", "filetypes", "model", "registry", "sources", "text", "workers", "yamldoc"},
+    "proofread": {"errors", "model", "text", "yamldoc"},
+    "content": {"buildcache", "config", "dates", "errors", "filetypes", "model", "proofread", "registry", "sources", "text", "workers", "yamldoc"},
     "urls": {"config", "model", "text"},
     "views": {"config", "images", "model", "text", "urls"},
     "images": {"filetypes", "workers"},
@@ -36,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "structured": {"dates", "views", "urls"},
     "templates": {"dates", "errors", "routes", "sources", "structured"},
     "pipeline": {
-        "buildcache", "config", "content", "dates", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "related", "routes", "search",
+        "buildcache", "config", "content", "dates", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "proofread", "related", "routes", "search",
         "sitemaps", "sources", "templates", "uptodate", "urls", "views", "workers", "writer",
     },
     "scaffold": {"config", "content", "text"},
