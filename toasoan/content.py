@@ -140,6 +140,12 @@ def load_site(
     return site, ctx.diags
 
 
+def load_article(root: Path, config: SiteConfig, officials: dict[str, Official], path: Path) -> tuple[Article | None, list[Diagnostic]]:
+    """One article file read and checked as `load_site` reads each (no cache): for a preview
+    that shows one save at once."""
+    return _load_checked(_Context(root=root.resolve(), config=config, officials=officials), path)
+
+
 CONFIG_READS = frozenset({"limits", "tz", "timezone", "category", "categories"})  # tz: from timezone
 """What loading reads of the config (a test holds this module to it); `loading_inputs` covers it."""
 

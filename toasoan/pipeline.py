@@ -113,6 +113,7 @@ class _Plan:
     markdown_cached: int
     articles_cached: int
     clock: _Stopwatch
+    markup: _MarkupState
 
 
 Progress = Callable[[str, int, int], None]
@@ -125,7 +126,11 @@ def _stage(progress: Progress | None, name: str) -> Callable[[int, int], None] |
     return lambda done, total: progress(name, done, total)
 
 
-def build(options: BuildOptions, progress: Progress | None = None, waiting: Waiting | None = None) -> BuildResult:
+Keep = Callable[["_Plan"], None]
+"""Given the plan of a build that succeeded (`serve` keeps it to preview the next save at once)."""
+
+
+def build(options: BuildOptions, progress: Progress | None = None, waiting: Waiting | None = None, keep: Keep | None = None) -> BuildResult:
     """Check everything, then render and swap the output in; BuildFailed leaves it untouched.
 
     The build holds a lock on the output folder from start to end, and one on the photo cache
@@ -141,7 +146,7 @@ def build(options: BuildOptions, progress: Progress | None = None, waiting: Wait
         started = time.perf_counter()
         known = _last_build(options, out)
         if known is None:
-            return _build(options, out, progress, lock_cache)
+            return _build(options, out, progress, lock_cache, keep)
         record_file, (inputs, input_stats), now, record = known
         previous = _result_from_json(record.result, out) if record is not None else None
         if previous is not None and uptodate.still_valid(record, inputs, now, out):
@@ -150,7 +155,7 @@ def build(options: BuildOptions, progress: Progress | None = None, waiting: Wait
             )
         uptodate.forget(record_file)  # a build killed from here on must never look up to date
         checked = time.perf_counter() - started
-        result = _build(options, out, progress, lock_cache)
+        result = _build(options, out, progress, lock_cache, keep)
         record_started = time.perf_counter()
         # Kept only when nothing was saved while it built, and no damaged cache entry was remade
         # (its notice belongs to this build alone).
@@ -218,7 +223,9 @@ def _last_build(
     return record_file, _input_hash(options), now, uptodate.read_record(record_file)
 
 
-def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cache: Callable[[Path], None]) -> BuildResult:
+def _build(
+    options: BuildOptions, out: Path, progress: Progress | None, lock_cache: Callable[[Path], None], keep: Keep | None = None
+) -> BuildResult:
     started = time.perf_counter()
     root = options.site_dir.resolve()
     plan = _prepare(options, progress, lock_cache=lock_cache)
@@ -269,6 +276,8 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
     cache.finish()
     prune_photos(plan.photos)
     plan.clock.lap("cache index, prune")
+    if keep is not None:
+        keep(plan)
     return BuildResult(
         pages=len(plan.routes), files=count, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
@@ -373,7 +382,7 @@ def _prepare(
     return _Plan(
         root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
         cache=cache, stamp=stamp, template_prints=template_prints, markdown_cached=markdown_cached,
-        articles_cached=articles_cached[0], clock=clock,
+        articles_cached=articles_cached[0], clock=clock, markup=markup_state,
     )
 
 

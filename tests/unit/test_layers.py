@@ -40,6 +40,7 @@ ALLOWED: dict[str, set[str]] = {
         "buildcache", "config", "content", "dates", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "proofread", "related", "routes", "search",
         "sitemaps", "sources", "templates", "uptodate", "urls", "views", "workers", "writer",
     },
+    "preview": {"content", "errors", "markup", "model", "pipeline", "routes", "sources", "templates", "urls", "views"},
     "scaffold": {"config", "content", "text"},
     "serve": {"errors", "pipeline", "writer"},
     "cli": {"config", "dates", "errors", "pipeline", "scaffold", "serve", "writer"},
