@@ -6,7 +6,8 @@
 
 Makes the corpora with ../shared/bench/make_corpus.py (seed 1; `--photos 0`, the default, is
 the text corpus of issue 8) when missing, then times each scenario as a whole process: wall
-seconds and the peak resident memory of the largest process (workers included).
+seconds and the peak resident memory of the largest process (workers included), and the
+median seconds of each stage the build reports (`TOASOAN_TIMINGS`).
 
 - cold: no previous output and an empty cache (the search shards included);
 - noop: the same build again, nothing changed;
@@ -25,6 +26,8 @@ are medians; the machine is shared, so read differences under ~20% as noise.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import shutil
 import statistics
@@ -41,6 +44,17 @@ SHARED = REPO.parent / "shared" / "bench"
 SIZES = {"1k": 1000, "10k": 10000, "100k": 100000}
 SCENARIOS = ("cold", "noop", "body", "title", "template")
 _SEARCH = re.compile(r"Tìm kiếm: .*?, ([0-9.]+) giây")
+_TIMINGS = re.compile(r"^timings (\[.*\])$", re.MULTILINE)
+
+
+def stage_profile(runs: list[dict[str, Any]]) -> str:
+    """Where a scenario's time went: the median seconds of each stage the build reported."""
+    stages: dict[str, list[float]] = {}
+    for run in runs:
+        match = _TIMINGS.search(run["err"])
+        for stage, seconds in json.loads(match.group(1)) if match else []:
+            stages.setdefault(stage, []).append(seconds)
+    return ", ".join(f"{stage} {statistics.median(values):.2f}" for stage, values in stages.items())
 
 
 def ensure_corpus(work: Path, size: str, photos: int) -> Path:
@@ -109,6 +123,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/toasoan-bench"))
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    os.environ["TOASOAN_TIMINGS"] = "1"  # each build prints its stage timings on stderr
     scenarios = [s for s in args.scenarios.split(",") if s]
     unknown = set(scenarios) - set(SCENARIOS)
     if unknown:
@@ -155,6 +170,9 @@ def main() -> int:
             print(f"{scenario:<10}{wall:>9.2f}{search}{max(r['kb'] for r in runs) / 1024:>9.0f}{ratio}")
         if hugo_runs and hugo_wall:
             print(f"{'hugo':<10}{hugo_wall:>9.2f}{'':>10}{max(r['kb'] for r in hugo_runs) / 1024:>9.0f}{1:>8.2f}x")
+        print("\nwhere the time went (median seconds per stage):")
+        for scenario in scenarios:
+            print(f"  {scenario}: {stage_profile(results[scenario])}")
     return 0
 
 
