@@ -39,7 +39,17 @@ from .views import Photos, PhotoView, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
 from .writer import MARKER, OutputFile, UnsafeOutput, Waiting, check_output_dir, commit_output, hold_lock, output_lock
 
-THEME_DIR = Path(__file__).resolve().parent.parent
+
+def default_theme_dir() -> Path:
+    """The default theme: the installed package's copy (`toasoan/theme/`, made from the
+    repository's top-level templates/ and static/ when the wheel is built), else, run from a
+    source checkout or an editable install, that top level itself."""
+    package = Path(__file__).resolve().parent
+    installed = package / "theme"
+    return installed if (installed / "templates").is_dir() else package.parent
+
+
+THEME_DIR = default_theme_dir()
 # How wide a photo in an article's column is drawn (the default theme's .story column).
 BODY_SIZES = "(min-width: 47rem) 44rem, calc(100vw - 2rem)"
 
@@ -52,6 +62,7 @@ class BuildOptions:
     jobs: int = 1
     environ: dict[str, str] = field(default_factory=dict)
     theme_dir: Path = THEME_DIR
+    strict: bool = False  # warnings fail the run like errors, before anything is written
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -316,7 +327,7 @@ def _prepare(
     copies += variants + generated
     diags += template_diags + photo_diags + markup_diags + route_diags + copy_diags
     diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
-    if has_errors(diags):
+    if has_errors(diags) or (options.strict and diags):
         raise BuildFailed(sort_diagnostics(diags))
     return _Plan(
         root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
