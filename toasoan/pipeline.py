@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 import jinja2
 
-from . import uptodate, urls
+from . import deploy, uptodate, urls
 from .buildcache import BUILD_DIR, BuildCache, find_entry, fingerprint, generator_stamp, open_cache, write_blob
 from .config import CONFIG_NAME, load_config
 from .content import MEDIA_DIR, LoadCache, load_site, prose_lines
@@ -34,7 +34,7 @@ from .routes import Route, plan_routes
 from .search import BUNDLE, SearchReport, index_site, site_records
 from .sitemaps import NEWS_WINDOW, sitemap_files
 from .sources import inside, relative, walk_files
-from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
+from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import Photos, PhotoView, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
 from .writer import MARKER, OutputFile, UnsafeOutput, Waiting, check_output_dir, commit_output, hold_lock, output_lock
@@ -104,6 +104,7 @@ class _Plan:
     template_prints: dict[str, str]
     markdown_cached: int
     articles_cached: int
+    assets: Assets  # static files' URLs (CSS and JS under content-hashed names)
 
 
 Progress = Callable[[str, int, int], None]
@@ -205,12 +206,13 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
     root = options.site_dir.resolve()
     plan = _prepare(options, progress, lock_cache=lock_cache)
     site = site_view(plan.site.config)
-    globals_ = {"site": site}
+    globals_ = {"site": site, "asset": plan.assets}
     failures: list[Diagnostic] = []
     cache = plan.cache
     # A page is kept by a hash of exactly what made it: its typed context, the templates it
     # uses (with what they include), the site-wide template values and the generator itself.
-    shared = fingerprint(plan.stamp, site)
+    shared = fingerprint(plan.stamp, site, plan.assets)
+    page_shas: dict[str, str] = {}  # output path -> SHA-256, for pages (their compressed copies)
     keys = [fingerprint(shared, plan.template_prints.get(r.template, ""), r.template, r.context) for r in plan.routes]
     state = _RenderState(env=plan.env, globals=globals_, root=root, folder=cache.folder, known=cache.previous.get("page", {}))
     cached = [0]
@@ -227,7 +229,9 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
             sha, blob, how = result
             cached[0] += cache.account("page", key, sha, how, "bộ nhớ đệm hỏng ở một trang: đã dựng lại trang đó")
             if not failures:
-                yield OutputFile(urls.output_file(route.url), copy_from=blob, link=True)
+                path = urls.output_file(route.url)
+                page_shas[path] = sha
+                yield OutputFile(path, copy_from=blob, link=True)
         if failures:
             raise BuildFailed(sort_diagnostics(failures + plan.warnings))
         yield from plan.copies
@@ -236,8 +240,13 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
     covers = {a.url: photo_view(a.cover, plan.photos.processed).src for a in plan.site.articles if a.cover and a.cover.source in plan.photos.processed}
     search_cache = cache_dir(root, plan.site.config) / "search"
     reports: list[SearchReport] = []
+
+    def finalize(staging: Path) -> None:
+        reports.append(index_site(staging, site_records(plan.site, covers), search_cache))
+        _deploy_files(staging, plan, page_shas, options.jobs)
+
     try:
-        count = commit_output(out, rendered(), finalize=lambda staging: reports.append(index_site(staging, site_records(plan.site, covers), search_cache)))
+        count = commit_output(out, rendered(), finalize=finalize)
     except UnsafeOutput as exc:  # the last guard; _prepare has checked every path already
         raise BuildFailed([error(f"{out.name}/{exc.path}", 0, exc.message)]) from None
     cache.finish()
@@ -250,6 +259,20 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
         pages_cached=cached[0], markdown_cached=plan.markdown_cached, articles_cached=plan.articles_cached,
         valid_until=_valid_until(plan.site, plan.now), repaired=bool(cache.notices or plan.photos.report.broken),
     )
+
+
+def _deploy_files(staging: Path, plan: _Plan, page_shas: dict[str, str], jobs: int) -> None:
+    """Once every file is staged (the search index too): `.gz` copies from the build cache, and
+    `_headers` naming how long each file may be cached."""
+    cache = plan.cache
+
+    def account(key: str, sha: str, how: str) -> None:
+        cache.account("gzip", key, sha, how, "bộ nhớ đệm hỏng ở một tệp nén: đã nén lại tệp đó")
+
+    deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), page_shas, jobs, account)
+    hashed = frozenset(url.lstrip("/") for name, url in plan.assets.urls if url.lstrip("/") != name)
+    headers = deploy.headers_file(deploy.published(staging), lambda path: deploy.immutable(path, hashed))
+    (staging / deploy.HEADERS).write_bytes(headers)
 
 
 def _valid_until(site: Site, now: dt.datetime) -> dt.datetime | None:
@@ -320,9 +343,9 @@ def _prepare(
     routes, route_diags = plan_routes(site, photos.processed, options.jobs, _related(site, options.jobs, cache, stamp, write and cache_usable))
     generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
     variants = photo_files(photos)
-    copies, copy_claims, copy_diags = _plan_copies(root, options.theme_dir, site)
+    copies, copy_claims, copy_diags, assets = _plan_copies(root, options.theme_dir, site)
     made = [(urls.output_file(r.url), _route_claim(r)) for r in routes]
-    made += [(f.path, _MADE) for f in [OutputFile(MARKER), *generated, *variants]]
+    made += [(f.path, _MADE) for f in [OutputFile(MARKER), OutputFile(deploy.HEADERS), *generated, *variants]]
     diags += _check_claims(made, copy_claims)
     copies += variants + generated
     diags += template_diags + photo_diags + markup_diags + route_diags + copy_diags
@@ -332,7 +355,7 @@ def _prepare(
     return _Plan(
         root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
         cache=cache, stamp=stamp, template_prints=template_prints, markdown_cached=markdown_cached,
-        articles_cached=articles_cached[0],
+        articles_cached=articles_cached[0], assets=assets,
     )
 
 
@@ -588,9 +611,10 @@ def _check_claims(made: list[tuple[str, _Claim]], copied: list[tuple[str, _Claim
     return diags
 
 
-def _plan_copies(root: Path, theme_dir: Path, site: Site) -> tuple[list[OutputFile], list[tuple[str, _Claim]], list[Diagnostic]]:
-    """Static files (theme, then the site's own: a site file replaces the theme's), the media
-    library and audio beside articles, each with its claim on its output path."""
+def _plan_copies(root: Path, theme_dir: Path, site: Site) -> tuple[list[OutputFile], list[tuple[str, _Claim]], list[Diagnostic], Assets]:
+    """Static files (theme, then the site's own: a site file replaces the theme's; CSS and JS
+    under content-hashed names), the media library and audio beside articles, each with its
+    claim on its output path; and the static files' URLs for the templates' `asset()`."""
     diags: list[Diagnostic] = []
 
     def tree(top: Path, base: str, owner: Path) -> dict[str, tuple[OutputFile, _Claim]]:
@@ -603,13 +627,17 @@ def _plan_copies(root: Path, theme_dir: Path, site: Site) -> tuple[list[OutputFi
             if base == "media/" and not _library_file_published(root, path, photo_sources, diags):
                 continue
             source = relative(root, path)
-            found[base + rel] = (OutputFile(base + rel, copy_from=path), _Claim("tệp tĩnh" if not base else "tệp", source, source))
+            target = base + rel
+            if not base and rel.endswith(deploy.HASHED_SUFFIXES):
+                target = deploy.hashed_name(rel, path.read_bytes())
+            found[base + rel] = (OutputFile(target, copy_from=path), _Claim("tệp tĩnh" if not base else "tệp", source, source))
         return found
 
     photo_sources = _photo_sources(site)
     theme = theme_dir.resolve()
     static = tree(theme / "static", "", theme) if theme != root else {}
     static.update(tree(root / "static", "", root))
+    assets = Assets(tuple(sorted((name, "/" + file.path) for name, (file, _) in static.items())))
     planned = [*static.values(), *tree(root / MEDIA_DIR, "media/", root).values()]
     # Beside articles only the audio is published as it is (its content was checked); photos,
     # whatever their names, are published only as variants.
@@ -619,7 +647,7 @@ def _plan_copies(root: Path, theme_dir: Path, site: Site) -> tuple[list[OutputFi
             target = urls.asset_file(article.url, audio)
             planned.append((OutputFile(target, copy_from=root / audio.source), _Claim("tệp", audio.source, article.source, audio.line)))
     files = {file.path: file for file, _ in reversed(planned)}  # the first claim is the one written
-    return [files[k] for k in sorted(files)], [(file.path, claim) for file, claim in planned], diags
+    return [files[k] for k in sorted(files)], [(file.path, claim) for file, claim in planned], diags, assets
 
 
 def _photo_sources(site: Site) -> set[str]:
