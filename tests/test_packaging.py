@@ -145,3 +145,18 @@ def test_wheel_installs_into_a_fresh_venv_and_builds_a_site_from_another_folder(
     checkout = run_cli("--site", site, "--output", tmp_path / "from-checkout", env={"SOURCE_DATE_EPOCH": "1790000000"})
     assert checkout.code == 0, checkout.stderr
     assert (tmp_path / "from-checkout" / "index.html").read_text(encoding="utf-8") == home
+
+
+def test_readme_quick_start_is_two_commands_that_the_scripts_and_ci_keep() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)\n```", section, re.DOTALL)
+    assert len(blocks) == 2 and all("\n" not in block for block in blocks), blocks
+    install, tests = blocks
+    assert install == "bash scripts/install.sh && .venv/bin/toasoan build"
+    assert tests in (REPO / ".ci/run").read_text(encoding="utf-8").splitlines()
+    assert "bash scripts/install.sh" in (REPO / "scripts/install-test-deps.sh").read_text(encoding="utf-8").splitlines()
+    for script in ("scripts/install.sh", "scripts/install-test-deps.sh", ".ci/run"):
+        assert subprocess.run(["bash", "-n", str(REPO / script)], check=False).returncode == 0, script
+    assert "Python 3.11 and newer" in section
+    assert PYPROJECT["project"]["requires-python"] == ">=3.11"
