@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Entry point: `python build.py [build|check|new|serve] ...` (see README.md)."""
+"""Entry point: `python3 build.py [build|check|new|serve|init] ...`: the installed `toasoan`
+command with this checkout as the default site (see README.md)."""
 
 import sys
 from pathlib import Path

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 import jinja2
 
-from . import uptodate, urls
+from . import deploy, uptodate, urls
 from .buildcache import BUILD_DIR, BuildCache, find_entry, fingerprint, generator_stamp, open_cache, write_blob
 from .config import CONFIG_NAME, load_config
 from .content import ARTICLES_DIR, MEDIA_DIR, LoadCache, load_site, prose_lines, source_links
@@ -36,12 +36,22 @@ from .routes import Route, plan_routes
 from .search import BUNDLE, SearchReport, index_site, site_records
 from .sitemaps import NEWS_WINDOW, sitemap_files
 from .sources import inside, relative, walk_files
-from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
+from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import Photos, PhotoView, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
 from .writer import MARKER, OutputFile, UnsafeOutput, Waiting, check_output_dir, commit_output, hold_lock, output_lock
 
-THEME_DIR = Path(__file__).resolve().parent.parent
+
+def default_theme_dir() -> Path:
+    """The default theme: the installed package's copy (`toasoan/theme/`, made from the
+    repository's top-level templates/ and static/ when the wheel is built), else, run from a
+    source checkout or an editable install, that top level itself."""
+    package = Path(__file__).resolve().parent
+    installed = package / "theme"
+    return installed if (installed / "templates").is_dir() else package.parent
+
+
+THEME_DIR = default_theme_dir()
 # How wide a photo in an article's column is drawn (the default theme's .story column).
 BODY_SIZES = "(min-width: 47rem) 44rem, calc(100vw - 2rem)"
 
@@ -54,6 +64,7 @@ class BuildOptions:
     jobs: int = 1
     environ: dict[str, str] = field(default_factory=dict)
     theme_dir: Path = THEME_DIR
+    strict: bool = False  # warnings fail the run like errors, before anything is written
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,6 +125,7 @@ class _Plan:
     articles_cached: int
     clock: _Stopwatch
     markup: _MarkupState
+    assets: Assets  # static files' URLs (CSS and JS under content-hashed names)
 
 
 Progress = Callable[[str, int, int], None]
@@ -229,13 +241,14 @@ def _build(
     started = time.perf_counter()
     root = options.site_dir.resolve()
     plan = _prepare(options, progress, lock_cache=lock_cache)
-    site = site_view(plan.site.config)
-    globals_ = {"site": site}
+    globals_ = page_globals(plan)
+    site = globals_["site"]
     failures: list[Diagnostic] = []
     cache = plan.cache
     # A page is kept by a hash of exactly what made it: its typed context, the templates it
     # uses (with what they include), the site-wide template values and the generator itself.
-    shared = fingerprint(plan.stamp, site)
+    shared = fingerprint(plan.stamp, site, plan.assets)
+    page_shas: dict[str, str] = {}  # output path -> SHA-256, for pages (their compressed copies)
     keys = [fingerprint(shared, plan.template_prints.get(r.template, ""), r.template, r.context) for r in plan.routes]
     plan.clock.lap("page keys")
     state = _RenderState(env=plan.env, globals=globals_, root=root, folder=cache.folder, known=cache.previous.get("page", {}))
@@ -253,7 +266,9 @@ def _build(
             sha, blob, how = result
             cached[0] += cache.account("page", key, sha, how, "bộ nhớ đệm hỏng ở một trang: đã dựng lại trang đó")
             if not failures:
-                yield OutputFile(urls.output_file(route.url), copy_from=blob, link=True)
+                path = urls.output_file(route.url)
+                page_shas[path] = sha
+                yield OutputFile(path, copy_from=blob, link=True)
         if failures:
             raise BuildFailed(sort_diagnostics(failures + plan.warnings))
         yield from plan.copies
@@ -263,13 +278,15 @@ def _build(
     search_cache = cache_dir(root, plan.site.config) / "search"
     reports: list[SearchReport] = []
 
-    def search(staging: Path) -> None:
+    def finalize(staging: Path) -> None:
         plan.clock.lap("pages rendered or linked, files copied")
         reports.append(index_site(staging, site_records(plan.site, covers), search_cache))
         plan.clock.lap("search")
+        _deploy_files(staging, plan, page_shas, options.jobs)
+        plan.clock.lap("deploy files (.gz, _headers)")
 
     try:
-        count = commit_output(out, rendered(), finalize=search)
+        count = commit_output(out, rendered(), finalize=finalize)
     except UnsafeOutput as exc:  # the last guard; _prepare has checked every path already
         raise BuildFailed([error(f"{out.name}/{exc.path}", 0, exc.message)]) from None
     plan.clock.lap("swap")
@@ -287,6 +304,25 @@ def _build(
         valid_until=_valid_until(plan.site, plan.now), repaired=bool(cache.notices or plan.photos.report.broken),
         timings=tuple(plan.clock.laps),
     )
+
+
+def _deploy_files(staging: Path, plan: _Plan, page_shas: dict[str, str], jobs: int) -> None:
+    """Once every file is staged (the search index too): `.gz` copies from the build cache, and
+    `_headers` naming how long each file may be cached."""
+    cache = plan.cache
+
+    def account(key: str, sha: str, how: str) -> None:
+        cache.account("gzip", key, sha, how, "bộ nhớ đệm hỏng ở một tệp nén: đã nén lại tệp đó")
+
+    deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), page_shas, jobs, account)
+    hashed = frozenset(url.lstrip("/") for name, url in plan.assets.urls if url.lstrip("/") != name)
+    headers = deploy.headers_file(deploy.published(staging), lambda path: deploy.immutable(path, hashed))
+    (staging / deploy.HEADERS).write_bytes(headers)
+
+
+def page_globals(plan: _Plan) -> dict[str, Any]:
+    """The site-wide values every template sees (part of every page's key)."""
+    return {"site": site_view(plan.site.config), "asset": plan.assets}
 
 
 def _valid_until(site: Site, now: dt.datetime) -> dt.datetime | None:
@@ -369,20 +405,20 @@ def _prepare(
     generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
     clock.lap("feeds, sitemaps")
     variants = photo_files(photos)
-    copies, copy_claims, copy_diags = _plan_copies(root, options.theme_dir, site)
+    copies, copy_claims, copy_diags, assets = _plan_copies(root, options.theme_dir, site)
     made = [(urls.output_file(r.url), _route_claim(r)) for r in routes]
-    made += [(f.path, _MADE) for f in [OutputFile(MARKER), *generated, *variants]]
+    made += [(f.path, _MADE) for f in [OutputFile(MARKER), OutputFile(deploy.HEADERS), *generated, *variants]]
     diags += _check_claims(made, copy_claims)
     copies += variants + generated
     diags += template_diags + photo_diags + markup_diags + route_diags + copy_diags
     diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
-    if has_errors(diags):
+    if has_errors(diags) or (options.strict and diags):
         raise BuildFailed(sort_diagnostics(diags))
     clock.lap("copies, claims, links")
     return _Plan(
         root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
         cache=cache, stamp=stamp, template_prints=template_prints, markdown_cached=markdown_cached,
-        articles_cached=articles_cached[0], clock=clock, markup=markup_state,
+        articles_cached=articles_cached[0], clock=clock, markup=markup_state, assets=assets,
     )
 
 
@@ -679,9 +715,10 @@ def _check_claims(made: list[tuple[str, _Claim]], copied: list[tuple[str, _Claim
     return diags
 
 
-def _plan_copies(root: Path, theme_dir: Path, site: Site) -> tuple[list[OutputFile], list[tuple[str, _Claim]], list[Diagnostic]]:
-    """Static files (theme, then the site's own: a site file replaces the theme's), the media
-    library and audio beside articles, each with its claim on its output path."""
+def _plan_copies(root: Path, theme_dir: Path, site: Site) -> tuple[list[OutputFile], list[tuple[str, _Claim]], list[Diagnostic], Assets]:
+    """Static files (theme, then the site's own: a site file replaces the theme's; CSS and JS
+    under content-hashed names), the media library and audio beside articles, each with its
+    claim on its output path; and the static files' URLs for the templates' `asset()`."""
     diags: list[Diagnostic] = []
 
     def tree(top: Path, base: str, owner: Path) -> dict[str, tuple[OutputFile, _Claim]]:
@@ -694,13 +731,17 @@ def _plan_copies(root: Path, theme_dir: Path, site: Site) -> tuple[list[OutputFi
             if base == "media/" and not _library_file_published(root, path, photo_sources, diags):
                 continue
             source = relative(root, path)
-            found[base + rel] = (OutputFile(base + rel, copy_from=path), _Claim("tệp tĩnh" if not base else "tệp", source, source))
+            target = base + rel
+            if not base and rel.endswith(deploy.HASHED_SUFFIXES):
+                target = deploy.hashed_name(rel, path.read_bytes())
+            found[base + rel] = (OutputFile(target, copy_from=path), _Claim("tệp tĩnh" if not base else "tệp", source, source))
         return found
 
     photo_sources = _photo_sources(site)
     theme = theme_dir.resolve()
     static = tree(theme / "static", "", theme) if theme != root else {}
     static.update(tree(root / "static", "", root))
+    assets = Assets(tuple(sorted((name, "/" + file.path) for name, (file, _) in static.items())))
     planned = [*static.values(), *tree(root / MEDIA_DIR, "media/", root).values()]
     # Beside articles only the audio is published as it is (its content was checked); photos,
     # whatever their names, are published only as variants.
@@ -710,7 +751,7 @@ def _plan_copies(root: Path, theme_dir: Path, site: Site) -> tuple[list[OutputFi
             target = urls.asset_file(article.url, audio)
             planned.append((OutputFile(target, copy_from=root / audio.source), _Claim("tệp", audio.source, article.source, audio.line)))
     files = {file.path: file for file, _ in reversed(planned)}  # the first claim is the one written
-    return [files[k] for k in sorted(files)], [(file.path, claim) for file, claim in planned], diags
+    return [files[k] for k in sorted(files)], [(file.path, claim) for file, claim in planned], diags, assets
 
 
 def _photo_sources(site: Site) -> set[str]:

@@ -17,11 +17,11 @@ from .content import load_article
 from .errors import Diagnostic
 from .markup import split_lead
 from .model import Article
-from .pipeline import _markup_chunk, _Plan, _source_links
+from .pipeline import _markup_chunk, _Plan, _source_links, page_globals
 from .routes import ArticleContext, Route
 from .sources import relative
 from .templates import TemplateFailed, render_route
-from .views import article_view, card_view, site_view
+from .views import article_view, card_view
 
 # What a body edit changes in an article; everything else must stay equal for a quick page.
 _BODY_FIELDS = {"body": "", "body_line": 0, "body_links": (), "body_images": (), "body_html": "", "lead": ""}
@@ -61,7 +61,7 @@ def preview_article(plan: _Plan, path: Path, drafts: bool) -> tuple[str, bytes] 
         return None  # its card (lists, home, "Xem thêm", feeds) changed: other pages too
     page = Route(url=route.url, template=route.template, context=dataclasses.replace(route.context, article=view), source=route.source)
     try:
-        return route.url, render_route(plan.env, page, {"site": site_view(site.config)}, root)
+        return route.url, render_route(plan.env, page, page_globals(plan), root)
     except TemplateFailed:
         return None
 

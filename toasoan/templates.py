@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -15,6 +16,22 @@ from . import dates, structured
 from .errors import Diagnostic, error
 from .routes import Route
 from .sources import relative
+
+
+@dataclass(frozen=True, slots=True)
+class Assets:
+    """`asset("css/site.css")` in a template: the URL a static file is published at (CSS and JS
+    under content-hashed names, `/css/site.3f2a9c1b7d0e.css`). An unknown file is a template
+    error naming the line, never a silently broken link."""
+
+    urls: tuple[tuple[str, str], ...]  # (path under static/, URL), sorted
+
+    def __call__(self, path: str) -> str:
+        wanted = path.lstrip("/")
+        for name, url in self.urls:
+            if name == wanted:
+                return url
+        raise LookupError(f"không có tệp tĩnh `{path}` trong static/")
 
 
 class TemplateFailed(Exception):

@@ -1,0 +1,146 @@
+"""What hosts and CDNs need: content-hashed CSS/JS names, `_headers` with one lifetime per URL,
+deterministic `.gz` copies that are made once and then taken from the build cache."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+from sitekit import make_jpeg, run_cli, tree_bytes, write_site
+
+from toasoan import deploy
+
+SITE = """\
+-- content/articles/2023/06/bai/index.md --
+---
+title: Bài có ảnh
+date: 2023-06-07 15:30
+category: thoi-su
+cover: {src: anh.jpg, caption: Ảnh bìa.}
+gallery:
+  - {src: anh.jpg, caption: Ảnh một.}
+---
+
+Nội dung bài viết có ảnh, đủ dài để nén: """ + "chữ " * 200 + """
+"""
+
+
+def _rules(headers: str) -> list[tuple[str, str]]:
+    lines = [line for line in headers.splitlines() if line and not line.startswith("#")]
+    rules = []
+    for url, value in zip(lines[::2], lines[1::2], strict=True):
+        assert value.startswith("  Cache-Control: "), value
+        rules.append((url, value.split(": ", 1)[1]))
+    return rules
+
+
+def _matches(pattern: str, url: str) -> bool:
+    if pattern.endswith("/*"):
+        return url.startswith(pattern[:-1])
+    return url == pattern
+
+
+def _build(site: Path) -> Path:
+    write_site(site, SITE)
+    make_jpeg(site / "content/articles/2023/06/bai/anh.jpg", (1200, 800))
+    run = run_cli("--site", site)
+    assert run.code == 0, run.stderr
+    return site / "public"
+
+
+def test_css_and_js_carry_their_content_hash_and_pages_point_at_them(site: Path) -> None:
+    out = _build(site)
+    article = (out / "2023/06/bai-co-anh/index.html").read_text(encoding="utf-8")
+    (css,) = re.findall(r'href="/(css/[^"]+\.css)"', article)
+    (js,) = re.findall(r'src="/(js/[^"]+\.js)"', article)
+    for path in (css, js):
+        data = (out / path).read_bytes()
+        assert f".{hashlib.sha256(data).hexdigest()[:12]}." in path
+    assert not (out / "css/site.css").exists()
+    # A site's own stylesheet replaces the theme's under its own hash.
+    (site / "static/css").mkdir(parents=True)
+    (site / "static/css/site.css").write_text("body { color: #111; }\n", encoding="utf-8")
+    assert run_cli("--site", site).code == 0
+    again = (out / "2023/06/bai-co-anh/index.html").read_text(encoding="utf-8")
+    (css2,) = re.findall(r'href="/(css/[^"]+\.css)"', again)
+    assert css2 != css and (out / css2).read_text(encoding="utf-8") == "body { color: #111; }\n"
+
+
+def test_an_unknown_asset_in_a_template_is_an_error_at_its_line(site: Path) -> None:
+    write_site(site, SITE + '-- templates/404.html --\n{% extends "base.html" %}\n{% block content %}\n<img src="{{ asset(\'img/khong-co.png\') }}">\n{% endblock %}\n')
+    make_jpeg(site / "content/articles/2023/06/bai/anh.jpg")
+    run = run_cli("--site", site)
+    assert run.code == 1
+    assert "templates/404.html:3: " in run.stderr and "img/khong-co.png" in run.stderr, run.stderr
+
+
+def test_headers_give_each_url_exactly_one_lifetime(site: Path) -> None:
+    out = _build(site)
+    rules = _rules((out / "_headers").read_text(encoding="utf-8"))
+    files = [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()]
+    served = [f for f in files if not f.startswith(".") and f != "_headers" and not f.endswith(".gz")]
+    assert any(f.startswith("anh/") for f in served) and any(f.startswith("pagefind/") for f in served)
+    for path in served:
+        found = [value for pattern, value in rules if _matches(pattern, "/" + path)]
+        assert len(found) == 1, (path, found)
+        lasting = found[0] == deploy.IMMUTABLE
+        hashed = path.startswith(("anh/", "css/", "js/")) or "/fragment/" in path or "/index/" in path or "/filter/" in path or path.endswith(".pf_meta")
+        assert lasting == hashed, path
+    assert ("/", deploy.SHORT) in rules
+    assert ("/anh/*", deploy.IMMUTABLE) in rules
+
+
+def test_text_files_have_deterministic_gzip_copies(site: Path, tmp_path: Path) -> None:
+    out = _build(site)
+    copies = sorted(out.rglob("*.gz"))
+    assert out / "index.html.gz" in copies
+    assert out / "2023/06/bai-co-anh/index.html.gz" in copies
+    assert not any(p.name.endswith((".jpg.gz", ".webp.gz", ".avif.gz")) for p in copies)
+    for copy in copies:
+        data = copy.read_bytes()
+        assert data[3] & 0x08 == 0  # no file name in the header
+        assert data[4:8] == b"\0\0\0\0"  # mtime 0
+        original = copy.with_name(copy.name[:-3])
+        assert gzip.decompress(data) == original.read_bytes()
+        assert len(data) < original.stat().st_size
+    # Another build of the same input, from an empty cache, gives the same bytes.
+    second = run_cli("--site", site, "--output", tmp_path / "b", env={"SOURCE_DATE_EPOCH": "1790000000"})
+    assert second.code == 0
+    shutil.rmtree(site / ".cache")
+    third = run_cli("--site", site, "--output", tmp_path / "c")
+    assert third.code == 0
+    assert tree_bytes(tmp_path / "b") == tree_bytes(tmp_path / "c") == tree_bytes(out)
+
+
+def test_unchanged_files_are_not_compressed_again(tmp_path: Path) -> None:
+    staging = tmp_path / "staging"
+    (staging / "a").mkdir(parents=True)
+    (staging / "a/index.html").write_text("<p>trang</p>" * 100, encoding="utf-8")
+    (staging / "small.txt").write_text("ngắn", encoding="utf-8")
+    (staging / "anh.jpg").write_bytes(b"\xff\xd8" * 1000)
+    cache = tmp_path / "cache"
+    used: dict[str, str] = {}
+    hows: list[str] = []
+
+    def account(key: str, sha: str, how: str) -> None:
+        used[key] = sha
+        hows.append(how)
+
+    assert deploy.precompress(staging, cache, {}, {}, 1, account) == 1
+    assert hows == ["made"] and sorted(p.name for p in staging.rglob("*.gz")) == ["index.html.gz"]
+    (staging / "a/index.html.gz").unlink()
+    hows.clear()
+    assert deploy.precompress(staging, cache, dict(used), {}, 1, account) == 1
+    assert hows == ["cached"]
+    # A damaged cached copy is made again, never published.
+    (blob,) = (p for p in cache.rglob("*") if p.is_file())
+    blob.chmod(0o644)
+    blob.write_bytes(b"hong")
+    (staging / "a/index.html.gz").unlink()
+    hows.clear()
+    assert deploy.precompress(staging, cache, dict(used), {}, 1, account) == 1
+    assert hows == ["damaged"]
+    assert gzip.decompress((staging / "a/index.html.gz").read_bytes()) == (staging / "a/index.html").read_bytes()

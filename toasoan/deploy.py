@@ -1,0 +1,170 @@
+"""What static hosts and CDNs need to serve the output well, added to the staging folder at the
+end of a build: precompressed `.gz` copies of text files (kept in the build cache by the hash of
+the original, so unchanged files are never compressed again) and `_headers` (Netlify /
+Cloudflare Pages style): a year for content-addressed files, minutes for everything else.
+Also the content-hashed names of CSS and JS files. See docs/DEPLOY.md."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .buildcache import find_entry, write_blob
+from .workers import parallel_map
+
+HEADERS = "_headers"
+HASHED_SUFFIXES = (".css", ".js")
+COMPRESSED_SUFFIXES = frozenset({".html", ".css", ".js", ".mjs", ".json", ".xml", ".svg", ".txt", ".csv", ".webmanifest"})
+MIN_COMPRESS = 256  # bytes: smaller files gain nothing worth a second file
+GZIP_LEVEL = 9
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=300"
+# Pagefind names these by their content; its entry files (pagefind.js, pagefind-entry.json...) it does not.
+_PAGEFIND_HASHED = ("fragment", "index", "filter")
+
+
+def hashed_name(path: str, data: bytes) -> str:
+    """`css/site.css` -> `css/site.<12 hex of its SHA-256>.css`: a new version is a new URL."""
+    folder, _, name = path.rpartition("/")
+    stem, dot, suffix = name.rpartition(".")
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    hashed = f"{stem}.{digest}.{suffix}" if dot and stem else f"{name}.{digest}"
+    return f"{folder}/{hashed}" if folder else hashed
+
+
+def immutable(path: str, hashed: frozenset[str]) -> bool:
+    """Whether a published file is named by its content (so may be cached for a year)."""
+    parts = path.split("/")
+    if parts[0] == "anh" or path in hashed:
+        return True
+    if parts[0] == "pagefind" and len(parts) >= 3:
+        return parts[-2] in _PAGEFIND_HASHED or parts[-1].endswith(".pf_meta")
+    return False
+
+
+def headers_file(paths: Iterable[str], is_immutable: Callable[[str], bool]) -> bytes:
+    """`_headers` with one rule per folder whose files all share a lifetime, else per file, so no
+    two rules ever match one URL (Netlify and Cloudflare join the values of all matching rules)."""
+    tree: dict[str, object] = {}
+    for path in paths:
+        name = path.rsplit("/", 1)[-1]
+        if name.startswith(".") or path == HEADERS or path.endswith(".gz"):
+            continue
+        node = tree
+        parts = path.split("/")
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            assert isinstance(child, dict)
+            node = child
+        node[parts[-1]] = path
+    rules: list[tuple[str, str]] = []
+
+    def lifetimes(node: object) -> set[str]:
+        if isinstance(node, str):
+            return {IMMUTABLE if is_immutable(node) else SHORT}
+        assert isinstance(node, dict)
+        return set().union(*(lifetimes(child) for child in node.values()))
+
+    def visit(node: dict[str, object], prefix: str) -> None:
+        for name in sorted(node):
+            child = node[name]
+            if isinstance(child, str):
+                (value,) = lifetimes(child)
+                if name == "index.html":
+                    rules.append((f"/{prefix}", value))
+                rules.append((f"/{prefix}{name}", value))
+                continue
+            assert isinstance(child, dict)
+            found = lifetimes(child)
+            if len(found) == 1:
+                rules.append((f"/{prefix}{name}/*", found.pop()))
+            else:
+                visit(child, f"{prefix}{name}/")
+
+    visit(tree, "")
+    text = "# Written by toasoan: how long browsers and CDNs may keep each file.\n"
+    text += "".join(f"{url}\n  Cache-Control: {value}\n" for url, value in rules)
+    return text.encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _GzipState:
+    staging: Path
+    folder: Path  # the build cache
+    known: dict[str, str]  # gzip entries of the previous build: key -> blob hash
+
+
+_Outcome = tuple[str, str, str, Path, str, int]
+"""(output path, cache key, blob hash, blob file, how it was had, the original's size)."""
+
+
+def _gzip_key(sha: str) -> str:
+    return f"gzip-{GZIP_LEVEL}:{sha}"
+
+
+def _gzip_chunk(items: Sequence[tuple[str, str]], state: _GzipState) -> list[_Outcome]:
+    results: list[_Outcome] = []
+    for path, known_sha in items:
+        source = state.staging / path
+        data: bytes | None = None
+        sha = known_sha
+        if not sha:
+            data = source.read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
+        key = _gzip_key(sha)
+        size = source.stat().st_size
+        hit, how = find_entry(state.folder, state.known, key)
+        if hit is not None:
+            results.append((path, key, hit.sha, hit.path, how, size))
+            continue
+        if data is None:
+            data = source.read_bytes()
+        # mtime 0 and no file name in the header: the same page always gives the same bytes.
+        blob_sha, blob = write_blob(state.folder, gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0))
+        results.append((path, key, blob_sha, blob, how, size))
+    return results
+
+
+def precompress(
+    staging: Path, cache_folder: Path, known: dict[str, str], shas: dict[str, str], jobs: int,
+    account: Callable[[str, str, str], None],
+) -> int:
+    """Add `NAME.gz` beside every text file of `staging` that gzip makes smaller. `shas` gives
+    the SHA-256 of files whose hash is already known (pages from the build cache): those are not
+    even read when their compressed copy is cached. `account(key, sha, how)` is told of every
+    entry used. Returns the number of copies added."""
+    items = []
+    for rel in published(staging):
+        name = rel.rsplit("/", 1)[-1]
+        if name.startswith(".") or Path(name).suffix.lower() not in COMPRESSED_SUFFIXES:
+            continue
+        if (staging / rel).stat().st_size < MIN_COMPRESS:
+            continue
+        items.append((rel, shas.get(rel, "")))
+    added = 0
+    for path, key, blob_sha, blob, how, size in parallel_map(_gzip_chunk, items, jobs, _GzipState(staging=staging, folder=cache_folder, known=known), None):
+        account(key, blob_sha, how)
+        if blob.stat().st_size >= size:
+            continue
+        target = staging / f"{path}.gz"
+        try:
+            os.link(blob, target)  # the blob is immutable: a hard link will do
+        except OSError:
+            shutil.copyfile(blob, target)
+        added += 1
+    return added
+
+
+def published(staging: Path) -> list[str]:
+    """Every file of the staging folder, as output paths."""
+    found = []
+    for folder, _dirs, names in os.walk(staging):
+        rel_folder = os.path.relpath(folder, staging)
+        for name in names:
+            found.append(name if rel_folder == "." else f"{rel_folder}/{name}".replace(os.sep, "/"))
+    return sorted(found)
