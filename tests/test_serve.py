@@ -324,3 +324,38 @@ def test_sigterm_stops_promptly_with_open_event_streams(running: Server) -> None
             stream.close()
     assert list(running.tmp.iterdir()) == []
     assert "Traceback" not in running.stderr()
+
+
+ARTICLE_SITE = """\
+-- content/articles/bai.md --
+---
+title: Bài để xem trước
+date: 2023-06-07 15:30
+category: thoi-su
+summary: Sapo của bài để xem trước.
+---
+
+Đoạn thứ nhất.
+"""
+
+
+def test_a_body_save_is_shown_at_once_from_memory_then_by_the_full_build(site: Path, tmp_path: Path) -> None:
+    """A save that changes only an article's body is answered from memory (the quick page) as
+    soon as it is made; the full build that follows writes the same page."""
+    write_site(site, ARTICLE_SITE)
+    server = _start(site, tmp_path)
+    try:
+        _answering(server)
+        url = "/2023/06/bai-de-xem-truoc/"
+        _wait_for(lambda: "Đoạn thứ nhất." in server.get(url).text)
+        article = site / "content/articles/bai.md"
+        article.write_text(article.read_text(encoding="utf-8") + "\nĐoạn viết thêm khi xem trước.\n", encoding="utf-8")
+        _wait_for(lambda: "Đoạn viết thêm khi xem trước." in server.get(url).text)
+        _wait_for(lambda: "Đã dựng nhanh /2023/06/bai-de-xem-truoc/" in server.stderr())
+        _wait_for(lambda: server.stderr().count("Đã dựng lại") >= 2)  # the full build followed
+        served = server.get(url + "index.html").text
+        built = next(server.tmp.glob("toasoan-serve-*/public/2023/06/bai-de-xem-truoc/index.html")).read_text(encoding="utf-8")
+        assert "Đoạn viết thêm khi xem trước." in built
+        assert served.split("<script>(function(){var v=")[0] == built.split("</body>")[0]
+    finally:
+        server.stop()

@@ -5,6 +5,10 @@ Events): the server pushes the build version when a build finishes, and the page
 it differs from the version the page was served with (no polling). A rebuild that fails after
 a good one is pushed too: the page shows the error list over itself until a save fixes it.
 
+A save that changes only an article's body is shown at once: a thread beside the full builds
+makes that article's page from the last good build's plan kept in memory (`preview`), serves it
+from memory and pushes the new version; the full build that follows writes the same page.
+
 Every build failure is reported and the last good build stays served (until there is one, an
 error page lists the problems). Only requests addressed to this server's own host name are
 answered: a page on another site cannot read the drafts through DNS rebinding."""
@@ -33,7 +37,8 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .errors import BuildFailed
-from .pipeline import BuildOptions, build
+from .pipeline import BuildOptions, _Plan, build
+from .preview import preview_article
 from .writer import OutputRefused
 
 DEBOUNCE = 0.05  # after the first change, wait this long for the rest of a save's writes
@@ -74,6 +79,13 @@ class _State:
         self.stopping = False
         self.built = False  # the output folder holds a good build
         self.problems: tuple[str, ...] = ()  # the last failure (the error page, or the overlay once built)
+        self.plan: _Plan | None = None  # the last good build's, for quick pages
+        # Articles saved since (quick pages are made from them), and quick pages: URL -> (the
+        # save's number, the page), served until a full build that started after that save ends.
+        self.saved: list[Path] = []
+        self.saves = 0
+        self.quick: dict[str, tuple[int, bytes, Path]] = {}
+        self.wake_quick = threading.Event()
 
     def label(self) -> str:
         """The version a page is served with and that the event stream announces."""
@@ -97,6 +109,7 @@ class _State:
         with self.changed:
             self.stopping = True
             self.changed.notify_all()
+        self.wake_quick.set()
 
 
 class _Changes(FileSystemEventHandler):
@@ -116,6 +129,11 @@ class _Changes(FileSystemEventHandler):
                 continue
             rel = path.relative_to(self.site).parts if path.is_relative_to(self.site) else ()
             if rel and rel[0] in _WATCHED:
+                if rel[:2] == ("content", "articles") and path.suffix == ".md" and raw == event.src_path:
+                    with self.state.lock:
+                        self.state.saved.append(path)
+                        self.state.saves += 1
+                    self.state.wake_quick.set()
                 self.state.dirty.set()
 
 
@@ -185,6 +203,10 @@ def _handler(output: Path, state: _State) -> type[SimpleHTTPRequestHandler]:
             if not built:
                 self._send(500, _HTML, _with_reload(_error_page(problems), version), with_body)
                 return
+            quick = _quick_page(state, self.path)
+            if quick is not None:
+                self._send(200, _HTML, _with_reload(quick, version), with_body)
+                return
             translated = Path(self.translate_path(self.path))
             if translated.is_dir() and (translated / "index.html").is_file():
                 translated = translated / "index.html"
@@ -249,10 +271,57 @@ def _one_line(exc: BaseException | None) -> str:
     return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
 
+def _quick_page(state: _State, request: str) -> bytes | None:
+    """The quick page made for this address since the last full build, if any."""
+    path = request.split("?", 1)[0].split("#", 1)[0]
+    if path.endswith("/index.html"):
+        path = path[: -len("index.html")]
+    with state.lock:
+        found = state.quick.get(path)
+    return found[1] if found is not None else None
+
+
+def _quick_pages(options: BuildOptions, state: _State) -> None:
+    """Runs beside the full builds: each saved article whose body alone changed gets its page
+    made at once from the last good build's plan (`preview.preview_article`) and the open pages
+    are told, long before the full build that follows ends."""
+    while True:
+        state.wake_quick.wait()
+        with state.lock:
+            if state.stopping:
+                return
+            state.wake_quick.clear()
+            saved, state.saved = state.saved, []
+            number, plan = state.saves, state.plan
+        if plan is None or not state.built or state.problems:
+            continue
+        for path in dict.fromkeys(saved):
+            started = time.perf_counter()
+            try:
+                made = preview_article(plan, path, options.drafts)
+            except Exception:  # noqa: BLE001 - the full build that follows reports what went wrong
+                made = None
+            with state.changed:
+                # A page made for an earlier save of this file is not the truth any more.
+                stale = [url for url, entry in state.quick.items() if entry[2] == path]
+                for url in stale:
+                    del state.quick[url]
+                if made is None or state.plan is not plan:  # a full build ended meanwhile: it is newer
+                    continue
+                url, page = made
+                state.quick[url] = (number, page, path)
+                state.version += 1
+                state.changed.notify_all()
+            print(f"Đã dựng nhanh {url} trong {time.perf_counter() - started:.3f} giây (dựng đầy đủ theo sau)", file=sys.stderr)
+
+
 def _rebuild(options: BuildOptions, state: _State) -> None:
     started = time.perf_counter()
+    with state.lock:
+        seen = state.saves  # saves this build may not have read are the ones after this number
+    plans: list[_Plan] = []
     try:
-        result = build(options, waiting=lambda message: print(f"build.py: {message}", file=sys.stderr, flush=True))
+        result = build(options, waiting=lambda message: print(f"build.py: {message}", file=sys.stderr, flush=True), keep=plans.append)
     except BuildFailed as exc:
         errors = sum(d.is_error for d in exc.diagnostics)
         _failed(state, [str(d) for d in exc.diagnostics], f"Không dựng trang: {errors} lỗi.")
@@ -268,11 +337,17 @@ def _rebuild(options: BuildOptions, state: _State) -> None:
         return
     for diag in result.warnings:
         print(diag, file=sys.stderr)
+    with state.lock:
+        if plans:
+            state.plan = plans[-1]
+        state.quick = {url: entry for url, entry in state.quick.items() if entry[0] > seen}
     state.update(built=True, problems=(), bump=True)
     print(f"Đã dựng lại {result.pages} trang trong {time.perf_counter() - started:.2f} giây", file=sys.stderr)
 
 
 def _failed(state: _State, lines: list[str], summary: str) -> None:
+    with state.lock:
+        state.quick = {}  # the problems are what the open pages show now
     for line in lines:
         print(line, file=sys.stderr)
     if state.built:
@@ -348,6 +423,7 @@ def serve(site: Path, port: int, drafts: bool) -> int:
             # Watch before the first build, so a save made while it runs is not missed.
             observer.schedule(_Changes(site, output, state), str(site), recursive=True)
             observer.start()
+            threading.Thread(target=_quick_pages, args=(options, state), daemon=True).start()
             _rebuild(options, state)
             serving = threading.Thread(target=server.serve_forever, daemon=True)
             serving.start()
