@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="xem trước, dựng lại khi lưu")
     s.add_argument("--site", type=Path, default=None)
     s.add_argument("--port", type=_port, default=8000, help="cổng trên 127.0.0.1 (mặc định: 8000)")
-    s.add_argument("--drafts", action="store_true")
+    s.add_argument("--drafts", action="store_true", help="không cần: xem trước luôn hiện bản nháp và bài hẹn giờ, có đánh dấu")
     return parser
 
 
@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None, default_site: Path | None = None) ->
         if args.command == "serve":
             from .serve import serve
 
-            return serve(site, args.port, args.drafts)
+            return serve(site, args.port)
         # A build or check is one pass over data without reference cycles worth collecting: the
         # cyclic collector would only rescan the whole growing model again and again.
         gc.disable()
