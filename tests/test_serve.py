@@ -1,11 +1,13 @@
-"""`serve`: the preview server answers, rebuilds once per save, keeps the last good build on any
-failure, answers only to its own host name, and leaves nothing behind when stopped."""
+"""`serve`: the preview server answers, rebuilds once per save, shows the errors in place of every
+page while the content has errors, shows drafts marked as such, follows renamed articles, answers
+only to its own host name, and leaves nothing behind when stopped."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -90,7 +92,7 @@ class Server:
         self.proc.wait(timeout=20)
 
 
-def _start(site: Path, tmp_path: Path, port: int | None = None) -> Server:
+def _start(site: Path, tmp_path: Path, port: int | None = None, env: dict[str, str] | None = None) -> Server:
     """Run `build.py serve` with its own TMPDIR and its stderr in a file the test can read."""
     tmp = tmp_path / "tmp"
     tmp.mkdir(exist_ok=True)
@@ -99,7 +101,7 @@ def _start(site: Path, tmp_path: Path, port: int | None = None) -> Server:
     with open(log, "wb") as stderr:
         proc = subprocess.Popen(
             [sys.executable, str(BUILD), "serve", "--site", str(site), "--port", str(port)],
-            stderr=stderr, env={**os.environ, "TMPDIR": str(tmp)},
+            stderr=stderr, env={**os.environ, "TMPDIR": str(tmp), **(env or {})},
         )
     return Server(proc, port, log, tmp)
 
@@ -133,9 +135,30 @@ def test_serve_rebuilds_on_save_and_keeps_last_good_build(running: Server, site:
     time.sleep(1)  # reading files during the rebuild must not trigger another one
     assert running.get("/__toasoan_version").text == changed
     (site / PAGE).write_text("---\ntitle: ''\n---\n\nHỏng.\n", encoding="utf-8")
-    _wait_for(lambda: "giữ nguyên bản dựng trước" in running.stderr())
+    _wait_for(lambda: "thay cho mọi trang" in running.stderr())
     assert f"{PAGE}:2: " in running.stderr()
-    assert "Bản thứ hai." in running.get("/gioi-thieu/").text
+
+
+def test_while_the_content_has_errors_every_page_is_the_error_page(running: Server, site: Path) -> None:
+    first = running.get("/gioi-thieu/").text
+    assert "Bản đầu tiên." in first
+    found = re.search(r'href="(/css/site\.[0-9a-f]+\.css)"', first)
+    assert found is not None
+    css_url = found.group(1)  # the style sheet's content-hashed name
+    css = running.get(css_url)
+    assert css.status == 200
+    (site / PAGE).write_text("---\ntitle: ''\n---\n\nHỏng.\n", encoding="utf-8")
+    _wait_for(lambda: running.get("/gioi-thieu/").status == 500)
+    for path in ("/gioi-thieu/", "/", "/khong-co/", "/gioi-thieu/index.html"):
+        page = running.get(path)
+        assert page.status == 500 and page.headers["content-type"] == "text/html; charset=utf-8", path
+        assert "Không dựng được trang" in page.text and f"{PAGE}:2: " in page.text, path
+        assert "Bản đầu tiên." not in page.text  # never the stale page
+        assert "new EventSource('/__toasoan_events')" in page.text  # it comes back by itself
+    assert running.get(css_url).body == css.body  # the last build's files are still served
+    (site / PAGE).write_text("---\ntitle: Giới thiệu\n---\n\nĐã sửa.\n", encoding="utf-8")
+    _wait_for(lambda: running.get("/gioi-thieu/").status == 200)
+    assert "Đã sửa." in running.get("/gioi-thieu/").text and running.get("/").status == 200
 
 
 def test_a_failed_first_build_shows_the_errors_until_a_save_fixes_them(site: Path, tmp_path: Path) -> None:
@@ -170,7 +193,8 @@ def test_a_file_system_error_while_rebuilding_is_reported_and_the_last_build_kep
         (site / PAGE).write_text((site / PAGE).read_text(encoding="utf-8").replace("đầu tiên", "thứ hai"), encoding="utf-8")
         _wait_for(lambda: "lỗi hệ thống tệp" in server.stderr())
         assert server.proc.poll() is None
-        assert "Bản đầu tiên." in server.get("/gioi-thieu/").text
+        failed = server.get("/gioi-thieu/")
+        assert failed.status == 500 and "lỗi hệ thống tệp" in failed.text
         assert "Traceback" not in server.stderr()
         lock.rmdir()  # put right, the next save builds again
         (site / PAGE).write_text((site / PAGE).read_text(encoding="utf-8") + "\nThêm.\n", encoding="utf-8")
@@ -192,7 +216,9 @@ def test_an_unexpected_error_while_rebuilding_is_one_line_and_the_last_build_kep
     err = capsys.readouterr().err
     assert "lỗi không mong đợi" in err and "RuntimeError: hỏng ở dòng thứ hai" in err
     assert "Traceback" not in err
-    assert state.built and state.version == 0  # the last good build stays and the page does not reload
+    # The last good build's files stay; the open pages reload into the error page.
+    assert state.built and state.version == 1
+    assert "RuntimeError: hỏng ở dòng thứ hai" in state.problems[0]
 
 
 def test_sigterm_removes_the_temporary_folder(running: Server) -> None:
@@ -282,15 +308,15 @@ def test_a_finished_build_is_pushed_to_the_open_pages(running: Server, site: Pat
         second = events.next()
         assert second["version"] != first["version"] and second["problems"] == []
         assert "Bản thứ hai." in running.get("/gioi-thieu/").text  # pushed once the new build is served
-        # A failed rebuild after a good one: the same version (no reload), its problems pushed.
+        # A failed rebuild: a new version (the pages reload into the error page), its problems pushed.
         (site / PAGE).write_text("---\ntitle: ''\n---\n\nHỏng.\n", encoding="utf-8")
         third = events.next()
-        assert third["version"] == second["version"]
+        assert third["version"] != second["version"]
         problems = third["problems"]
         assert isinstance(problems, list) and any(p.startswith(f"{PAGE}:2: ") for p in problems)
         (site / PAGE).write_text("---\ntitle: Giới thiệu\n---\n\nBản thứ ba.\n", encoding="utf-8")
         fourth = events.next()
-        assert fourth["version"] != second["version"] and fourth["problems"] == []
+        assert fourth["version"] not in (second["version"], third["version"]) and fourth["problems"] == []
     finally:
         events.close()
 
@@ -357,5 +383,91 @@ def test_a_body_save_is_shown_at_once_from_memory_then_by_the_full_build(site: P
         built = next(server.tmp.glob("toasoan-serve-*/public/2023/06/bai-de-xem-truoc/index.html")).read_text(encoding="utf-8")
         assert "Đoạn viết thêm khi xem trước." in built
         assert served.split("<script>(function(){var v=")[0] == built.split("</body>")[0]
+    finally:
+        server.stop()
+
+
+DRAFTS = """\
+-- content/articles/2026/12/hen-gio.md --
+---
+title: Bài hẹn giờ
+slug: hen-gio
+date: 2026-12-05 09:00
+category: thoi-su
+---
+
+Đăng sau.
+-- content/articles/2026/01/ban-nhap.md --
+---
+title: Bài nháp
+slug: ban-nhap
+date: 2026-01-05 09:00
+category: thoi-su
+draft: true
+---
+
+Chưa xong.
+-- content/articles/2026/01/da-dang.md --
+---
+title: Bài đã đăng
+slug: da-dang
+date: 2026-01-04 09:00
+category: thoi-su
+---
+
+Đã đăng.
+"""
+NOW = {"SOURCE_DATE_EPOCH": "1780000000"}  # 2026-05-28: the December article is scheduled
+
+
+def test_serve_shows_drafts_and_scheduled_articles_marked_and_a_build_never_does(site: Path, tmp_path: Path) -> None:
+    write_site(site, DRAFTS)
+    server = _start(site, tmp_path, env=NOW)
+    try:
+        _answering(server)
+        draft, scheduled = server.get("/2026/01/ban-nhap/"), server.get("/2026/12/hen-gio/")
+        assert draft.status == 200 and '<p class="unpublished" role="note">Bản nháp</p>' in draft.text
+        assert scheduled.status == 200 and '<p class="unpublished" role="note">Hẹn giờ đăng 05/12/2026 09:00</p>' in scheduled.text
+        published = server.get("/2026/01/da-dang/")
+        assert published.status == 200 and 'class="unpublished"' not in published.text
+    finally:
+        server.stop()
+    # The real build, sharing the build cache the preview filled: no draft, no mark anywhere.
+    run = run_cli("--site", site, env=NOW)
+    assert run.code == 0, run.stderr
+    out = site / "public"
+    assert not (out / "2026/01/ban-nhap").exists() and not (out / "2026/12/hen-gio").exists()
+    pages = [p.read_text(encoding="utf-8") for p in out.rglob("*.html")]
+    assert pages and not [p for p in pages if "Bản nháp" in p or "Hẹn giờ đăng" in p or 'class="unpublished"' in p]
+    # `build --drafts` is a review copy, never the paper: it marks them too.
+    review = tmp_path / "review"
+    run = run_cli("--site", site, "--output", review, "--drafts", env=NOW)
+    assert run.code == 0, run.stderr
+    assert "Bản nháp" in (review / "2026/01/ban-nhap/index.html").read_text(encoding="utf-8")
+    assert 'class="unpublished"' not in (review / "2026/01/da-dang/index.html").read_text(encoding="utf-8")
+
+
+def test_a_renamed_article_s_old_address_redirects_to_its_new_one(site: Path, tmp_path: Path) -> None:
+    write_site(site, DRAFTS)
+    server = _start(site, tmp_path, env=NOW)
+    try:
+        _answering(server)
+        assert server.get("/2026/01/da-dang/").status == 200
+        article = site / "content/articles/2026/01/da-dang.md"
+        version = server.get("/__toasoan_version").text
+        article.write_text(article.read_text(encoding="utf-8").replace("slug: da-dang", "slug: bai-da-dang"), encoding="utf-8")
+        # The version changes once the new build is served and its addresses known.
+        _wait_for(lambda: server.get("/__toasoan_version").text != version)
+        assert server.get("/2026/01/bai-da-dang/").status == 200
+        for old in ("/2026/01/da-dang/", "/2026/01/da-dang", "/2026/01/da-dang/index.html"):
+            moved = server.get(old)
+            assert moved.status == 302 and moved.headers["location"] == "/2026/01/bai-da-dang/", old
+        assert server.get("/2026/01/khong-co/").status == 404  # an address nothing was ever published at
+        # Renamed back: the newer address now redirects to the first one.
+        version = server.get("/__toasoan_version").text
+        article.write_text(article.read_text(encoding="utf-8").replace("slug: bai-da-dang", "slug: da-dang"), encoding="utf-8")
+        _wait_for(lambda: server.get("/__toasoan_version").text != version)
+        assert server.get("/2026/01/da-dang/").status == 200
+        assert server.get("/2026/01/bai-da-dang/").headers["location"] == "/2026/01/da-dang/"
     finally:
         server.stop()

@@ -54,13 +54,14 @@ def make_parser(prog: str = "build.py") -> argparse.ArgumentParser:
     c.add_argument("--drafts", action="store_true")
     _add_reporting(c)
     n = sub.add_parser("new", help="tạo bài viết mới")
-    n.add_argument("title", help="tiêu đề bài viết")
-    n.add_argument("--category", default=None, help="khóa chuyên mục")
+    n.add_argument("title", nargs="?", default=None, help="tiêu đề bài viết (thiếu thì hỏi, khi chạy trong cửa sổ lệnh)")
+    n.add_argument("--category", default=None, help="khóa chuyên mục (thiếu thì hỏi, khi chạy trong cửa sổ lệnh)")
+    n.add_argument("--bundle", action="store_true", help="tạo thư mục bài (`ten-bai/index.md`) để để ảnh cạnh bài")
     n.add_argument("--site", type=Path, default=None)
     s = sub.add_parser("serve", help="xem trước, dựng lại khi lưu")
     s.add_argument("--site", type=Path, default=None)
     s.add_argument("--port", type=_port, default=8000, help="cổng trên 127.0.0.1 (mặc định: 8000)")
-    s.add_argument("--drafts", action="store_true")
+    s.add_argument("--drafts", action="store_true", help="không cần: xem trước luôn hiện bản nháp và bài hẹn giờ, có đánh dấu")
     i = sub.add_parser("init", help="tạo thư mục trang mới cho một tòa soạn")
     i.add_argument("dir", type=Path, help="thư mục trang mới (có thể là một kho git vừa tạo)")
     i.add_argument("--name", default=None, help="tên báo (hỏi nếu không cho và đang ở terminal)")
@@ -119,11 +120,11 @@ def main(argv: Sequence[str] | None = None, default_site: Path | None = None, pr
         print(f"{prog}: lỗi: không thấy site_config.yaml trong {site}", file=sys.stderr)
         return EXIT_USAGE
     if args.command == "new":
-        return _new(site, args.title, args.category, prog)
+        return _new(site, args.title, args.category, args.bundle, prog)
     if args.command == "serve":
         from .serve import serve
 
-        return serve(site, args.port, args.drafts)
+        return serve(site, args.port)
     return _build_or_check(args, site, prog)
 
 
@@ -327,13 +328,28 @@ def _waiting(message: str) -> None:
     print(f"build.py: {message}", file=sys.stderr, flush=True)
 
 
-def _new(site: Path, title: str, category: str | None, prog: str) -> int:
+def _new(site: Path, title: str | None, category: str | None, bundle: bool, prog: str) -> int:
     config, diags = load_config(site)
     if config is None:
         _print_failure(diags)
         return EXIT_CONTENT
+    # Asks only for what is missing, and only an editor at a terminal: a script never hangs.
+    asking = sys.stdin.isatty()
     try:
-        path = new_article(site, config, title, category, now_from_env(dict(os.environ), config.tz))
+        if title is None and asking:
+            title = input("Tiêu đề bài viết: ")
+        if category is None and asking and len(config.categories) > 1:
+            keys = [c.key for c in config.categories]
+            print("Chuyên mục: " + ", ".join(f"{c.key} ({c.name})" for c in config.categories))
+            category = input(f"Khóa chuyên mục [{keys[0]}]: ").strip() or keys[0]
+    except (EOFError, KeyboardInterrupt):
+        print("\nbuild.py: đã dừng, chưa tạo bài nào", file=sys.stderr)
+        return EXIT_USAGE
+    if title is None:
+        print('build.py: lỗi: cần tiêu đề bài viết: build.py new "Tiêu đề bài viết" --category KHÓA', file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        path = new_article(site, config, title, category, now_from_env(dict(os.environ), config.tz), bundle=bundle)
     except ScaffoldError as exc:
         print(f"{prog}: lỗi: {exc}", file=sys.stderr)
         return EXIT_CONTENT

@@ -91,6 +91,9 @@ class BuildResult:
     next_publication: dt.datetime | None = None
     repaired: bool = False  # damaged cache entries were found (and remade) by this build
     timings: tuple[tuple[str, float], ...] = ()  # (stage, seconds) in order, for profiles and benchmarks
+    # (source file, URL) of every article and page published, for `serve` (a renamed article's
+    # old address redirects); empty when the build was up to date.
+    addresses: tuple[tuple[str, str], ...] = ()
 
 
 class _Stopwatch:
@@ -302,7 +305,7 @@ def _build(
         photos_cached=plan.photos.report.cached, search=reports[0] if reports else None,
         pages_cached=cached[0], markdown_cached=plan.markdown_cached, articles_cached=plan.articles_cached,
         valid_until=_valid_until(plan.site, plan.now), repaired=bool(cache.notices or plan.photos.report.broken),
-        timings=tuple(plan.clock.laps),
+        timings=tuple(plan.clock.laps), addresses=tuple((r.source, r.url) for r in plan.routes if r.source),
     )
 
 
@@ -400,7 +403,9 @@ def _prepare(
     )
     site, markup_diags, markdown_cached = _with_html(site, options.jobs, markup_state, cache, _stage(progress, "Chuyển Markdown"))
     clock.lap("markdown")
-    routes, route_diags = plan_routes(site, photos.processed, options.jobs, _related(site, options.jobs, cache, stamp, write and cache_usable))
+    routes, route_diags = plan_routes(
+        site, photos.processed, options.jobs, _related(site, options.jobs, cache, stamp, write and cache_usable), now=now,
+    )
     clock.lap("related, routes")
     generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
     clock.lap("feeds, sitemaps")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -12,7 +13,7 @@ from . import urls
 from .dates import month_label
 from .errors import Diagnostic, error
 from .markup import split_lead
-from .model import Site, StaticPage
+from .model import Article, Site, StaticPage
 from .related import related_articles
 from .text import shorten, vi_sort_key
 from .views import (
@@ -73,6 +74,9 @@ class ArticleContext:
     article: ArticleView
     breadcrumb: tuple[dict[str, str], ...]  # `{title, url}` from the home page down
     related: tuple[CardView, ...]
+    # Only on an article readers cannot see yet (a build with drafts: `serve`, `build --drafts`):
+    # "Bản nháp" or "Hẹn giờ đăng 05/12/2026 09:00". None in every build of the published paper.
+    unpublished: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,16 +137,17 @@ class Route:
 
 
 def plan_routes(
-    site: Site, photos: Photos, jobs: int = 1, related: list[list[int]] | None = None
+    site: Site, photos: Photos, jobs: int = 1, related: list[list[int]] | None = None, now: dt.datetime | None = None,
 ) -> tuple[list[Route], list[Diagnostic]]:
     """Every route of the site, in a fixed order; two routes claiming one URL is an error.
-    `related`: the "Xem thêm" picks when already known (else worked out here)."""
+    `related`: the "Xem thêm" picks when already known (else worked out here). `now`: an article
+    not published at `now` (only in a build with drafts) carries its `unpublished` mark."""
     config = site.config
     views = [article_view(a, config, site.officials, photos) for a in site.articles]
     cards = [card_view(v) for v in views]
     routes: list[Route] = []
     routes += _home(site, cards)
-    routes += _articles(site, views, cards, jobs, related)
+    routes += _articles(site, views, cards, jobs, related, now)
     routes += _pages(site)
     routes += _categories(site, cards)
     routes += _tags(site, views, cards)
@@ -181,15 +186,26 @@ def _home(site: Site, cards: list[CardView]) -> list[Route]:
 
 
 def _articles(
-    site: Site, views: list[ArticleView], cards: list[CardView], jobs: int, known: list[list[int]] | None
+    site: Site, views: list[ArticleView], cards: list[CardView], jobs: int, known: list[list[int]] | None,
+    now: dt.datetime | None,
 ) -> Iterator[Route]:
     related = known if known is not None else related_articles(site.articles, site.config.related, jobs)
     for article, view, picks in zip(site.articles, views, related, strict=True):
         category = view.category
         breadcrumb = ({"title": "Trang chủ", "url": "/"}, {"title": category.name, "url": category.url})
         meta = _meta(site, view.url, view.title, "article", view.summary, category.key)
-        context = ArticleContext(page=meta, article=view, breadcrumb=breadcrumb, related=tuple(cards[j] for j in picks))
+        context = ArticleContext(
+            page=meta, article=view, breadcrumb=breadcrumb, related=tuple(cards[j] for j in picks),
+            unpublished=unpublished_mark(article, now),
+        )
         yield Route(url=view.url, template="article.html", context=context, source=article.source)
+
+
+def unpublished_mark(article: Article, now: dt.datetime | None) -> str | None:
+    """What a preview shows on an article readers cannot see yet; None when they can."""
+    if now is None or article.is_published(now):
+        return None
+    return "Bản nháp" if article.draft else f"Hẹn giờ đăng {article.date:%d/%m/%Y %H:%M}"
 
 
 def _pages(site: Site) -> Iterator[Route]:

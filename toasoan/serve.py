@@ -2,15 +2,17 @@
 
 Each page served carries a small script that listens to `/__toasoan_events` (Server-Sent
 Events): the server pushes the build version when a build finishes, and the page reloads when
-it differs from the version the page was served with (no polling). A rebuild that fails after
-a good one is pushed too: the page shows the error list over itself until a save fixes it.
+it differs from the version the page was served with (no polling). A failed rebuild is pushed
+too: while the content has errors every page is an error page listing them (`path:line:
+message`), never a stale page, and the save that fixes them brings the pages back by themselves.
 
 A save that changes only an article's body is shown at once: a thread beside the full builds
 makes that article's page from the last good build's plan kept in memory (`preview`), serves it
 from memory and pushes the new version; the full build that follows writes the same page.
 
-Every build failure is reported and the last good build stays served (until there is one, an
-error page lists the problems). Only requests addressed to this server's own host name are
+Drafts and scheduled articles are shown, marked on their pages. An address a good build of this
+run published for a source file that now lives elsewhere (its slug or date edited) redirects
+there, so an open page follows its renamed article. Only requests addressed to this server's own host name are
 answered: a page on another site cannot read the drafts through DNS rebinding."""
 
 from __future__ import annotations
@@ -49,16 +51,11 @@ KEEPALIVE = 15.0  # seconds between comments on an idle event stream (a closed t
 # The page's version is written in; the first event after (re)connecting already tells whether a
 # build finished meanwhile. A hidden tab closes its stream (a browser opens only ~6 connections
 # to one host: many tabs must not starve the page loads) and reopens it when shown again.
-# Problems go into the overlay through textContent, never as HTML.
+# A failed rebuild is a new version too: every open page reloads into the error page.
 _RELOAD_SCRIPT = (
-    "<script>(function(){var v=__VERSION__,es=null,box=null;"
-    "function show(m){if(box){box.remove();box=null}if(!m.problems.length){return}"
-    "box=document.createElement('pre');box.id='toasoan-problems';box.setAttribute('role','alert');"
-    "box.style.cssText='position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;margin:0;padding:1rem;"
-    "background:#fff5f5;color:#900;border-top:3px solid #c00;font:14px/1.4 monospace;white-space:pre-wrap;z-index:2147483647';"
-    "box.textContent=m.problems.join('\\n');document.body.appendChild(box)}"
+    "<script>(function(){var v=__VERSION__,es=null;"
     "function listen(){es=new EventSource('" + EVENTS_PATH + "');es.onmessage=function(e){var m=JSON.parse(e.data);"
-    "if(m.version!==v){es.close();location.reload()}else{show(m)}}}"
+    "if(m.version!==v){es.close();location.reload()}}}"
     "document.addEventListener('visibilitychange',function(){if(document.hidden){if(es){es.close();es=null}}"
     "else if(!es){listen()}});if(!document.hidden){listen()}})()</script>"
 )
@@ -78,7 +75,11 @@ class _State:
         self.dirty = threading.Event()
         self.stopping = False
         self.built = False  # the output folder holds a good build
-        self.problems: tuple[str, ...] = ()  # the last failure (the error page, or the overlay once built)
+        self.problems: tuple[str, ...] = ()  # the last failure: every page is the error page until fixed
+        # Where each source file was published by the last good build, and which source every
+        # address of this run's good builds came from: a renamed article's old address redirects.
+        self.addresses: dict[str, str] = {}
+        self.sources: dict[str, str] = {}
         self.plan: _Plan | None = None  # the last good build's, for quick pages
         # Articles saved since (quick pages are made from them), and quick pages: URL -> (the
         # save's number, the page), served until a full build that started after that save ends.
@@ -92,18 +93,37 @@ class _State:
         return f"{self.run}.{self.version}"
 
     def message(self) -> bytes:
-        """The current event: the version, and the failure to show over a good build's page."""
-        problems = list(self.problems) if self.built else []
-        return json.dumps({"version": self.label(), "problems": problems}, ensure_ascii=False).encode()
+        """The current event: the version, and the failure the pages show (for scripts)."""
+        return json.dumps({"version": self.label(), "problems": list(self.problems)}, ensure_ascii=False).encode()
 
-    def update(self, *, built: bool | None = None, problems: tuple[str, ...] = (), bump: bool) -> None:
+    def update(
+        self, *, built: bool | None = None, problems: tuple[str, ...] = (), bump: bool,
+        addresses: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         with self.changed:
             if built is not None:
                 self.built = built
+            if addresses:
+                self.addresses = dict(addresses)
+                self.sources.update((url, source) for source, url in addresses)
             self.problems = problems
             if bump:
                 self.version += 1
             self.changed.notify_all()
+
+    def moved_to(self, path: str) -> str | None:
+        """The address a page asked for at `path` lives at now, when a good build of this run
+        published it at `path` and the last one elsewhere (its slug or date was edited)."""
+        path = path.split("?", 1)[0].split("#", 1)[0]
+        if path.endswith("/index.html"):
+            path = path[: -len("index.html")]
+        with self.lock:
+            for candidate in (path, path + "/"):
+                source = self.sources.get(candidate)
+                url = self.addresses.get(source) if source else None
+                if url is not None and url != candidate:
+                    return url
+        return None
 
     def stop(self) -> None:
         with self.changed:
@@ -143,11 +163,15 @@ def _with_reload(page: bytes, version: str) -> bytes:
 
 
 def _error_page(problems: tuple[str, ...]) -> bytes:
+    """Shown in place of every page while the content has errors: each `path:line: message`."""
     listing = html.escape("\n".join(problems))
     return (
-        '<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Không dựng được trang</title></head>'
-        "<body><h1>Không dựng được trang</h1><p>Sửa các lỗi dưới đây rồi lưu tệp: trang này sẽ tự tải lại.</p>"
-        f"<pre>{listing}</pre></body></html>"
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Không dựng được trang</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        '<body style="margin:0;padding:1rem 1.5rem;font:16px/1.5 system-ui,sans-serif;background:#fff5f5;color:#600">'
+        "<h1>Không dựng được trang</h1><p>Sửa các lỗi dưới đây rồi lưu tệp: trang này sẽ tự tải lại.</p>"
+        '<pre id="toasoan-problems" role="alert" style="white-space:pre-wrap;font:14px/1.5 monospace;'
+        f'border-left:4px solid #c00;padding:.5rem 1rem;background:#fff">{listing}</pre></body></html>'
     ).encode()
 
 
@@ -200,21 +224,32 @@ def _handler(output: Path, state: _State) -> type[SimpleHTTPRequestHandler]:
             # version and reloads once more, never the other way round (a missed reload).
             with state.lock:
                 version, built, problems = state.label(), state.built, state.problems
-            if not built:
-                self._send(500, _HTML, _with_reload(_error_page(problems), version), with_body)
+            translated = Path(self.translate_path(self.path))
+            if translated.is_dir() and (translated / "index.html").is_file():
+                translated = translated / "index.html"
+            if problems or not built:
+                # Every page is the error list, never a stale page; the last good build's other
+                # files (style sheets, photos) are still served.
+                if built and translated.is_file() and translated.suffix != ".html":
+                    super().do_GET() if with_body else super().do_HEAD()
+                else:
+                    self._send(500, _HTML, _with_reload(_error_page(problems), version), with_body)
                 return
             quick = _quick_page(state, self.path)
             if quick is not None:
                 self._send(200, _HTML, _with_reload(quick, version), with_body)
                 return
-            translated = Path(self.translate_path(self.path))
-            if translated.is_dir() and (translated / "index.html").is_file():
-                translated = translated / "index.html"
             page = _read(translated) if translated.suffix == ".html" else None
             if page is not None:
                 self._send(200, _HTML, _with_reload(page, version), with_body)
             elif translated.is_file() or (translated.is_dir() and self.path.split("?")[0][-1:] != "/"):
                 super().do_GET() if with_body else super().do_HEAD()  # a file, or the redirect to `dir/`
+            elif (moved := state.moved_to(self.path)) is not None:
+                self.send_response(HTTPStatus.FOUND)  # a renamed article: the open page follows it
+                self.send_header("Location", moved)
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
             else:
                 missing = _read(output / "404.html")
                 if missing is None:
@@ -341,7 +376,7 @@ def _rebuild(options: BuildOptions, state: _State) -> None:
         if plans:
             state.plan = plans[-1]
         state.quick = {url: entry for url, entry in state.quick.items() if entry[0] > seen}
-    state.update(built=True, problems=(), bump=True)
+    state.update(built=True, problems=(), bump=True, addresses=result.addresses)
     print(f"Đã dựng lại {result.pages} trang trong {time.perf_counter() - started:.2f} giây", file=sys.stderr)
 
 
@@ -350,13 +385,9 @@ def _failed(state: _State, lines: list[str], summary: str) -> None:
         state.quick = {}  # the problems are what the open pages show now
     for line in lines:
         print(line, file=sys.stderr)
-    if state.built:
-        print(f"{summary} Vẫn giữ nguyên bản dựng trước.", file=sys.stderr)
-        # The open pages stay and show the problems over themselves (no reload: nothing changed).
-        state.update(problems=(*lines, f"{summary} Trang đang xem là bản dựng trước."), bump=False)
-        return
-    print(f"{summary} Chưa có bản dựng nào: trình duyệt hiện danh sách lỗi cho đến khi sửa xong.", file=sys.stderr)
-    state.update(problems=(*lines, summary), bump=True)  # the error page reloads to show the new problems
+    print(f"{summary} Trình duyệt hiện danh sách lỗi thay cho mọi trang cho đến khi sửa xong.", file=sys.stderr)
+    # Open pages reload into the error page (and an open error page into the new list).
+    state.update(problems=(*lines, summary), bump=True)
 
 
 class _Stopped(BaseException):
@@ -407,8 +438,9 @@ def _bind(port: int, handler: type[SimpleHTTPRequestHandler]) -> _Server | None:
         return None
 
 
-def serve(site: Path, port: int, drafts: bool) -> int:
-    """Preview the site at http://127.0.0.1:PORT/ until Ctrl+C or SIGTERM."""
+def serve(site: Path, port: int, drafts: bool = True) -> int:
+    """Preview the site at http://127.0.0.1:PORT/ until Ctrl+C or SIGTERM. Drafts and scheduled
+    articles are shown, each marked as such on its page."""
     with _stop_on_signals() as cleaning_up, tempfile.TemporaryDirectory(prefix="toasoan-serve-") as tmp:
         output = Path(tmp) / "public"
         # One process only: never fork workers from a process that runs watchdog's threads.

@@ -1,5 +1,6 @@
 """`serve` in a real browser: saving an article reloads the open page by itself (Server-Sent
-Events, no polling), and a broken save shows its errors over the page until it is fixed."""
+Events, no polling), a broken save turns the page into the error list until it is fixed, and a
+renamed article's open page follows it. The browser is never touched after the first `goto`."""
 
 from __future__ import annotations
 
@@ -89,17 +90,53 @@ def test_saving_an_article_reloads_the_open_page(browser: Any, serving: Serving,
     page.wait_for_function("document.body.innerText.includes('Bản thứ hai, vừa lưu.')", timeout=WAIT_MS)
     assert len(loads) >= 2  # reloaded by the page itself
 
-    # A broken save keeps the page and shows the errors over it; fixing it reloads the page.
+    # A broken save turns the page into the error list (never the stale page); fixing it brings it back.
     (site / ARTICLE).write_text(HEAD.replace("title: Làm việc với Sở Thông tin", "title: ''") + "Hỏng.\n", encoding="utf-8")
-    overlay = page.locator("#toasoan-problems")
-    overlay.wait_for(state="visible", timeout=WAIT_MS)
-    assert f"{ARTICLE}:2: " in overlay.inner_text()
-    assert "Bản thứ hai, vừa lưu." in page.inner_text("main")
+    problems = page.locator("#toasoan-problems")
+    problems.wait_for(state="visible", timeout=WAIT_MS)
+    assert f"{ARTICLE}:2: " in problems.inner_text()
+    assert "Bản thứ hai, vừa lưu." not in page.inner_text("body")
     _save(site, "Bản thứ ba, đã sửa lỗi.")
     page.wait_for_function("document.body.innerText.includes('Bản thứ ba, đã sửa lỗi.')", timeout=WAIT_MS)
     assert page.locator("#toasoan-problems").count() == 0
 
     assert not [url for url in requested if "/__toasoan_version" in url]  # nothing polls
     assert len(loads) >= 3 and any(url.endswith("/__toasoan_events") for url in requested)
+    assert errors == []
+    page.close()
+
+
+BUNDLE = "content/articles/2023/06/hoi-nghi/index.md"
+FRONT = "---\ntitle: Hội nghị tổng kết năm\nslug: hoi-nghi\ndate: 2023-06-08 09:00\ncategory: thoi-su\n---\n\nNội dung hội nghị.\n"
+
+
+def test_the_open_page_follows_title_edits_errors_and_renames(browser: Any, serving: Serving, site: Path) -> None:
+    (site / BUNDLE).parent.mkdir(parents=True)
+    (site / BUNDLE).write_text(FRONT, encoding="utf-8")
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    address = serving.url + "/2023/06/hoi-nghi/"
+    page.goto(address)  # a 404 until the build that adds the article; the page reloads by itself
+    page.wait_for_function("document.querySelector('h1') && document.querySelector('h1').innerText === 'Hội nghị tổng kết năm'", timeout=WAIT_MS)
+
+    # A corrected headline: the same address shows it.
+    (site / BUNDLE).write_text(FRONT.replace("Hội nghị tổng kết năm", "Hội nghị tổng kết năm 2023"), encoding="utf-8")
+    page.wait_for_function("document.querySelector('h1').innerText === 'Hội nghị tổng kết năm 2023'", timeout=WAIT_MS)
+    assert page.url == address
+
+    # Broken front matter: the error page at its line; fixed: the article again, same address.
+    (site / BUNDLE).write_text(FRONT.replace("date: 2023-06-08 09:00", "date: [2023"), encoding="utf-8")
+    page.locator("#toasoan-problems").wait_for(state="visible", timeout=WAIT_MS)
+    assert page.locator("#toasoan-problems").inner_text().startswith(f"{BUNDLE}:")
+    assert "Nội dung hội nghị." not in page.inner_text("body")
+    (site / BUNDLE).write_text(FRONT.replace("Nội dung hội nghị.", "Nội dung đã sửa."), encoding="utf-8")
+    page.wait_for_function("document.body.innerText.includes('Nội dung đã sửa.')", timeout=WAIT_MS)
+    assert page.url == address and page.locator("#toasoan-problems").count() == 0
+
+    # A new slug moves the article: the open page follows it to its new address.
+    (site / BUNDLE).write_text(FRONT.replace("slug: hoi-nghi", "slug: hoi-nghi-tong-ket"), encoding="utf-8")
+    page.wait_for_url(serving.url + "/2023/06/hoi-nghi-tong-ket/", timeout=WAIT_MS)
+    page.wait_for_function("document.body.innerText.includes('Nội dung hội nghị.')", timeout=WAIT_MS)
     assert errors == []
     page.close()
