@@ -43,7 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "preview": {"content", "errors", "markup", "model", "pipeline", "routes", "sources", "templates", "urls", "views"},
     "scaffold": {"config", "content", "text"},
-    "serve": {"errors", "pipeline", "writer"},
+    "serve": {"errors", "pipeline", "preview", "writer"},
     "newsite": {"__version__", "text"},
     "cli": {"__version__", "config", "dates", "errors", "newsite", "pipeline", "scaffold", "serve", "writer"},
     "__main__": {"cli"},
