@@ -258,8 +258,19 @@ def _build(
     cached = [0]
 
     def rendered() -> Iterator[OutputFile]:
+        # Pages already in the cache are checked and linked here: sending their contexts to the
+        # workers only to be told "cached" cost more than the check itself.
+        jobs = []
+        for route, key in zip(plan.routes, keys, strict=True):
+            hit = find_entry(cache.folder, state.known, key)[0] if key in state.known else None
+            if hit is None:
+                jobs.append((route, key))  # new, or damaged: the worker finds that again and renders it
+                continue
+            cached[0] += cache.account("page", key, hit.sha, "cached", "")
+            path = urls.output_file(route.url)
+            page_shas[path] = hit.sha
+            yield OutputFile(path, copy_from=hit.path, link=True)
         # Pages stream from the workers to the staging folder: memory does not hold the site.
-        jobs = list(zip(plan.routes, keys, strict=True))
         chunks = parallel_chunks(_render_chunk, jobs, options.jobs, state, _stage(progress, "Dựng trang"))
         results = (result for chunk in chunks for result in chunk)
         for (route, key), result in zip(jobs, results, strict=True):
