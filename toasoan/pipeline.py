@@ -495,7 +495,18 @@ def _with_html(
     site: Site, jobs: int, state: _MarkupState, cache: BuildCache, progress: Callable[[int, int], None] | None
 ) -> tuple[Site, list[Diagnostic], int]:
     documents: list[Article | StaticPage] = [*site.articles, *site.pages]
-    outcomes = parallel_map(_markup_chunk, documents, jobs, state, progress)
+    # Documents whose HTML is in the cache are looked up here; only the others go to the workers
+    # (sending every body to them only to be told "cached" cost more than the lookup).
+    found: list[_Markup | None] = []
+    missing: list[Article | StaticPage] = []
+    for doc in documents:
+        key = _markdown_key(doc, state)
+        hit = find_entry(state.folder, state.known, key)[0] if key in state.known else None
+        found.append((hit.data.decode("utf-8"), key, hit.sha, "cached") if hit is not None else None)
+        if hit is None:
+            missing.append(doc)
+    made = iter(parallel_map(_markup_chunk, missing, jobs, state, progress))
+    outcomes: list[_Markup] = [outcome if outcome is not None else next(made) for outcome in found]
     articles = []
     pages = []
     diags = []
@@ -535,20 +546,34 @@ _Markup = tuple[str, str, str | None, str] | Diagnostic
 ("cached", "made", "damaged"), or the error that stopped it."""
 
 
+def _body_photos(doc: Article | StaticPage, photos: Photos) -> dict[str, PhotoView]:
+    return {a.src: photo_view(a, photos) for a in doc.body_images if a.source in photos}
+
+
+def _first_eager(doc: Article | StaticPage) -> bool:
+    """A body photo is the page's first photo when the article has no cover: it loads first."""
+    return isinstance(doc, Article) and doc.cover is None
+
+
+def _markdown_key(doc: Article | StaticPage, state: _MarkupState) -> str:
+    """Markdown is kept by a hash of its source, the photos it shows, the addresses of the
+    articles it links to by their files, and the code that makes it."""
+    views = _body_photos(doc, state.photos)
+    links = state.links.get(doc.source, {})
+    return fingerprint(state.salt, doc.body, tuple(sorted(views.items())), _first_eager(doc), tuple(sorted(links.items())))
+
+
 def _markup_chunk(documents: Sequence[Article | StaticPage], state: _MarkupState) -> list[_Markup]:
     photos, seconds = state.photos, state.seconds
     picture: Any = None
     renderer = Renderer()
     results: list[_Markup] = []
     for doc in documents:
-        views = {a.src: photo_view(a, photos) for a in doc.body_images if a.source in photos}
+        views = _body_photos(doc, photos)
         by_url = {v.src: v for v in views.values()}
-        # A body photo is the page's first photo when the article has no cover: load it first.
-        first_eager = isinstance(doc, Article) and doc.cover is None
+        first_eager = _first_eager(doc)
         links = state.links.get(doc.source, {})
-        # Markdown is kept by a hash of its source, the photos it shows, the addresses of the
-        # articles it links to by their files, and the code that makes it.
-        key = fingerprint(state.salt, doc.body, tuple(sorted(views.items())), first_eager, tuple(sorted(links.items())))
+        key = _markdown_key(doc, state)
         hit, how = find_entry(state.folder, state.known, key)
         if hit is not None:
             results.append((hit.data.decode("utf-8"), key, hit.sha, how))
