@@ -82,6 +82,8 @@ class Article:
     url: str = ""
     body_html: str = ""
     lead: str = ""
+    # Old addresses (site paths) that redirect here, each with its front matter line.
+    aliases: tuple[tuple[str, int], ...] = ()
 
     def is_published(self, now: dt.datetime) -> bool:
         """Not a draft and not dated in the future: what readers may see at `now`."""
@@ -112,6 +114,12 @@ class StaticPage:
     body_images: tuple[Asset, ...] = ()
     url: str = ""
     body_html: str = ""
+    draft: bool = False
+    date: dt.datetime | None = None  # a page with a future date waits for it, as articles do
+    updated: dt.datetime | None = None
+
+    def is_published(self, now: dt.datetime) -> bool:
+        return not self.draft and (self.date is None or self.date <= now)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,6 +29,7 @@ from .images import CACHE_LOCK, PHOTO_SUFFIXES, claim_cache
 from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
 from .photos import SitePhotos, cache_dir, check_cache_dir, photo_files, plan_photos, prune_photos
+from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import Route, plan_routes
 from .search import BUNDLE, SearchReport, index_site, site_records
@@ -93,6 +94,9 @@ class _Plan:
     template_prints: dict[str, str]
     markdown_cached: int
     articles_cached: int
+    # The article addresses this build publishes, remembered after it succeeds (None: not
+    # remembered, for a `--drafts` build or a refused cache folder).
+    addresses: uptodate.Addresses | None = None
 
 
 Progress = Callable[[str, int, int], None]
@@ -231,6 +235,8 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
         raise BuildFailed([error(f"{out.name}/{exc.path}", 0, exc.message)]) from None
     cache.finish()
     prune_photos(plan.photos)
+    if plan.addresses is not None:
+        uptodate.write_addresses(cache_dir(root, plan.site.config) / BUILD_DIR, plan.addresses)
     return BuildResult(
         pages=len(plan.routes), files=count, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
@@ -310,19 +316,62 @@ def _prepare(
     generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
     variants = photo_files(photos)
     copies, copy_claims, copy_diags = _plan_copies(root, options.theme_dir, site)
+    redirects = redirect_files(site)
+    copy_claims += [(r.file.path, _Claim(f"địa chỉ cũ `{r.url}` trong `aliases`", r.source, r.source, r.line)) for r in redirects]
     made = [(urls.output_file(r.url), _route_claim(r)) for r in routes]
     made += [(f.path, _MADE) for f in [OutputFile(MARKER), *generated, *variants]]
     diags += _check_claims(made, copy_claims)
-    copies += variants + generated
+    copies += variants + generated + [r.file for r in redirects]
     diags += template_diags + photo_diags + markup_diags + route_diags + copy_diags
     diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
+    addresses = None
+    if cache_usable and not options.drafts:  # a preview of drafts is not what readers saw
+        addresses = _published_addresses(site)
+        diags += _lost_addresses(uptodate.read_addresses(cache_dir(root, config) / BUILD_DIR), addresses, site)
     if has_errors(diags):
         raise BuildFailed(sort_diagnostics(diags))
     return _Plan(
         root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
         cache=cache, stamp=stamp, template_prints=template_prints, markdown_cached=markdown_cached,
-        articles_cached=articles_cached[0],
+        articles_cached=articles_cached[0], addresses=addresses,
     )
+
+
+def _published_addresses(site: Site) -> uptodate.Addresses:
+    """Every address an article is published at: its page and its aliases."""
+    found: uptodate.Addresses = {}
+    for article in site.articles:
+        found[urls.output_file(article.url)] = (article.url, article.source, article.title)
+        for alias, _ in article.aliases:
+            found.setdefault(alias_file(alias), (alias, article.source, article.title))
+    return found
+
+
+def _lost_addresses(previous: uptodate.Addresses | None, current: uptodate.Addresses, site: Site) -> list[Diagnostic]:
+    """A warning for each address the last build published an article at and this one does not,
+    with the fix: at the article that now lives elsewhere (the same file, else the same title,
+    at an address that is new), else at the file the address came from."""
+    if not previous:
+        return []
+    new = [a for a in site.articles if urls.output_file(a.url) not in previous]
+    by_source = {a.source: a for a in new}
+    by_title = {a.title: a for a in reversed(new)}  # the newest first when titles repeat
+    diags = []
+    for target, (url, source, title) in sorted(previous.items()):
+        if target in current:
+            continue
+        moved = by_source.get(source) or by_title.get(title)
+        fix = f"thêm `aliases: [{url}]`"
+        if moved is not None:
+            message = f"bài này đã đăng ở `{url}`, nay chuyển sang `{moved.url}`: liên kết cũ sẽ hỏng; {fix} vào bài này để giữ địa chỉ cũ"
+            diags.append(warning(moved.source, 1, message))
+        else:
+            message = (
+                f"địa chỉ `{url}` (bài “{title}”) không còn bài nào (tệp bị xóa, đổi tên, hoặc thành bản nháp): "
+                f"nếu bài nay ở địa chỉ khác, {fix} vào bài đó"
+            )
+            diags.append(warning(source, 0, message))
+    return diags
 
 
 def _related(site: Site, jobs: int, cache: BuildCache, stamp: str, write: bool) -> list[list[int]]:

@@ -32,11 +32,12 @@ ALLOWED: dict[str, set[str]] = {
     "search": {"dates", "errors", "model"},
     "photos": {"config", "errors", "images", "model", "urls", "writer"},
     "related": {"model", "urls", "workers"},
+    "redirects": {"config", "model", "urls", "writer"},
     "routes": {"dates", "errors", "markup", "model", "related", "text", "urls", "views"},
     "structured": {"dates", "views", "urls"},
     "templates": {"dates", "errors", "routes", "sources", "structured"},
     "pipeline": {
-        "buildcache", "config", "content", "dates", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "related", "routes", "search",
+        "buildcache", "config", "content", "dates", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "redirects", "related", "routes", "search",
         "sitemaps", "sources", "templates", "uptodate", "urls", "views", "workers", "writer",
     },
     "scaffold": {"config", "content", "text"},
