@@ -30,7 +30,7 @@ BBK - Mở đầu.
 
 ![Ảnh trong bài.](/media/than.jpg)
 """
-PAGE = "public/2023/06/bai-co-anh/index.html"
+PAGE = "public/2023/06/bai/index.html"
 
 
 def _site(site: Path, body: str = SITE) -> Path:

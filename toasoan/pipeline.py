@@ -28,7 +28,7 @@ from .filetypes import library_check
 from .images import CACHE_LOCK, PHOTO_SUFFIXES, claim_cache
 from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
-from .photos import SitePhotos, cache_dir, check_cache_dir, photo_files, plan_photos, prune_photos
+from .photos import SitePhotos, cache_dir, card_urls, check_cache_dir, photo_files, plan_photos, prune_photos
 from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import Route, plan_routes
@@ -66,6 +66,7 @@ class BuildResult:
     warnings: list[Diagnostic]
     photos_decoded: int = 0
     photos_cached: int = 0
+    cards_drawn: int = 0  # share cards drawn (not taken from the cache)
     pages_cached: int = 0  # pages taken from the build cache instead of rendered
     markdown_cached: int = 0
     articles_cached: int = 0  # articles taken from the build cache instead of read and checked
@@ -241,9 +242,9 @@ def _build(options: BuildOptions, out: Path, progress: Progress | None, lock_cac
         pages=len(plan.routes), files=count, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
         output=out, warnings=plan.warnings + _notices(cache), photos_decoded=plan.photos.report.decoded,
-        photos_cached=plan.photos.report.cached, search=reports[0] if reports else None,
+        photos_cached=plan.photos.report.cached, search=reports[0] if reports else None, cards_drawn=plan.photos.cards_drawn,
         pages_cached=cached[0], markdown_cached=plan.markdown_cached, articles_cached=plan.articles_cached,
-        valid_until=_valid_until(plan.site, plan.now), repaired=bool(cache.notices or plan.photos.report.broken),
+        valid_until=_valid_until(plan.site, plan.now), repaired=bool(cache.notices or plan.photos.report.broken or plan.photos.cards_repaired),
     )
 
 
@@ -312,7 +313,8 @@ def _prepare(
         write=write and cache_usable,  # never write into a cache folder that was refused
     )
     site, markup_diags, markdown_cached = _with_html(site, options.jobs, markup_state, cache, _stage(progress, "Chuyển Markdown"))
-    routes, route_diags = plan_routes(site, photos.processed, options.jobs, _related(site, options.jobs, cache, stamp, write and cache_usable))
+    related = _related(site, options.jobs, cache, stamp, write and cache_usable)
+    routes, route_diags = plan_routes(site, photos.processed, options.jobs, related, card_urls(photos))
     generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
     variants = photo_files(photos)
     copies, copy_claims, copy_diags = _plan_copies(root, options.theme_dir, site)
