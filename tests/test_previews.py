@@ -237,7 +237,7 @@ def _assert_paper_card(out: Path, head: _Head) -> None:
     assert (head.one("og:image:width"), head.one("og:image:height")) == ("1200", "630")
     assert head.one("og:image:alt") == "Báo Bắc Kạn điện tử"
     with Image.open(_local(out, head.one("og:image"), SAMPLE_BASE)) as card:
-        assert card.size == (1200, 630) and card.format == "JPEG"
+        assert card.size == (1200, 630) and card.format == "PNG"
 
 
 # -- inline sites ---------------------------------------------------------------------------

@@ -129,9 +129,9 @@ def test_an_article_without_a_photo_gets_a_card_of_its_own(site: Path) -> None:
     paper = _card_of(site, "index.html")
     photo = _card_of(site, "2023/06/co-anh/index.html")
     assert len({own, other, paper, photo}) == 4
-    assert re.fullmatch(re.escape(BASE) + r"anh/[0-9a-f]{24}/og\.jpg", own)
+    assert re.fullmatch(re.escape(BASE) + r"anh/[0-9a-f]{24}/og\.png", own)
     with Image.open(site / "public" / own[len(BASE) :]) as card:
-        assert card.format == "JPEG" and card.size == (1200, 630)
+        assert card.format == "PNG" and card.size == (1200, 630)
         assert card.convert("RGB").getpixel((600, 20)) == pytest.approx(sharecard.RED, abs=8)  # the band of the paper's name
     # The list pages and static pages carry the paper's own card.
     for rel in ("chuyen-muc/kinh-te/index.html", "gioi-thieu/index.html", "luu-tru/index.html", "404.html"):
@@ -176,7 +176,7 @@ def test_a_damaged_card_in_the_cache_is_drawn_again(site: Path) -> None:
     _build(site)
     card = _card_of(site, "2023/06/khong-anh/index.html")
     key = card.rsplit("/", 2)[1]
-    (cached,) = (site / ".cache/anh").glob(f"*/{key}/og.jpg")
+    (cached,) = (site / ".cache/anh").glob(f"*/{key}/og.png")
     good = cached.read_bytes()
     cached.chmod(0o644)
     cached.write_bytes(good[:100])

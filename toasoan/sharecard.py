@@ -9,6 +9,7 @@ cores; a warm build reads them from the cache and draws nothing."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 import PIL
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from .images import OG_SIZE, PhotoProblem, Processed, Variant, make_entry, read_entry
 from .workers import parallel_map
@@ -35,8 +36,8 @@ HEADLINE_TOP = 196
 HEADLINE_BOTTOM = 548
 HEADLINE_SIZES = (66, 58, 50, 44)  # the largest size that fits the headline whole is used
 LINE_SPACING = 1.28
-QUALITY = 82
-FILE = "og.jpg"
+COMPRESSION = 3  # zlib level: 6 costs twice the time for 15% fewer bytes
+FILE = "og.png"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,7 +50,7 @@ class Card:
     host: str  # the site's host name, at the foot
 
     def key(self) -> str:
-        text = json.dumps([CARD_VERSION, font_digest(), PIL.__version__, QUALITY, self.headline, self.kicker, self.paper, self.host])
+        text = json.dumps([CARD_VERSION, font_digest(), PIL.__version__, COMPRESSION, self.headline, self.kicker, self.paper, self.host])
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
@@ -99,13 +100,13 @@ class _Face:
         self.words[word] = found
         return found
 
-    def draw(self, image: Image.Image, x: float, baseline: int, text: str, colour: tuple[int, int, int]) -> None:
-        """`text` (words and single spaces) with its first pen position at (x, baseline)."""
+    def draw(self, ink: Image.Image, x: float, baseline: int, text: str) -> None:
+        """`text` (words and single spaces) as coverage on `ink`, its first pen position at (x, baseline)."""
         for word in text.split(" "):
             drawn = self.mask(word)
             if drawn is not None:
                 mask, left, top = drawn
-                image.paste(colour, (round(x) + left, baseline + top), mask)
+                ink.paste(255, (round(x) + left, baseline + top), mask)
             x += self.length(word) + self.space
 
 
@@ -158,41 +159,72 @@ def _room(size: int) -> int:
     return max(1, int((HEADLINE_BOTTOM - HEADLINE_TOP) // (size * LINE_SPACING)))
 
 
+# A card is drawn as ink coverage (one byte a pixel) over fixed regions, each region with its own
+# ramp of 16 shades from its ground to its ink: a 64-colour palette image, whose PNG is a third of
+# a JPEG's size, sharper, and costs one cheap pass to colour.
+SHADES = 16
+_RAMPS = ((WHITE, INK), (RED, WHITE), (WHITE, RED), (WHITE, GREY))  # headline, band, kicker, foot
+HEADLINE, BANDED, KICKER, FOOT = (i * SHADES for i in range(len(_RAMPS)))
+KICKER_BOTTOM = BAND + 80  # rows below the kicker belong to the headline
+RULE_TOP = HEIGHT - 66
+
+
+def _palette() -> list[int]:
+    colours: list[int] = []
+    for ground, ink in _RAMPS:
+        for step in range(SHADES):
+            colours += [round(g + (i - g) * step / (SHADES - 1)) for g, i in zip(ground, ink, strict=True)]
+    return colours
+
+
+@cache
+def _regions() -> Image.Image:
+    """Which ramp each pixel takes (its first palette index); the red rule is the band's ground."""
+    regions = Image.new("L", (WIDTH, HEIGHT), HEADLINE)
+    drawer = ImageDraw.Draw(regions)
+    drawer.rectangle((0, 0, WIDTH - 1, BAND - 1), fill=BANDED)
+    drawer.rectangle((0, BAND, WIDTH - 1, KICKER_BOTTOM - 1), fill=KICKER)
+    drawer.rectangle((0, RULE_TOP, WIDTH - 1, HEIGHT - 1), fill=FOOT)
+    drawer.rectangle((MARGIN, RULE_TOP, WIDTH - MARGIN - 1, RULE_TOP + 3), fill=BANDED)
+    return regions
+
+
+_SHADE = [v * SHADES // 256 for v in range(256)]
+
+
 def draw_card(card: Card) -> Image.Image:
-    image = Image.new("RGB", (WIDTH, HEIGHT), WHITE)
-    drawer = ImageDraw.Draw(image)
-    drawer.rectangle((0, 0, WIDTH - 1, BAND - 1), fill=RED)
+    """The card as a palette image (mode P), 1200×630."""
+    ink = Image.new("L", (WIDTH, HEIGHT), 0)
     paper = _face(40)
     name = wrap(paper, card.paper, WIDTH - 2 * MARGIN)[:1]
     if name:
-        paper.draw(image, MARGIN, (BAND + paper.ascent - paper.size // 3) // 2 + 8, name[0], WHITE)
+        paper.draw(ink, MARGIN, (BAND + paper.ascent - paper.size // 3) // 2 + 8, name[0])
     kicker = _face(30)
     label = wrap(kicker, card.kicker.upper(), WIDTH - 2 * MARGIN)[:1]
     if label:
-        kicker.draw(image, MARGIN, BAND + 62, label[0], RED)
+        kicker.draw(ink, MARGIN, BAND + 62, label[0])
     face, lines = headline_lines(card.headline)
     step = round(face.size * LINE_SPACING)
     baseline = HEADLINE_TOP + face.ascent - (face.ascent - face.size) // 2
     for line in lines:
-        face.draw(image, MARGIN, baseline, line, INK)
+        face.draw(ink, MARGIN, baseline, line)
         baseline += step
-    drawer.rectangle((MARGIN, HEIGHT - 66, WIDTH - MARGIN - 1, HEIGHT - 63), fill=RED)
     foot = _face(26)
-    foot.draw(image, MARGIN, HEIGHT - 26, card.host, GREY)
-    return image
+    foot.draw(ink, MARGIN, HEIGHT - 26, card.host)
+    indices = ImageChops.add(ink.point(_SHADE), _regions())
+    indices.putpalette(_palette())
+    return indices
 
 
 def card_bytes(card: Card) -> bytes:
-    """The card as JPEG bytes (for tests and tools; builds write into the cache)."""
-    import io
-
+    """The card as PNG bytes (for tests and tools; builds write into the cache)."""
     out = io.BytesIO()
     _save(draw_card(card), out)
     return out.getvalue()
 
 
-def _save(image: Image.Image, target: object) -> None:
-    image.save(target, "JPEG", quality=QUALITY)  # type: ignore[arg-type]
+def _save(image: Image.Image, target: Path | io.BytesIO) -> None:
+    image.save(target, "PNG", compress_level=COMPRESSION)
 
 
 @dataclass(slots=True)
@@ -238,7 +270,7 @@ def _card_chunk(items: Sequence[tuple[str, Card]], state: tuple[Path, bool]) -> 
 
 
 def _make(root: Path, key: str, card: Card, write: bool) -> Processed | PhotoProblem:
-    og = Variant(format="jpeg", width=WIDTH, height=HEIGHT, file=FILE)
+    og = Variant(format="png", width=WIDTH, height=HEIGHT, file=FILE)
 
     def encode(staging: Path, final: str) -> Processed:
         if write:
