@@ -30,7 +30,7 @@ from .images import (
 )
 from .model import Article, Asset, Site
 from .sharecard import Card, make_cards
-from .urls import photo_url
+from .urls import card_url, photo_url
 from .writer import OutputFile
 
 
@@ -199,10 +199,14 @@ def _at_uses(uses: list[tuple[str, Asset]], message: str, *, as_warning: bool = 
 def photo_files(photos: SitePhotos) -> list[OutputFile]:
     """Every variant of every photo in use, once, linked from the cache into the output."""
     files: dict[str, OutputFile] = {}
-    for processed in [*photos.processed.values(), *photos.cards.values()]:
+    for processed in photos.processed.values():
         for variant in [*processed.variants, *([processed.og] if processed.og else [])]:
             path = photo_url(processed.key, variant.file).lstrip("/")
             files[path] = OutputFile(path, copy_from=Path(processed.folder) / variant.file, link=True)
+    for card in photos.cards.values():
+        if card.og is not None:
+            path = card_url(card.key).lstrip("/")
+            files[path] = OutputFile(path, copy_from=Path(card.folder) / card.og.file, link=True)
     return [files[k] for k in sorted(files)]
 
 
@@ -213,4 +217,4 @@ def prune_photos(photos: SitePhotos) -> int:
 
 def card_urls(photos: SitePhotos) -> dict[str, str]:
     """Each share card's URL, by article source (the paper's own under `SITE_CARD`)."""
-    return {source: photo_url(p.key, p.og.file) for source, p in photos.cards.items() if p.og is not None}
+    return {source: card_url(p.key) for source, p in photos.cards.items() if p.og is not None}
