@@ -110,7 +110,7 @@ class Site:
     def edit(self) -> str:
         paths = self.articles()
         path = self.rng.choice(paths)
-        kind = self.rng.choice(["body", "title", "date", "category", "tags", "officials", "draft", "future", "photo"])
+        kind = self.rng.choice(["body", "title", "date", "category", "tags", "officials", "draft", "future", "photo", "slug", "aliases"])
         if kind == "body":
             text = path.read_text(encoding="utf-8")
             head, _, _ = text.partition("\n---\n")
@@ -129,6 +129,10 @@ class Site:
             self._edit_front(path, "draft", self.rng.choice(["true", "false"]))
         elif kind == "future":  # "now" is 2026-09-21 21:13 in Hà Nội: a clock step publishes it
             self._edit_front(path, "date", "2026-09-22 02:00")
+        elif kind == "slug":  # a few values: two articles on one address happen (an error)
+            self._edit_front(path, "slug", f"dia-chi-{self.rng.randint(1, 4)}")
+        elif kind == "aliases":  # redirect pages; one alias in two articles happens (an error)
+            self._edit_front(path, "aliases", f"[/cu/{self.rng.randint(1, 4)}/, /2026/09/cu-{self.rng.randint(1, 4)}.html]")
         else:
             self._edit_front(path, "cover", "{src: /media/anh-chung.jpg, caption: Ảnh bìa.}")
         return f"{kind} {path.name}"
@@ -253,7 +257,9 @@ def _outcome(site: Path, output: Path, now: int) -> BuildResult | list[str]:
     try:
         return _build(site, output, now)
     except BuildFailed as failed:
-        return [str(d) for d in failed.diagnostics]
+        # A warning about an address the previous build published depends on that build: a clean
+        # build has none to compare with. Everything else must be the same.
+        return [str(d) for d in failed.diagnostics if "thêm `aliases:" not in d.message]
 
 
 def _clean_build(site: Path, work: Path, now: int) -> dict[str, bytes] | list[str]:
@@ -375,13 +381,13 @@ def test_a_scheduled_article_appears_on_its_own_when_its_time_comes(tmp_path: Pa
     path = site.articles()[0]
     site._edit_front(path, "date", "2026-09-22 12:00")  # "now" is 2026-09-21 21:13 in Hà Nội
     _build(site.root, output, site.now)
-    slug_dir = [p for p in output.rglob("*") if p.is_dir() and "bai-so-1-" in p.name]
+    slug_dir = [p for p in output.rglob("*") if p.is_dir() and p.name == path.stem]
     assert slug_dir == []
     later = _build(site.root, output, site.now + 3600)
     assert later.up_to_date  # an hour on, nothing is due yet
     due = _build(site.root, output, site.now + 15 * 3600)
     assert not due.up_to_date
-    assert [p for p in output.rglob("*") if p.is_dir() and "bai-so-1-" in p.name]
+    assert [p for p in output.rglob("*") if p.is_dir() and p.name == path.stem]
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now + 15 * 3600)
 
 
@@ -434,7 +440,7 @@ def test_what_an_article_names_is_checked_again_when_cached(tmp_path: Path) -> N
     _equals_clean(site, output, tmp_path)
     make_wav(audio, 65)
     _equals_clean(site, output, tmp_path)
-    assert "1:05" in (output / "2026/09/bai-co-tieng-doc/index.html").read_text(encoding="utf-8")
+    assert "1:05" in (output / "2026/09/co-tieng-doc/index.html").read_text(encoding="utf-8")
     audio.write_bytes(b"<html>not audio</html>\n")
     failed = _equals_clean(site, output, tmp_path)
     assert isinstance(failed, list) and any("`audio` `doc-bai.wav`" in line for line in failed)

@@ -184,8 +184,9 @@ def test_every_sample_article_has_sound_previews(sample: Path) -> None:
             assert news["dateModified"] == head.one("article:modified_time") > news["datePublished"]
         for url in news.get("image", []):
             assert _local(sample, url, SAMPLE_BASE).is_file(), url
-        assert ("image" in news) == ("og:image" in head.meta)
-        assert head.one("twitter:card") == ("summary_large_image" if "og:image" in head.meta else "summary")
+        # Every article has a picture: its photo, else a share card drawn from its headline.
+        assert news["image"][0] == head.one("og:image") == head.one("twitter:image")
+        assert head.one("twitter:card") == "summary_large_image"
     assert articles == 26
 
 
@@ -199,7 +200,8 @@ def test_home_page_has_organization_and_search_box(sample: Path) -> None:
     assert head.one("og:type") == "website"
     assert head.one("og:url") == SAMPLE_BASE
     assert head.one("og:title") == "Báo Bắc Kạn điện tử"
-    assert head.one("twitter:card") == "summary"
+    assert head.one("twitter:card") == "summary_large_image"
+    _assert_paper_card(sample, head)
     assert len(head.json_ld()) == 2
     org = head.ld("NewsMediaOrganization")
     assert org["name"] == "Báo Bắc Kạn điện tử"
@@ -223,8 +225,19 @@ def test_other_pages_are_websites(sample: Path, page: str) -> None:
     assert head.one("og:url") == head.canonical == SAMPLE_BASE + page.removesuffix("index.html")
     assert head.one("og:description") == head.one("description")
     assert head.one("og:site_name") == "Báo Bắc Kạn điện tử"
-    assert "og:image" not in head.meta and "article:published_time" not in head.meta
+    assert "article:published_time" not in head.meta
+    _assert_paper_card(sample, head)
     assert head.json_ld() == []
+
+
+def _assert_paper_card(out: Path, head: _Head) -> None:
+    """The paper's own share card: 1200×630, the same on the home page and every list page."""
+    home = _read(out / "index.html")
+    assert head.one("og:image") == home.one("og:image") == head.one("twitter:image")
+    assert (head.one("og:image:width"), head.one("og:image:height")) == ("1200", "630")
+    assert head.one("og:image:alt") == "Báo Bắc Kạn điện tử"
+    with Image.open(_local(out, head.one("og:image"), SAMPLE_BASE)) as card:
+        assert card.size == (1200, 630) and card.format == "PNG"
 
 
 # -- inline sites ---------------------------------------------------------------------------
@@ -321,14 +334,17 @@ def test_body_photo_is_the_preview_when_it_is_the_only_one(inline: Path) -> None
 
 def test_article_without_photo_or_author(inline: Path) -> None:
     head = _read(_article(inline, "05"))
-    assert "og:image" not in head.meta and "twitter:image" not in head.meta
-    assert head.one("twitter:card") == "summary"
+    # No photo: a share card drawn from the headline (tests/test_share_cards.py looks at it).
+    assert head.one("twitter:card") == "summary_large_image"
+    assert head.one("og:image:alt") == "Bài không có ảnh"
+    with Image.open(_local(inline, head.one("og:image"), INLINE_BASE)) as card:
+        assert card.size == (1200, 630)
     assert "article:tag" not in head.meta
     # A UTC time in the front matter is shown in the site's zone.
     assert head.one("article:published_time") == "2023-05-02T08:30:00+07:00"
     assert head.one("article:modified_time") == "2023-05-03T09:00:00+07:00"
     news = head.ld("NewsArticle")
-    assert "image" not in news and "keywords" not in news
+    assert news["image"] == [head.one("og:image")] and "keywords" not in news
     assert news["datePublished"] == "2023-05-02T08:30:00+07:00"
     assert news["dateModified"] == "2023-05-03T09:00:00+07:00"
     assert news["author"]["@type"] == "NewsMediaOrganization"

@@ -12,7 +12,7 @@ from PIL import ExifTags, Image
 from sitekit import run_cli, write_site
 
 ARTICLE = "content/articles/2023/06/bai/index.md"
-PAGE = "public/2023/06/bai-thu/index.html"
+PAGE = "public/2023/06/bai/index.html"
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00\x00\x00\x10meta" + bytes(200)
 
 
@@ -129,5 +129,5 @@ def test_playable_audio_beside_an_article_is_published(site: Path) -> None:
     _wav(site / ARTICLE.rsplit("/", 1)[0] / "doc-bai.wav")
     run = run_cli("--site", site)
     assert run.code == 0, run.stderr
-    assert (site / "public/2023/06/bai-thu/doc-bai.wav").is_file()
-    assert 'src="/2023/06/bai-thu/doc-bai.wav"' in (site / PAGE).read_text(encoding="utf-8")
+    assert (site / "public/2023/06/bai/doc-bai.wav").is_file()
+    assert 'src="/2023/06/bai/doc-bai.wav"' in (site / PAGE).read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ from frontmatter.default_handlers import YAMLHandler
 from .buildcache import find_entry, fingerprint, load_model, write_blob
 from .config import SiteConfig
 from .dates import DateError, parse_datetime
-from .errors import Diagnostic, error, warning
+from .errors import Diagnostic, Severity, error, has_errors, warning
 from .filetypes import audio_problem
 from .model import Article, Asset, Official, OfficialRef, Site, StaticPage
 from .proofread import OfficialIndex, article_findings
@@ -35,7 +35,7 @@ MEDIA_URL = "/media/"
 
 ARTICLE_KEYS = {
     "title", "date", "updated", "category", "tags", "author", "summary", "officials",
-    "cover", "gallery", "audio", "slug", "draft",
+    "cover", "gallery", "audio", "slug", "aliases", "draft",
 }
 PAGE_KEYS = {"title", "slug", "description", "date", "updated", "draft"}
 MAX_SLUG = 200
@@ -118,24 +118,39 @@ def load_site(
         store = dataclasses.replace(cache, salt=fingerprint(cache.salt, *loading_inputs(config, officials)))
     loaded = parallel_map(_load_articles, paths, jobs, _LoadState(root, config, officials, store), progress)
     articles = []
+    held: list[Article] = []  # unpublished articles with errors: left out, their errors warnings
     for article, found, entry in loaded:
+        if article is not None and has_errors(found):
+            if drafts or article.is_published(now):
+                article = None
+            else:
+                found = held_back(found, article.draft, article.date)
+                held.append(article)
+                article = None
         diags += found
         if article is not None:
             articles.append(article)
         if store is not None and entry is not None:
             store.record(*entry)
     ctx = _Context(root=root, config=config, officials=officials, diags=diags)
-    pages = [p for path in walk_files(root, root / PAGES_DIR, ".md") if (p := _load_page(ctx, path))]
+    pages = [p for path in walk_files(root, root / PAGES_DIR, ".md") if (p := _load_page(ctx, path, now, drafts))]
     published = [a for a in articles if drafts or a.is_published(now)]
     published.sort(key=lambda a: (a.date, a.source), reverse=True)
+    waiting = [a.date for a in [*articles, *held] if not a.draft and a.date > now]
+    waiting += [p.date for p in pages if p.date is not None and not p.draft and p.date > now]
+    shown_pages = [p for p in pages if drafts or p.is_published(now)]
     site = Site(
         config=config,
         articles=tuple(published),
-        pages=tuple(sorted(pages, key=lambda p: p.source)),
+        pages=tuple(sorted(shown_pages, key=lambda p: p.source)),
         officials=officials,
-        unpublished=len(articles) - len(published),
-        next_publication=min((a.date for a in articles if not a.draft and a.date > now), default=None),
-        held=tuple(sorted((dataclasses.replace(a, body="") for a in articles if not (drafts or a.is_published(now))), key=lambda a: a.source)),
+        unpublished=len(articles) - len(published) + len(held),
+        next_publication=min(waiting, default=None),
+        # Every article left out (a draft, scheduled, or held back for its errors), without body.
+        held=tuple(sorted(
+            (dataclasses.replace(a, body="") for a in [*articles, *held] if not (drafts or a.is_published(now)) or a in held),
+            key=lambda a: a.source,
+        )),
     )
     return site, ctx.diags
 
@@ -144,6 +159,14 @@ def load_article(root: Path, config: SiteConfig, officials: dict[str, Official],
     """One article file read and checked as `load_site` reads each (no cache): for a preview
     that shows one save at once."""
     return _load_checked(_Context(root=root.resolve(), config=config, officials=officials), path)
+
+
+def held_back(diags: Sequence[Diagnostic], draft: bool, date: dt.datetime) -> list[Diagnostic]:
+    """The errors of a document readers do not see yet (a draft, or one scheduled for later) as
+    warnings that say so: one unfinished draft does not stop the paper. Published, they stop it."""
+    why = "bản nháp" if draft else f"hẹn giờ đăng {date:%d/%m/%Y %H:%M}"
+    note = f" (bài chưa đăng: {why}; lỗi này sẽ chặn bản dựng khi bài được đăng)"
+    return [dataclasses.replace(d, severity=Severity.WARNING, message=d.message + note) if d.is_error else d for d in diags]
 
 
 CONFIG_READS = frozenset({"limits", "tz", "timezone", "category", "categories"})  # tz: from timezone
@@ -167,7 +190,8 @@ class _LoadState:
 
 
 _Loaded = tuple[Article | None, list[Diagnostic], tuple[str, str, str] | None]
-"""An article (None when it has errors), its diagnostics, and its cache entry (key, blob hash,
+"""An article (None when its file could not be read as one; with errors among its diagnostics it
+is published by no build, and stops only a build that would publish it), its diagnostics, and its cache entry (key, blob hash,
 how it was had) when there is one."""
 
 
@@ -391,7 +415,9 @@ def _check_keys(ctx: _Context, doc: _Document, known: set[str]) -> None:
             ctx.diags.append(warning(doc.rel, doc.meta.line(key), f"khóa không dùng đến `{key}`{hint}"))
 
 
-def _slug_field(ctx: _Context, doc: _Document, title: str | None, fallback: str) -> str:
+def _slug_field(ctx: _Context, doc: _Document, fallback: str) -> str:
+    """The `slug:` when given, else the file name (`fallback`) made into a slug: never the
+    title, so that a corrected headline keeps the address every shared link points to."""
     slug = _text_field(ctx, doc, "slug")
     if slug is not None:
         if not _SLUG.match(slug) or len(slug) > MAX_SLUG:
@@ -399,8 +425,7 @@ def _slug_field(ctx: _Context, doc: _Document, title: str | None, fallback: str)
             message = f"`slug` chỉ gồm chữ thường không dấu, số và `-`, tối đa {MAX_SLUG} ký tự (ví dụ `{suggestion}`)"
             ctx.diags.append(error(doc.rel, doc.meta.line("slug"), message))
         return slug
-    made = slugify_vi(title) if title else ""
-    return made or slugify_vi(fallback) or "bai-viet"
+    return slugify_vi(fallback) or "bai-viet"
 
 
 def _load_article(ctx: _Context, path: Path) -> Article | None:
@@ -422,7 +447,7 @@ def _load_article(ctx: _Context, path: Path) -> Article | None:
     if not isinstance(draft, bool):
         ctx.diags.append(error(doc.rel, doc.meta.line("draft"), "`draft` phải là `true` hoặc `false`"))
     stem = path.parent.name if path.name == "index.md" else path.stem
-    slug = _slug_field(ctx, doc, title, stem)
+    slug = _slug_field(ctx, doc, stem)
     article_dir = path.parent
     cover = _asset_field(ctx, doc, article_dir, "cover")
     gallery = _gallery(ctx, doc, article_dir)
@@ -445,6 +470,7 @@ def _load_article(ctx: _Context, path: Path) -> Article | None:
         body_images=body_images,
         body_links=body_links,
         slug=slug,
+        aliases=_aliases(ctx, doc),
         draft=draft is True,
         body=doc.body,
         body_line=doc.body_line,
@@ -452,8 +478,34 @@ def _load_article(ctx: _Context, path: Path) -> Article | None:
     article = dataclasses.replace(article, field_lines=_field_lines(doc, article.tags))
     if not any(d.is_error for d in ctx.diags[before:]):
         ctx.diags += article_findings(doc.rel, article, doc.meta, doc.front, list(prose_lines(doc.body)), ctx.index)
-    failed = any(d.is_error for d in ctx.diags[before:])
-    return None if failed else article
+    return article  # with errors among its diagnostics, `load_site` decides whether it stops the build
+
+
+_ALIAS_BAD = re.compile(r"[\s?#\\<>\"']")
+
+
+def _aliases(ctx: _Context, doc: _Document) -> tuple[tuple[str, int], ...]:
+    """`aliases:` the article's old addresses (site paths), each with its line: a small page at
+    each sends readers to the article's address."""
+    raw = doc.meta.data.get("aliases")
+    if raw is None:
+        return ()
+    items = raw if isinstance(raw, list) else [raw]
+    found: dict[str, int] = {}
+    for i, item in enumerate(items):
+        line = doc.meta.line("aliases", i) if isinstance(raw, list) else doc.meta.line("aliases")
+        text = nfc(str(item)).strip() if isinstance(item, str | int) else ""
+        segments = text.split("/")[1:]
+        if (
+            not text.startswith("/") or text.startswith("//") or _ALIAS_BAD.search(text)
+            or any(part in (".", "..") for part in segments) or "" in segments[:-1]
+        ):
+            example = "/2023/06/ten-bai-cu/"
+            message = f"mỗi địa chỉ cũ trong `aliases` là một đường dẫn trong trang bắt đầu bằng `/` (ví dụ `{example}`), không phải `{item}`"
+            ctx.diags.append(error(doc.rel, line, message))
+            continue
+        found.setdefault(text, line)
+    return tuple(found.items())
 
 
 def _field_lines(doc: _Document, tags: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
@@ -896,7 +948,9 @@ def _body_images(ctx: _Context, doc: _Document, base_dir: Path) -> tuple[Asset, 
     return tuple(found)
 
 
-def _load_page(ctx: _Context, path: Path) -> StaticPage | None:
+def _load_page(ctx: _Context, path: Path, now: dt.datetime, drafts: bool) -> StaticPage | None:
+    """A static page; one that readers do not see yet (`draft: true`, a future `date`) has its
+    errors as warnings unless `drafts` (it is left out then, as articles are)."""
     doc = _read_document(ctx, path)
     if doc is None:
         return None
@@ -904,19 +958,28 @@ def _load_page(ctx: _Context, path: Path) -> StaticPage | None:
     _check_keys(ctx, doc, PAGE_KEYS)
     title = _text_field(ctx, doc, "title", required=True)
     _title_within_limit(ctx, doc, title)
-    slug = _slug_field(ctx, doc, None, path.stem)
-    if any(d.is_error for d in ctx.diags[before:]) or title is None:
-        return None
-    images = _body_images(ctx, doc, path.parent)
-    if any(d.is_error for d in ctx.diags[before:]):
-        return None
-    return StaticPage(
+    slug = _slug_field(ctx, doc, path.stem)
+    draft = doc.meta.data.get("draft", False)
+    if not isinstance(draft, bool):
+        ctx.diags.append(error(doc.rel, doc.meta.line("draft"), "`draft` phải là `true` hoặc `false`"))
+    date = _date_field(ctx, doc, "date")
+    updated = _date_field(ctx, doc, "updated")
+    images = _body_images(ctx, doc, path.parent) if title is not None else ()
+    page = StaticPage(
         source=doc.rel,
         body_images=images,
-        title=title,
+        title=title or "",
         slug=slug,
         description=_text_field(ctx, doc, "description") or "",
         body=doc.body,
         body_line=doc.body_line,
         body_links=internal_links(doc.body, doc.body_line),
+        draft=draft is True,
+        date=date,
+        updated=updated,
     )
+    if not has_errors(ctx.diags[before:]):
+        return page
+    if not drafts and not page.is_published(now):
+        ctx.diags[before:] = held_back(ctx.diags[before:], page.draft, page.date or now)
+    return None

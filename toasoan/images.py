@@ -257,14 +257,25 @@ def _process_one(job: PhotoJob, settings: ImageSettings, root: Path, write: bool
         image = _open(job.source, settings)
     except PhotoProblemError as exc:
         return PhotoProblem(str(exc))
-    final = root / job.key
-    staging = root / f".{job.key}.tmp-{os.getpid()}"
-    old = root / f".{job.key}.old-{os.getpid()}"
+    return make_entry(root, job.key, write, lambda staging, final: _encode(image, job, settings, staging, write, final))
+
+
+def read_entry(folder: Path, need_og: bool) -> Processed | str | None:
+    """A cache entry if every file a build needs from it is sound (see `_read_meta`)."""
+    return _read_meta(folder, need_og)
+
+
+def make_entry(root: Path, key: str, write: bool, encode: Callable[[Path, str], Processed]) -> Processed | PhotoProblem:
+    """Make the cache entry `root/key`: `encode(staging folder, final folder)` writes its files
+    (when `write`) and tells what they are; the entry is sealed and renamed in whole."""
+    final = root / key
+    staging = root / f".{key}.tmp-{os.getpid()}"
+    old = root / f".{key}.old-{os.getpid()}"
     if write:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
     try:
-        processed = _encode(image, job, settings, staging, write, str(final))
+        processed = encode(staging, str(final))
         if write:
             _seal(staging, processed)
             # A damaged entry is moved aside, never written into: published hard links to its

@@ -84,6 +84,8 @@ class Article:
     lead: str = ""
     # Front matter lines the site-wide checks report at: ("title", n), ("date", n), ("tags.0", n)...
     field_lines: tuple[tuple[str, int], ...] = ()
+    # Old addresses (site paths) that redirect here, each with its front matter line.
+    aliases: tuple[tuple[str, int], ...] = ()
 
     def is_published(self, now: dt.datetime) -> bool:
         """Not a draft and not dated in the future: what readers may see at `now`."""
@@ -114,6 +116,12 @@ class StaticPage:
     body_images: tuple[Asset, ...] = ()
     url: str = ""
     body_html: str = ""
+    draft: bool = False
+    date: dt.datetime | None = None  # a page with a future date waits for it, as articles do
+    updated: dt.datetime | None = None
+
+    def is_published(self, now: dt.datetime) -> bool:
+        return not self.draft and (self.date is None or self.date <= now)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from PIL import features
 
@@ -20,14 +21,16 @@ from .images import (
     PhotoProblem,
     PhotoReport,
     Processed,
+    cache_root,
     claim_cache,
     is_old_cache,
     photo_key,
     process_photos,
     prune_cache,
 )
-from .model import Asset, Site
-from .urls import photo_url
+from .model import Article, Asset, Site
+from .sharecard import Card, make_cards
+from .urls import card_url, photo_url
 from .writer import OutputFile
 
 
@@ -37,6 +40,10 @@ class SitePhotos:
     report: PhotoReport
     settings: ImageSettings
     cache_dir: Path
+    # Share cards (og crop only): an article's without any photo by its source, the paper's own as "".
+    cards: dict[str, Processed] = field(default_factory=dict)
+    cards_drawn: int = 0
+    cards_repaired: bool = False  # damaged card entries were found (and drawn again)
 
 
 def image_settings(config: SiteConfig) -> ImageSettings:
@@ -138,7 +145,50 @@ def plan_photos(
         if outcome.small:
             message = f"ảnh chỉ rộng {outcome.width} px, nhỏ hơn {smallest} px: dùng nguyên kích thước"
             diags += _at_uses(used[source], message, as_warning=True)
-    return SitePhotos(processed=processed, report=report, settings=settings, cache_dir=folder), diags
+    cards, drawn, card_diags = _share_cards(site, settings, folder, jobs, write)
+    photos = SitePhotos(
+        processed=processed, report=report, settings=settings, cache_dir=folder, cards=cards, cards_drawn=drawn,
+        cards_repaired=any(not d.is_error for d in card_diags),
+    )
+    return photos, diags + card_diags
+
+
+SITE_CARD = ""  # the paper's own card in `SitePhotos.cards`
+
+
+def share_card(site: Site, article: Article | None) -> Card:
+    """What the card of `article` (None: the paper's own card) shows."""
+    config = site.config
+    host = urlsplit(config.base_url).netloc
+    if article is None:
+        return Card(headline=config.description or config.title, kicker=config.tagline, paper=config.title, host=host)
+    category = config.category(article.category)
+    return Card(headline=article.title, kicker=category.name if category else "", paper=config.title, host=host)
+
+
+def needs_card(article: Article) -> bool:
+    """An article shared without any photo of its own gets a card."""
+    return not (article.cover or article.gallery or article.body_images)
+
+
+def _share_cards(
+    site: Site, settings: ImageSettings, folder: Path, jobs: int, write: bool
+) -> tuple[dict[str, Processed], int, list[Diagnostic]]:
+    wanted = {a.source: share_card(site, a) for a in site.articles if needs_card(a)}
+    wanted[SITE_CARD] = share_card(site, None)
+    made, report = make_cards(list(wanted.values()), cache_root(folder, settings), jobs, write=write)
+    diags: list[Diagnostic] = []
+    for problem in sorted(set(report.broken.values())):
+        diags.append(warning(CONFIG_NAME, site.config.cache_dir_line, f"bộ nhớ đệm ảnh hỏng ({problem}): vẽ lại một ảnh chia sẻ"))
+    cards: dict[str, Processed] = {}
+    for source, card in wanted.items():
+        outcome = made[card.key()]
+        if isinstance(outcome, Processed):
+            cards[source] = outcome
+        else:
+            diags.append(error(CONFIG_NAME, site.config.cache_dir_line, f"không ghi được ảnh chia sẻ vào bộ nhớ đệm: {outcome.message}"))
+            break
+    return cards, report.drawn, diags
 
 
 def _at_uses(uses: list[tuple[str, Asset]], message: str, *, as_warning: bool = False) -> list[Diagnostic]:
@@ -153,8 +203,18 @@ def photo_files(photos: SitePhotos) -> list[OutputFile]:
         for variant in [*processed.variants, *([processed.og] if processed.og else [])]:
             path = photo_url(processed.key, variant.file).lstrip("/")
             files[path] = OutputFile(path, copy_from=Path(processed.folder) / variant.file, link=True)
+    for card in photos.cards.values():
+        if card.og is not None:
+            path = card_url(card.key).lstrip("/")
+            files[path] = OutputFile(path, copy_from=Path(card.folder) / card.og.file, link=True)
     return [files[k] for k in sorted(files)]
 
 
 def prune_photos(photos: SitePhotos) -> int:
-    return prune_cache(photos.cache_dir, photos.settings, {p.key for p in photos.processed.values()})
+    keep = {p.key for p in [*photos.processed.values(), *photos.cards.values()]}
+    return prune_cache(photos.cache_dir, photos.settings, keep)
+
+
+def card_urls(photos: SitePhotos) -> dict[str, str]:
+    """Each share card's URL, by article source (the paper's own under `SITE_CARD`)."""
+    return {source: card_url(p.key) for source, p in photos.cards.items() if p.og is not None}

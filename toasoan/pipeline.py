@@ -29,8 +29,9 @@ from .filetypes import library_check
 from .images import CACHE_LOCK, PHOTO_SUFFIXES, claim_cache
 from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
-from .photos import SitePhotos, cache_dir, check_cache_dir, photo_files, plan_photos, prune_photos
+from .photos import SitePhotos, cache_dir, card_urls, check_cache_dir, photo_files, plan_photos, prune_photos
 from .proofread import site_findings, small_covers
+from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import Route, plan_routes
 from .search import BUNDLE, SearchReport, index_site, site_records
@@ -78,6 +79,7 @@ class BuildResult:
     warnings: list[Diagnostic]
     photos_decoded: int = 0
     photos_cached: int = 0
+    cards_drawn: int = 0  # share cards drawn (not taken from the cache)
     pages_cached: int = 0  # pages taken from the build cache instead of rendered
     markdown_cached: int = 0
     articles_cached: int = 0  # articles taken from the build cache instead of read and checked
@@ -129,6 +131,9 @@ class _Plan:
     clock: _Stopwatch
     markup: _MarkupState
     assets: Assets  # static files' URLs (CSS and JS under content-hashed names)
+    # The article addresses this build publishes, remembered after it succeeds (None: not
+    # remembered, for a `--drafts` build or a refused cache folder).
+    addresses: uptodate.Addresses | None = None
 
 
 Progress = Callable[[str, int, int], None]
@@ -306,6 +311,8 @@ def _build(
     plan.clock.lap("swap")
     cache.finish()
     prune_photos(plan.photos)
+    if plan.addresses is not None:
+        uptodate.write_addresses(cache_dir(root, plan.site.config) / BUILD_DIR, plan.addresses)
     plan.clock.lap("cache index, prune")
     if keep is not None:
         keep(plan)
@@ -313,9 +320,9 @@ def _build(
         pages=len(plan.routes), files=count, articles=len(plan.site.articles),
         unpublished=plan.site.unpublished, seconds=time.perf_counter() - started,
         output=out, warnings=plan.warnings + _notices(cache), photos_decoded=plan.photos.report.decoded,
-        photos_cached=plan.photos.report.cached, search=reports[0] if reports else None,
+        photos_cached=plan.photos.report.cached, search=reports[0] if reports else None, cards_drawn=plan.photos.cards_drawn,
         pages_cached=cached[0], markdown_cached=plan.markdown_cached, articles_cached=plan.articles_cached,
-        valid_until=_valid_until(plan.site, plan.now), repaired=bool(cache.notices or plan.photos.report.broken),
+        valid_until=_valid_until(plan.site, plan.now), repaired=bool(cache.notices or plan.photos.report.broken or plan.photos.cards_repaired),
         timings=tuple(plan.clock.laps), addresses=tuple((r.source, r.url) for r in plan.routes if r.source),
     )
 
@@ -414,28 +421,70 @@ def _prepare(
     )
     site, markup_diags, markdown_cached = _with_html(site, options.jobs, markup_state, cache, _stage(progress, "Chuyển Markdown"))
     clock.lap("markdown")
-    routes, route_diags = plan_routes(
-        site, photos.processed, options.jobs, _related(site, options.jobs, cache, stamp, write and cache_usable), now=now,
-    )
+    related = _related(site, options.jobs, cache, stamp, write and cache_usable)
+    routes, route_diags = plan_routes(site, photos.processed, options.jobs, related, now=now, share_cards=card_urls(photos))
     clock.lap("related, routes")
     generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
     clock.lap("feeds, sitemaps")
     variants = photo_files(photos)
     copies, copy_claims, copy_diags, assets = _plan_copies(root, options.theme_dir, site)
+    redirects = redirect_files(site)
+    copy_claims += [(r.file.path, _Claim(f"địa chỉ cũ `{r.url}` trong `aliases`", r.source, r.source, r.line)) for r in redirects]
     made = [(urls.output_file(r.url), _route_claim(r)) for r in routes]
     made += [(f.path, _MADE) for f in [OutputFile(MARKER), OutputFile(deploy.HEADERS), *generated, *variants]]
     diags += _check_claims(made, copy_claims)
-    copies += variants + generated
+    copies += variants + generated + [r.file for r in redirects]
     diags += template_diags + photo_diags + markup_diags + route_diags + copy_diags
     diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
+    addresses = None
+    if cache_usable and not options.drafts:  # a preview of drafts is not what readers saw
+        addresses = _published_addresses(site)
+        diags += _lost_addresses(uptodate.read_addresses(cache_dir(root, config) / BUILD_DIR), addresses, site)
     if has_errors(diags) or (options.strict and diags):
         raise BuildFailed(sort_diagnostics(diags))
     clock.lap("copies, claims, links")
     return _Plan(
         root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
         cache=cache, stamp=stamp, template_prints=template_prints, markdown_cached=markdown_cached,
-        articles_cached=articles_cached[0], clock=clock, markup=markup_state, assets=assets,
+        articles_cached=articles_cached[0], clock=clock, markup=markup_state, assets=assets, addresses=addresses,
     )
+
+
+def _published_addresses(site: Site) -> uptodate.Addresses:
+    """Every address an article is published at: its page and its aliases."""
+    found: uptodate.Addresses = {}
+    for article in site.articles:
+        found[urls.output_file(article.url)] = (article.url, article.source, article.title)
+        for alias, _ in article.aliases:
+            found.setdefault(alias_file(alias), (alias, article.source, article.title))
+    return found
+
+
+def _lost_addresses(previous: uptodate.Addresses | None, current: uptodate.Addresses, site: Site) -> list[Diagnostic]:
+    """A warning for each address the last build published an article at and this one does not,
+    with the fix: at the article that now lives elsewhere (the same file, else the same title,
+    at an address that is new), else at the file the address came from."""
+    if not previous:
+        return []
+    new = [a for a in site.articles if urls.output_file(a.url) not in previous]
+    by_source = {a.source: a for a in new}
+    by_title = {a.title: a for a in reversed(new)}  # the newest first when titles repeat
+    diags = []
+    for target, (url, source, title) in sorted(previous.items()):
+        if target in current:
+            continue
+        moved = by_source.get(source) or by_title.get(title)
+        fix = f"thêm `aliases: [{url}]`"
+        if moved is not None:
+            message = f"bài này đã đăng ở `{url}`, nay chuyển sang `{moved.url}`: liên kết cũ sẽ hỏng; {fix} vào bài này để giữ địa chỉ cũ"
+            diags.append(warning(moved.source, 1, message))
+        else:
+            message = (
+                f"địa chỉ `{url}` (bài “{title}”) không còn bài nào (tệp bị xóa, đổi tên, hoặc thành bản nháp): "
+                f"nếu bài nay ở địa chỉ khác, {fix} vào bài đó"
+            )
+            diags.append(warning(source, 0, message))
+    return diags
 
 
 def _related(site: Site, jobs: int, cache: BuildCache, stamp: str, write: bool) -> list[list[int]]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +24,13 @@ from .views import (
     OfficialView,
     PageMeta,
     Photos,
+    ShareImage,
     article_view,
     card_view,
     category_view,
     official_view,
     officials_in_order,
+    share_image,
 )
 
 WINDOW = 2  # pager links shown on each side of the current page
@@ -136,18 +139,27 @@ class Route:
         return {name: getattr(self.context, name) for name in self.context.__slots__}
 
 
+SITE_CARD = ""  # the paper's own share card among `share_cards` (photos.SITE_CARD)
+
+
 def plan_routes(
     site: Site, photos: Photos, jobs: int = 1, related: list[list[int]] | None = None, now: dt.datetime | None = None,
+    share_cards: Mapping[str, str] | None = None,
 ) -> tuple[list[Route], list[Diagnostic]]:
     """Every route of the site, in a fixed order; two routes claiming one URL is an error.
     `related`: the "Xem thêm" picks when already known (else worked out here). `now`: an article
-    not published at `now` (only in a build with drafts) carries its `unpublished` mark."""
+    not published at `now` (only in a build with drafts) carries its `unpublished` mark.
+    `share_cards`: the URLs of the share cards, by article source (the paper's own under "")."""
     config = site.config
+    found = share_cards or {}
     views = [article_view(a, config, site.officials, photos) for a in site.articles]
     cards = [card_view(v) for v in views]
+    shares = [share_image(v.preview, found.get(a.source), v.title) for a, v in zip(site.articles, views, strict=True)]
+    own = found.get(SITE_CARD)
+    paper = share_image(None, own, config.title)
     routes: list[Route] = []
     routes += _home(site, cards)
-    routes += _articles(site, views, cards, jobs, related, now)
+    routes += _articles(site, views, cards, jobs, related, now, shares)
     routes += _pages(site)
     routes += _categories(site, cards)
     routes += _tags(site, views, cards)
@@ -155,15 +167,26 @@ def plan_routes(
     routes += _archives(site, cards)
     routes.append(_search(site))
     routes.append(Route(url="/404.html", template="404.html", context=PlainContext(page=_meta(site, "/404.html", "Không tìm thấy trang", "404"))))
+    if paper is not None:  # every page but an article's shows the paper's own card
+        routes = [_with_image(r, paper) for r in routes]
     return routes, _duplicates(routes)
 
 
-def _meta(site: Site, url: str, title: str, kind: str, description: str = "", section: str | None = None) -> PageMeta:
+def _with_image(route: Route, image: ShareImage) -> Route:
+    if route.context.page.image is not None:
+        return route
+    page = dataclasses.replace(route.context.page, image=image)
+    return dataclasses.replace(route, context=dataclasses.replace(route.context, page=page))
+
+
+def _meta(
+    site: Site, url: str, title: str, kind: str, description: str = "", section: str | None = None, image: ShareImage | None = None,
+) -> PageMeta:
     config = site.config
     full = config.title if url == "/" else f"{title} - {config.title}"
     return PageMeta(
         url=url, canonical=urls.absolute(config, url), title=full,
-        description=shorten(description, DESCRIPTION_LIMIT), kind=kind, section=section,
+        description=shorten(description, DESCRIPTION_LIMIT), kind=kind, section=section, image=image,
     )
 
 
@@ -188,12 +211,13 @@ def _home(site: Site, cards: list[CardView]) -> list[Route]:
 def _articles(
     site: Site, views: list[ArticleView], cards: list[CardView], jobs: int, known: list[list[int]] | None,
     now: dt.datetime | None,
+    shares: list[ShareImage | None],
 ) -> Iterator[Route]:
     related = known if known is not None else related_articles(site.articles, site.config.related, jobs)
-    for article, view, picks in zip(site.articles, views, related, strict=True):
+    for article, view, picks, share in zip(site.articles, views, related, shares, strict=True):
         category = view.category
         breadcrumb = ({"title": "Trang chủ", "url": "/"}, {"title": category.name, "url": category.url})
-        meta = _meta(site, view.url, view.title, "article", view.summary, category.key)
+        meta = _meta(site, view.url, view.title, "article", view.summary, category.key, share)
         context = ArticleContext(
             page=meta, article=view, breadcrumb=breadcrumb, related=tuple(cards[j] for j in picks),
             unpublished=unpublished_mark(article, now),

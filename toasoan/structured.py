@@ -137,6 +137,8 @@ def news_article(site: SiteView, page: PageMeta, article: ArticleView) -> JSON:
     if article.summary:
         data["description"] = article.summary
     pictures = images(site, article.preview)
+    if not pictures and page.image is not None:  # no photo: its share card
+        pictures = [absolute(site, page.image.url)]
     if pictures:
         data["image"] = pictures
     if article.tags:

@@ -182,3 +182,37 @@ def still_valid(record: Record | None, inputs: str, now: float, out: Path) -> bo
     if now < record.built_at or (record.valid_until is not None and now >= record.valid_until):
         return False
     return output_state(out) == record.output
+
+
+ADDRESSES = "published-addresses.json"
+"""In `CACHE/build/`: every address the last build published an article at (its page or an
+alias), so that the next build can tell which ones disappeared. Kept across generator versions."""
+
+Addresses = dict[str, tuple[str, str, str]]
+"""Output file -> (the address, the article's file, its title)."""
+
+
+def read_addresses(cache_folder: Path) -> Addresses | None:
+    """The last build's published addresses; None when there is no (readable) record."""
+    try:
+        raw = (cache_folder / ADDRESSES).read_bytes()
+    except OSError:
+        return None
+    digest, payload = raw[:32], raw[32:]
+    if len(raw) < 32 or hashlib.sha256(payload).digest() != digest:
+        return None
+    try:
+        data = json.loads(payload)
+        return {str(k): (str(v[0]), str(v[1]), str(v[2])) for k, v in data.items()}
+    except (ValueError, TypeError, AttributeError, IndexError):
+        return None
+
+
+def write_addresses(cache_folder: Path, addresses: Addresses) -> None:
+    payload = json.dumps(addresses, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    cache_folder.mkdir(parents=True, exist_ok=True)
+    path = cache_folder / ADDRESSES
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        handle.write(hashlib.sha256(payload).digest() + payload)
+    temporary.replace(path)

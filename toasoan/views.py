@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from . import urls
 from .config import Category, SiteConfig
-from .images import MIME, Processed
+from .images import MIME, OG_SIZE, Processed
 from .model import Article, Asset, Official, Position
 from .text import person_sort_key
 
@@ -134,6 +134,16 @@ class SiteView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ShareImage:
+    """The picture link previews show (og:image, twitter:image): a site path and its size."""
+
+    url: str
+    width: int
+    height: int
+    alt: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PageMeta:
     url: str
     canonical: str
@@ -141,6 +151,18 @@ class PageMeta:
     description: str
     kind: str
     section: str | None = None
+    image: ShareImage | None = None  # an article's photo or share card; the paper's card elsewhere
+
+
+def share_image(preview: PhotoView | None, card: str | None, alt: str) -> ShareImage | None:
+    """An article's preview photo (its og crop, else its largest variant), else its card."""
+    if preview is not None:
+        if preview.og is not None:
+            return ShareImage(url=preview.og, width=OG_SIZE[0], height=OG_SIZE[1], alt=preview.alt or alt)
+        return ShareImage(url=preview.large, width=preview.width, height=preview.height, alt=preview.alt or alt)
+    if card is not None:
+        return ShareImage(url=card, width=OG_SIZE[0], height=OG_SIZE[1], alt=alt)
+    return None
 
 
 def site_view(config: SiteConfig) -> SiteView:

@@ -337,7 +337,7 @@ def test_deep_link_opens_the_photo_when_the_body_has_a_heading_anh_1(browser: An
     threading.Thread(target=server.serve_forever, daemon=True).start()
     context, tab = _open_tab(browser, DESKTOP)
     try:
-        tab.page.goto(f"http://127.0.0.1:{server.server_address[1]}/2023/06/bai-co-thu-vien-anh/#anh-1")
+        tab.page.goto(f"http://127.0.0.1:{server.server_address[1]}/2023/06/anh-1/#anh-1")
         expect(_viewer(tab.page)).to_be_visible()
         expect(_counter(tab.page)).to_have_text("1/2")
         expect(_viewer(tab.page)).to_contain_text("Ảnh thứ nhất.")

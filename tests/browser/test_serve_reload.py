@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from sitekit import BUILD, write_site
 
-ARTICLE = "content/articles/2023/06/lam-viec.md"
-URL = "/2023/06/lam-viec-voi-so-thong-tin/"  # the slug comes from the title
+ARTICLE = "content/articles/2023/06/lam-viec-voi-so-thong-tin.md"
+URL = "/2023/06/lam-viec-voi-so-thong-tin/"  # the slug comes from the file name
 HEAD = "---\ntitle: Làm việc với Sở Thông tin\ndate: 2023-06-07 15:30\ncategory: thoi-su\n---\n\n"
 SITE = f"-- {ARTICLE} --\n{HEAD}Bản đầu tiên của bài.\n"
 WAIT_MS = 30_000  # a bound on every wait; each ends as soon as the page shows its evidence

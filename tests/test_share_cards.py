@@ -1,0 +1,242 @@
+"""Share cards: every page of a built site carries a complete link preview (Open Graph, Twitter
+card, the article's JSON-LD image); an article without any photo gets a 1200×630 card drawn from
+its headline, category and the paper's name, deterministic and cached under what it draws."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sitekit import make_jpeg, tree_bytes, write_site
+
+from toasoan import sharecard
+from toasoan.pipeline import BuildOptions, BuildResult, build
+
+BASE = "https://thu.example.vn/"
+ENV = {"SOURCE_DATE_EPOCH": "1790000000"}
+SITE = """\
+-- content/articles/2023/06/khong-anh.md --
+---
+title: Phó Chủ tịch UBND tỉnh làm việc với Sở Thông tin và Truyền thông về chuyển đổi số
+date: 2023-06-07 15:30
+category: thoi-su
+---
+
+BBK - Bài không có ảnh nào.
+-- content/articles/2023/06/co-anh.md --
+---
+title: Bài có ảnh bìa
+date: 2023-06-08 15:30
+category: kinh-te
+cover: { src: /media/bia.jpg, caption: Ảnh bìa. }
+---
+
+BBK - Bài có ảnh.
+-- content/articles/2023/05/bai-khac.md --
+---
+title: Một bài khác cũng không có ảnh
+date: 2023-05-08 15:30
+category: kinh-te
+tags: [nông nghiệp]
+---
+
+BBK - Nội dung.
+-- content/pages/gioi-thieu.md --
+---
+title: Giới thiệu
+---
+
+Về tòa soạn.
+"""
+
+
+class _Meta(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.meta: dict[str, list[str]] = {}
+        self.ld: list[dict[str, object]] = []
+        self._script = False
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        key = a.get("property") or a.get("name")
+        if tag == "meta" and key:
+            self.meta.setdefault(key, []).append(a.get("content") or "")
+        if tag == "script" and a.get("type") == "application/ld+json":
+            self._script, self._text = True, []
+
+    def handle_data(self, data: str) -> None:
+        if self._script:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._script:
+            self.ld.append(json.loads("".join(self._text)))
+            self._script = False
+
+
+def _head(path: Path) -> _Meta:
+    parser = _Meta()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def _build(site: Path) -> BuildResult:
+    return build(BuildOptions(site_dir=site, environ=ENV))
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = write_site(tmp_path / "site", SITE)
+    make_jpeg(root / "content/media/bia.jpg", (1600, 1000))
+    return root
+
+
+def _card_of(site: Path, rel: str) -> str:
+    return _head(site / "public" / rel).meta["og:image"][0]
+
+
+def test_every_page_has_a_complete_link_preview(site: Path) -> None:
+    _build(site)
+    pages = sorted((site / "public").rglob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        head = _head(page)
+        for key in ("og:title", "og:type", "og:url", "og:image", "og:image:width", "og:image:height", "og:image:alt", "twitter:card", "twitter:image"):
+            assert len(head.meta.get(key, [])) == 1, (page, key)
+        assert head.meta["twitter:card"] == ["summary_large_image"], page
+        image = head.meta["og:image"][0]
+        assert image.startswith(BASE) and head.meta["twitter:image"] == [image], page
+        with Image.open(site / "public" / image[len(BASE) :]) as picture:
+            size = picture.size
+        assert size == (int(head.meta["og:image:width"][0]), int(head.meta["og:image:height"][0])), page
+        for data in head.ld:
+            if data.get("@type") == "NewsArticle":
+                assert isinstance(data.get("image"), list) and data["image"][0] == image, page
+
+
+def test_an_article_without_a_photo_gets_a_card_of_its_own(site: Path) -> None:
+    _build(site)
+    own = _card_of(site, "2023/06/khong-anh/index.html")
+    other = _card_of(site, "2023/05/bai-khac/index.html")
+    paper = _card_of(site, "index.html")
+    photo = _card_of(site, "2023/06/co-anh/index.html")
+    assert len({own, other, paper, photo}) == 4
+    assert re.fullmatch(re.escape(BASE) + r"anh/chia-se/[0-9a-f]{24}\.png", own)
+    with Image.open(site / "public" / own[len(BASE) :]) as card:
+        assert card.format == "PNG" and card.size == (1200, 630)
+        assert card.convert("RGB").getpixel((600, 20)) == pytest.approx(sharecard.RED, abs=8)  # the band of the paper's name
+    # The list pages and static pages carry the paper's own card.
+    for rel in ("chuyen-muc/kinh-te/index.html", "gioi-thieu/index.html", "luu-tru/index.html", "404.html"):
+        assert _card_of(site, rel) == paper, rel
+
+
+def test_cards_are_keyed_by_what_they_draw_and_a_warm_build_draws_nothing(site: Path) -> None:
+    first = _build(site)
+    assert first.cards_drawn == 3  # two articles without photos, and the paper's own
+    card = _card_of(site, "2023/06/khong-anh/index.html")
+    article = site / "content/articles/2023/06/khong-anh.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("Bài không có ảnh nào.", "Nội dung đã sửa."), encoding="utf-8")
+    body_edit = _build(site)
+    assert body_edit.cards_drawn == 0
+    assert _card_of(site, "2023/06/khong-anh/index.html") == card
+    article.write_text(article.read_text(encoding="utf-8").replace("về chuyển đổi số", "về chuyển đổi số năm 2024"), encoding="utf-8")
+    title_edit = _build(site)
+    assert title_edit.cards_drawn == 1
+    new_card = _card_of(site, "2023/06/khong-anh/index.html")
+    assert new_card != card
+    key = card.rsplit("/", 1)[1].removesuffix(".png")
+    assert not list((site / ".cache/anh").glob(f"*/{key}")), "the old card's cache entry is pruned"
+    config = site / "site_config.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("Thời sự, description", "Thời sự - Chính trị, description"), encoding="utf-8")
+    renamed = _build(site)
+    assert renamed.cards_drawn == 1  # only the card showing that category's name
+    assert _card_of(site, "2023/06/khong-anh/index.html") != new_card
+
+
+def test_cards_are_deterministic_and_a_cold_build_equals_a_warm_one(site: Path, tmp_path: Path) -> None:
+    _build(site)
+    article = site / "content/articles/2023/05/bai-khac.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("cũng không có ảnh", "vẫn không có ảnh"), encoding="utf-8")
+    _build(site)
+    clean = tmp_path / "sach"
+    shutil.copytree(site, clean, ignore=shutil.ignore_patterns(".cache", "public"))
+    _build(clean)
+    assert tree_bytes(site / "public") == tree_bytes(clean / "public")
+
+
+def test_a_damaged_card_in_the_cache_is_drawn_again(site: Path) -> None:
+    _build(site)
+    card = _card_of(site, "2023/06/khong-anh/index.html")
+    key = card.rsplit("/", 1)[1].removesuffix(".png")
+    (cached,) = (site / ".cache/anh").glob(f"*/{key}/og.png")
+    good = cached.read_bytes()
+    cached.chmod(0o644)
+    cached.write_bytes(good[:100])
+    (site / "content/articles/2023/06/co-anh.md").write_text("---\ntitle: Bài có ảnh bìa\ndate: 2023-06-08 15:30\ncategory: kinh-te\n---\n\nKhông còn ảnh.\n", encoding="utf-8")
+    result = _build(site)
+    assert result.cards_drawn == 2  # the damaged one and the article that lost its photo
+    assert any("ảnh chia sẻ" in d.message for d in result.warnings), result.warnings
+    published = site / "public" / card[len(BASE) :]
+    assert published.read_bytes() == good
+
+
+def test_long_headlines_wrap_inside_the_card_at_spaces() -> None:
+    face = sharecard._face(sharecard.HEADLINE_SIZES[0])
+    width = sharecard.WIDTH - 2 * sharecard.MARGIN
+    headline = "Hội nghị tổng kết công tác xây dựng Đảng và hệ thống chính trị năm 2024, triển khai nhiệm vụ trọng tâm năm 2025 của tỉnh Bắc Kạn"
+    lines = sharecard.wrap(face, headline, width)
+    assert len(lines) > 2
+    assert " ".join(lines) == headline  # every word kept, in order, broken only at spaces
+    assert all(face.width(line) <= width for line in lines)
+    long_word = "https://baobackan.example.vn/" + "a" * 80
+    broken = sharecard.wrap(face, long_word, width)
+    assert "".join(broken) == long_word and len(broken) > 1
+    assert all(face.width(line) <= width for line in broken)
+
+
+def test_a_headline_too_long_for_the_card_ends_in_an_ellipsis_at_a_word() -> None:
+    headline = " ".join(["Nghị quyết về phát triển kinh tế - xã hội vùng đồng bào dân tộc thiểu số"] * 5)
+    face, lines = sharecard.headline_lines(headline)
+    assert face.size == sharecard.HEADLINE_SIZES[-1]
+    assert lines[-1].endswith(" …")
+    words = headline.split()
+    shown = " ".join(lines)[: -len(" …")].split()
+    assert shown == words[: len(shown)]  # whole words only
+    assert all(face.width(line) <= sharecard.WIDTH - 2 * sharecard.MARGIN for line in lines)
+    short_face, short = sharecard.headline_lines("Mưa lớn")
+    assert short == ["Mưa lớn"] and short_face.size == sharecard.HEADLINE_SIZES[0]
+
+
+VIETNAMESE = (
+    "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
+)
+
+
+def test_the_bundled_font_draws_every_vietnamese_letter() -> None:
+    face = sharecard._face(40)
+    missing = face.mask("\ue000")  # a private-use code point: the font's "no glyph" box
+    assert sharecard.FONT.with_name("NotoSans-LICENSE.txt").is_file()
+    for letter in VIETNAMESE + VIETNAMESE.upper():
+        drawn = face.mask(letter)
+        assert drawn is not None, letter
+        if missing is not None:
+            assert drawn[0].tobytes() != missing[0].tobytes(), f"{letter!r} is drawn as a missing glyph"
+
+
+def test_the_same_card_gives_the_same_bytes() -> None:
+    card = sharecard.Card(headline="Đường về bản Đôn", kicker="Văn hóa", paper="Báo Thử", host="thu.example.vn")
+    first = sharecard.card_bytes(card)
+    sharecard._face.cache_clear()  # a fresh process: nothing remembered
+    assert sharecard.card_bytes(card) == first
+    with Image.open(io.BytesIO(first)) as picture:
+        assert picture.size == (1200, 630)
+    other = sharecard.Card(headline="Đường về bản Đôn", kicker="Văn hóa", paper="Báo Khác", host="thu.example.vn")
+    assert other.key() != card.key() and sharecard.card_bytes(other) != first
