@@ -471,3 +471,16 @@ def test_a_renamed_article_s_old_address_redirects_to_its_new_one(site: Path, tm
         assert server.get("/2026/01/bai-da-dang/").headers["location"] == "/2026/01/da-dang/"
     finally:
         server.stop()
+
+
+def test_a_theme_folder_made_while_serving_is_watched(running: Server, site: Path) -> None:
+    """`serve` watches content/, templates/ and static/ (not the cache, whose writes overflowed
+    the kernel's event queue on a big site): a templates/ folder made later is watched too."""
+    assert not (site / "templates").exists()
+    assert "Bản đầu tiên." in running.get("/gioi-thieu/").text
+    (site / "templates").mkdir()
+    template = site / "templates/page.html"
+    template.write_text('{% extends "base.html" %}{% block content %}<p>Mẫu riêng một</p>{% endblock %}\n', encoding="utf-8")
+    _wait_for(lambda: "Mẫu riêng một" in running.get("/gioi-thieu/").text)
+    template.write_text('{% extends "base.html" %}{% block content %}<p>Mẫu riêng hai</p>{% endblock %}\n', encoding="utf-8")
+    _wait_for(lambda: "Mẫu riêng hai" in running.get("/gioi-thieu/").text)

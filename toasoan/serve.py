@@ -61,7 +61,8 @@ _RELOAD_SCRIPT = (
 )
 _HTML = "text/html; charset=utf-8"
 _CHANGES = {"created", "modified", "deleted", "moved", "closed"}
-_WATCHED = ("content", "templates", "static", "site_config.yaml")
+_FOLDERS = ("content", "templates", "static")
+_WATCHED = (*_FOLDERS, "site_config.yaml")
 _LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -133,10 +134,11 @@ class _State:
 
 
 class _Changes(FileSystemEventHandler):
-    def __init__(self, site: Path, output: Path, state: _State) -> None:
+    def __init__(self, site: Path, output: Path, state: _State, watch: Callable[[Path], None]) -> None:
         self.site = site
         self.output = output
         self.state = state
+        self.watch = watch  # starts watching a folder of the site made after `serve` started
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type not in _CHANGES:
@@ -148,6 +150,8 @@ class _Changes(FileSystemEventHandler):
             if self.output in path.parents or any(part.startswith(".") for part in path.parts[-1:]):
                 continue
             rel = path.relative_to(self.site).parts if path.is_relative_to(self.site) else ()
+            if len(rel) == 1 and rel[0] in _FOLDERS and event.is_directory and event.event_type in ("created", "moved"):
+                self.watch(path)
             if rel and rel[0] in _WATCHED:
                 if rel[:2] == ("content", "articles") and path.suffix == ".md" and raw == event.src_path:
                     with self.state.lock:
@@ -155,6 +159,24 @@ class _Changes(FileSystemEventHandler):
                         self.state.saves += 1
                     self.state.wake_quick.set()
                 self.state.dirty.set()
+
+
+def _watch(observer: Any, site: Path, output: Path, state: _State) -> None:
+    """Watch only what a build reads: `content/`, `templates/` and `static/` with all below them,
+    and the site folder itself (`site_config.yaml`, and those folders when made later). Not the
+    cache or an output inside the site: a build writes tens of thousands of files there, which
+    overflowed the kernel's event queue (inotify) and lost the editor's next save."""
+    watched: set[Path] = set()
+
+    def watch(folder: Path) -> None:
+        if folder not in watched and folder.is_dir():
+            watched.add(folder)
+            observer.schedule(handler, str(folder), recursive=True)
+
+    handler = _Changes(site, output, state, watch)
+    observer.schedule(handler, str(site), recursive=False)
+    for name in _FOLDERS:
+        watch(site / name)
 
 
 def _with_reload(page: bytes, version: str) -> bytes:
@@ -453,7 +475,7 @@ def serve(site: Path, port: int, drafts: bool = True) -> int:
         serving: threading.Thread | None = None
         try:
             # Watch before the first build, so a save made while it runs is not missed.
-            observer.schedule(_Changes(site, output, state), str(site), recursive=True)
+            _watch(observer, site, output, state)
             observer.start()
             threading.Thread(target=_quick_pages, args=(options, state), daemon=True).start()
             _rebuild(options, state)
