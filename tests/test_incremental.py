@@ -490,3 +490,45 @@ def test_a_cache_entry_cannot_run_code(tmp_path: Path) -> None:
     for record in (site.root / ".cache/build").glob("*/last-output-*"):
         record.unlink()
     assert _build(site.root, output, site.now).articles_cached == len(site.articles())
+
+
+def test_builds_with_and_without_drafts_keep_each_other_s_cache(tmp_path: Path) -> None:
+    """`serve` builds with drafts, `build` without, on one site and one cache. Before, each build's
+    cache prune removed what the other had made: the next `build` rendered every page and
+    indexed every search shard again. Now each profile has its own index (and search folder),
+    and a prune keeps the other profile's entries."""
+    from toasoan.pipeline import BuildOptions, build
+
+    site = tmp_path / "site"
+    write_site(site, """\
+-- content/articles/2023/06/bai-dang.md --
+---
+title: Bài đã đăng
+date: 2023-06-07 08:00
+category: thoi-su
+---
+
+Nội dung bài đã đăng.
+-- content/articles/2023/06/ban-nhap.md --
+---
+title: Bản nháp
+date: 2023-06-08 08:00
+category: thoi-su
+draft: true
+---
+
+Nội dung bản nháp.
+""")
+    env = {"SOURCE_DATE_EPOCH": "1790000000"}
+    public = BuildOptions(site_dir=site, output=tmp_path / "public", environ=env)
+    drafts = BuildOptions(site_dir=site, output=tmp_path / "preview", drafts=True, environ=env)
+    first = build(public)
+    assert build(drafts).pages > first.pages
+    # Another output folder: nothing is up to date there, so every page comes from the cache.
+    again = build(dataclasses.replace(public, output=tmp_path / "public-2"))
+    assert again.pages == first.pages and again.pages_cached == again.pages
+    assert again.search is not None and again.search.built == 0 and again.search.cached == again.search.shards
+    assert tree_bytes(tmp_path / "public-2") == tree_bytes(tmp_path / "public")
+    preview = build(dataclasses.replace(drafts, output=tmp_path / "preview-2"))
+    assert preview.pages_cached == preview.pages
+    assert preview.search is not None and preview.search.built == 0

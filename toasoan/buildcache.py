@@ -34,6 +34,7 @@ from .writer import remove_folder
 
 BUILD_DIR = "build"
 _INDEX = "index"
+_PROFILES = {False: _INDEX, True: "index-drafts"}  # with drafts or not -> its index file
 _LIBRARIES = ("Jinja2", "Markdown", "nh3", "Babel", "MarkupSafe", "pillow", "PyYAML", "python-frontmatter")
 
 
@@ -130,6 +131,7 @@ class BuildCache:
     folder: Path
     previous: dict[str, dict[str, str]]
     notices: list[str] = field(default_factory=list)
+    index: str = _INDEX  # this profile's index file ("index"; "index-drafts" for builds with drafts)
     used: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def lookup(self, kind: str, key: str) -> Hit | None:
@@ -152,8 +154,11 @@ class BuildCache:
 
     def finish(self) -> None:
         """After a successful build: write the new index, remove what it does not name."""
-        write_index(self.folder, self.used)
-        keep = {sha for entries in self.used.values() for sha in entries.values()}
+        write_index(self.folder, self.used, self.index)
+        # The other profile's entries stay too: `serve` (drafts) and `build` on one site would
+        # otherwise remove each other's whole cache, build after build.
+        others = [read_index(self.folder, name)[0] for name in _PROFILES.values() if name != self.index]
+        keep = {sha for index in [self.used, *others] for entries in index.values() for sha in entries.values()}
         blobs = self.folder / "blobs"
         if blobs.is_dir():
             for bucket in blobs.iterdir():
@@ -168,10 +173,13 @@ class BuildCache:
                 remove_folder(other, background=True)
 
 
-def open_cache(cache_dir: Path, stamp: str) -> BuildCache:
+def open_cache(cache_dir: Path, stamp: str, drafts: bool = False) -> BuildCache:
+    """The build cache of this generator version, with the index of the last build of the same
+    profile (with or without drafts)."""
     folder = cache_dir / BUILD_DIR / stamp
-    previous, notice = read_index(folder)
-    cache = BuildCache(folder=folder, previous=previous)
+    index = _PROFILES[drafts]
+    previous, notice = read_index(folder, index)
+    cache = BuildCache(folder=folder, previous=previous, index=index)
     if notice:
         cache.notices.append(notice)
     return cache
@@ -218,8 +226,8 @@ def write_blob(folder: Path, data: bytes) -> tuple[str, Path]:
     return sha, path
 
 
-def read_index(folder: Path) -> tuple[dict[str, dict[str, str]], str | None]:
-    path = folder / _INDEX
+def read_index(folder: Path, name: str = _INDEX) -> tuple[dict[str, dict[str, str]], str | None]:
+    path = folder / name
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -238,15 +246,15 @@ def read_index(folder: Path) -> tuple[dict[str, dict[str, str]], str | None]:
     return index, None
 
 
-def write_index(folder: Path, index: dict[str, dict[str, str]]) -> None:
+def write_index(folder: Path, index: dict[str, dict[str, str]], name: str = _INDEX) -> None:
     payload = json.dumps(index, sort_keys=True, separators=(",", ":")).encode("utf-8")
     folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f".{_INDEX}.tmp-{os.getpid()}"
+    temporary = folder / f".{name}.tmp-{os.getpid()}"
     with open(temporary, "wb") as handle:
         handle.write(hashlib.sha256(payload).digest() + payload)
         handle.flush()
         os.fsync(handle.fileno())
-    temporary.replace(folder / _INDEX)
+    temporary.replace(folder / name)
 
 
 

@@ -294,7 +294,8 @@ def _build(
 
     # The search index is made from the articles' data once the pages are staged, shard by shard.
     covers = {a.url: photo_view(a.cover, plan.photos.processed).src for a in plan.site.articles if a.cover and a.cover.source in plan.photos.processed}
-    search_cache = cache_dir(root, plan.site.config) / "search"
+    # Shards with drafts (serve) are kept apart, so that serve and build do not prune each other's.
+    search_cache = cache_dir(root, plan.site.config) / ("search-drafts" if options.drafts else "search")
     reports: list[SearchReport] = []
 
     def finalize(staging: Path) -> None:
@@ -398,7 +399,7 @@ def _prepare(
     if write and cache_usable:
         claim_cache(cache_dir(root, config))  # marked before the articles' entries are written
     stamp = generator_stamp()
-    cache = open_cache(cache_dir(root, config), stamp)
+    cache = open_cache(cache_dir(root, config), stamp, options.drafts)
     load_cache, articles_cached = _load_cache(cache, stamp, write=write) if cache_usable else (None, [0])
     site, content_diags = load_site(root, config, now, options.drafts, options.jobs, _stage(progress, "Đọc bài"), load_cache)
     diags += env_diags + content_diags
