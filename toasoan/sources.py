@@ -77,17 +77,38 @@ def read_text_noting(root: Path, path: Path) -> tuple[str, int]:
     return decode_noting(data)
 
 
-def walk_files(root: Path, top: Path, suffix: str | None = None) -> list[Path]:
-    """Every regular file below `top`, sorted, skipping hidden names; symlinked folders not followed."""
-    found: list[Path] = []
+def scan_files(top: Path) -> list[tuple[bytes, bool]]:
+    """Every regular file below `top`, hidden names skipped, symlinked folders not followed: bytes
+    paths in byte order (cheap enough for the no-op check on every build), each with whether it
+    must be resolved before it is read (a symlink, or a file below a symlinked `top`)."""
     if not top.is_dir():
-        return found
-    for folder, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith(".") or (suffix and not name.endswith(suffix)):
+        return []
+    start = os.fsencode(top)
+    linked = os.path.realpath(start) != os.path.abspath(start)  # noqa: PTH100
+    found: list[tuple[bytes, bool]] = []
+    pending = [start]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(b"."):
                 continue
-            found.append(Path(folder) / name)
+            if entry.is_dir():  # a symlinked folder is listed, but not followed
+                if not entry.is_symlink():
+                    pending.append(entry.path)
+            else:
+                found.append((entry.path, linked or entry.is_symlink()))
+    found.sort()
+    return found
+
+
+def walk_files(root: Path, top: Path, suffix: str | None = None) -> list[Path]:
+    """Every regular file below `top` (`scan_files`), sorted as paths, with `suffix` if given."""
+    end = os.fsencode(suffix) if suffix else b""
+    found = [Path(os.fsdecode(path)) for path, _ in scan_files(top) if path.endswith(end)]
     found.sort()
     return found
 

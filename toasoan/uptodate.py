@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .sources import scan_files
 
 _RECORD = "last-output-"
 INPUT_FOLDERS = ("content", "templates", "static")
@@ -33,16 +35,14 @@ cheaply and only within its own run, whether a file was saved while it was build
 
 
 def input_hash(roots: Iterable[Path], files: Iterable[Path], salt: str) -> tuple[str, InputStat]:
-    """Every file the build may read below `roots` (the walk the build itself makes: sorted,
-    hidden names skipped, symlinked folders not followed) and the single `files`, by path and
+    """Every file the build may read below `roots` (the walk the build itself makes) and the single `files`, by path and
     bytes: never by mtime, which a checkout resets. Also each file's stat as it was read."""
     digest = hashlib.sha256(salt.encode("utf-8"))
     stats: InputStat = {}
     for root in roots:
         real_root = os.fsencode(root.resolve())
-        for folder in INPUT_FOLDERS:
-            for path, is_link in _walk(os.fsencode(root / folder)):
-                _add(digest, stats, real_root, path, is_link)
+        for path, is_link in _files(root):
+            _add(digest, stats, real_root, path, is_link)
     for single in files:
         parent = os.fsencode(single.parent.resolve())
         _add(digest, stats, parent, os.fsencode(single), single.is_symlink())
@@ -54,11 +54,10 @@ def inputs_changed(roots: Iterable[Path], files: Iterable[Path], stats: InputSta
     walk: a write or rename always moves a file's ctime)."""
     seen = 0
     for root in roots:
-        for folder in INPUT_FOLDERS:
-            for path, _ in _walk(os.fsencode(root / folder)):
-                seen += 1
-                if _stat(path) != stats.get(os.fsdecode(path)):
-                    return True
+        for path, _ in _files(root):
+            seen += 1
+            if _stat(path) != stats.get(os.fsdecode(path)):
+                return True
     for single in files:
         seen += 1
         if _stat(os.fsencode(single)) != stats.get(str(single)):
@@ -66,30 +65,11 @@ def inputs_changed(roots: Iterable[Path], files: Iterable[Path], stats: InputSta
     return seen != len(stats)
 
 
-def _walk(top: bytes) -> list[tuple[bytes, bool]]:
-    """Files below `top` in the order of `sources.walk_files`, each with whether it is a symlink
-    (or lies below a symlinked `top`)."""
-    if not os.path.isdir(top):  # noqa: PTH112 (bytes paths, for speed: this walk runs on every build)
-        return []
-    top_linked = os.path.realpath(top) != os.path.abspath(top)  # noqa: PTH100
-    found: list[tuple[bytes, bool]] = []
-    pending = [top]
-    while pending:
-        folder = pending.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.startswith(b"."):
-                continue
-            if entry.is_dir():  # a symlinked folder is listed by os.walk but not followed
-                if not entry.is_symlink():
-                    pending.append(entry.path)
-            else:
-                found.append((entry.path, top_linked or entry.is_symlink()))
-    found.sort()
-    return found
+def _files(root: Path) -> Iterator[tuple[bytes, bool]]:
+    """The files a build may read below `root`'s input folders (the walk the build itself makes),
+    each with whether it must be resolved before it is read."""
+    for folder in INPUT_FOLDERS:
+        yield from scan_files(root / folder)
 
 
 def _stat(path: bytes) -> tuple[int, int, int, int] | None:

@@ -15,7 +15,7 @@ ALLOWED: dict[str, set[str]] = {
     "workers": set(),
     "writer": set(),
     "buildcache": {"writer"},
-    "uptodate": set(),
+    "uptodate": {"sources"},
     "xmlout": set(),
     "filetypes": set(),
     "sources": {"text"},
