@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,40 +237,32 @@ def _check_permalink(ck: _Checker, permalink: str) -> None:
 
 
 def _read_page_size(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
-    sizes = dict(PAGE_SIZE_DEFAULTS)
-    if raw is None:
-        values["page_size"] = sizes
-        return
-    if not isinstance(raw, dict):
-        ck.fail("`page_size` phải là một bảng, ví dụ `{category: 20}`", "page_size")
-        return
-    for key, value in raw.items():
-        if key not in PAGE_SIZE_DEFAULTS:
-            hint = did_you_mean(str(key), PAGE_SIZE_DEFAULTS)
-            ck.diags.append(warning(ck.path, ck.doc.line("page_size", key), f"khóa không dùng đến `page_size.{key}`{hint}"))
-            continue
-        number = ck.positive_int(value, "page_size", key)
-        if number is not None:
-            sizes[key] = number
-    values["page_size"] = sizes
+    values["page_size"] = {**PAGE_SIZE_DEFAULTS, **_positive_table(ck, raw, "page_size", PAGE_SIZE_DEFAULTS, "{category: 20}")}
 
 
 def _read_limits(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
+    if raw is not None:
+        values["limits"] = Limits(**_positive_table(ck, raw, "limits", LIMIT_DEFAULTS, "{tags: 30, body_kb: 500}"))
+
+
+def _positive_table(ck: _Checker, raw: Any, name: str, known: Mapping[str, int], example: str) -> dict[str, int]:
+    """A table of positive whole numbers under known keys (an unknown key is a warning with a
+    suggestion, a bad value an error at its line): the keys given with valid values."""
+    found: dict[str, int] = {}
     if raw is None:
-        return
+        return found
     if not isinstance(raw, dict):
-        ck.fail("`limits` phải là một bảng, ví dụ `{tags: 30, body_kb: 500}`", "limits")
-        return
-    limits: dict[str, int] = {}
+        ck.fail(f"`{name}` phải là một bảng, ví dụ `{example}`", name)
+        return found
     for key, value in raw.items():
-        if key not in LIMIT_DEFAULTS:
-            hint = did_you_mean(str(key), LIMIT_DEFAULTS)
-            ck.diags.append(warning(ck.path, ck.doc.line("limits", key), f"khóa không dùng đến `limits.{key}`{hint}"))
+        if key not in known:
+            hint = did_you_mean(str(key), known)
+            ck.diags.append(warning(ck.path, ck.doc.line(name, key), f"khóa không dùng đến `{name}.{key}`{hint}"))
             continue
-        number = ck.positive_int(value, "limits", key)
+        number = ck.positive_int(value, name, key)
         if number is not None:
-            limits[key] = number
-    values["limits"] = Limits(**limits)
+            found[key] = number
+    return found
 
 
 def _read_widths(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
