@@ -262,19 +262,22 @@ def _build(
     state = _RenderState(env=plan.env, globals=globals_, root=root, folder=cache.folder, known=cache.previous.get("page", {}))
     cached = [0]
 
+    def staged(route: Route, key: str, sha: str, blob: Path, how: str) -> OutputFile:
+        cached[0] += cache.account("page", key, sha, how, "bộ nhớ đệm hỏng ở một trang: đã dựng lại trang đó")
+        path = urls.output_file(route.url)
+        page_shas[path] = sha
+        return OutputFile(path, copy_from=blob, link=True)
+
     def rendered() -> Iterator[OutputFile]:
         # Pages already in the cache are checked and linked here: sending their contexts to the
         # workers only to be told "cached" cost more than the check itself.
         jobs = []
         for route, key in zip(plan.routes, keys, strict=True):
-            hit = find_entry(cache.folder, state.known, key)[0] if key in state.known else None
+            hit, _ = find_entry(cache.folder, state.known, key)
             if hit is None:
                 jobs.append((route, key))  # new, or damaged: the worker finds that again and renders it
-                continue
-            cached[0] += cache.account("page", key, hit.sha, "cached", "")
-            path = urls.output_file(route.url)
-            page_shas[path] = hit.sha
-            yield OutputFile(path, copy_from=hit.path, link=True)
+            else:
+                yield staged(route, key, hit.sha, hit.path, "cached")
         # Pages stream from the workers to the staging folder: memory does not hold the site.
         chunks = parallel_chunks(_render_chunk, jobs, options.jobs, state, _stage(progress, "Dựng trang"))
         results = (result for chunk in chunks for result in chunk)
@@ -282,12 +285,9 @@ def _build(
             if isinstance(result, Diagnostic):
                 failures.append(result)
                 continue
-            sha, blob, how = result
-            cached[0] += cache.account("page", key, sha, how, "bộ nhớ đệm hỏng ở một trang: đã dựng lại trang đó")
+            page = staged(route, key, *result)
             if not failures:
-                path = urls.output_file(route.url)
-                page_shas[path] = sha
-                yield OutputFile(path, copy_from=blob, link=True)
+                yield page
         if failures:
             raise BuildFailed(sort_diagnostics(failures + plan.warnings))
         yield from plan.copies
@@ -551,7 +551,7 @@ def _with_html(
     missing: list[Article | StaticPage] = []
     for doc in documents:
         key = _markdown_key(doc, state)
-        hit = find_entry(state.folder, state.known, key)[0] if key in state.known else None
+        hit, _ = find_entry(state.folder, state.known, key)
         found.append((hit.data.decode("utf-8"), key, hit.sha, "cached") if hit is not None else None)
         if hit is None:
             missing.append(doc)
