@@ -272,10 +272,4 @@ def _remove_stale(out: Path) -> None:
             continue
         if entry.is_symlink() or not entry.is_dir():
             continue
-        fd = _lock_folder(entry)
-        if fd is None:
-            continue  # its owner is alive
-        try:
-            shutil.rmtree(entry, ignore_errors=True)
-        finally:
-            os.close(fd)
+        remove_folder(entry, background=False)  # left alone while its owner is alive
