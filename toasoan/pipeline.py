@@ -550,7 +550,7 @@ def _with_html(
     found: list[_Markup | None] = []
     missing: list[Article | StaticPage] = []
     for doc in documents:
-        key = _markdown_key(doc, state)
+        key = _markdown_key(doc, state, _body_photos(doc, state.photos))
         hit, _ = find_entry(state.folder, state.known, key)
         found.append((hit.data.decode("utf-8"), key, hit.sha, "cached") if hit is not None else None)
         if hit is None:
@@ -605,10 +605,9 @@ def _first_eager(doc: Article | StaticPage) -> bool:
     return isinstance(doc, Article) and doc.cover is None
 
 
-def _markdown_key(doc: Article | StaticPage, state: _MarkupState) -> str:
-    """Markdown is kept by a hash of its source, the photos it shows, the addresses of the
-    articles it links to by their files, and the code that makes it."""
-    views = _body_photos(doc, state.photos)
+def _markdown_key(doc: Article | StaticPage, state: _MarkupState, views: dict[str, PhotoView]) -> str:
+    """Markdown is kept by a hash of its source, the photos it shows (`views`, `_body_photos`),
+    the addresses of the articles it links to by their files, and the code that makes it."""
     links = state.links.get(doc.source, {})
     return fingerprint(state.salt, doc.body, tuple(sorted(views.items())), _first_eager(doc), tuple(sorted(links.items())))
 
@@ -623,7 +622,7 @@ def _markup_chunk(documents: Sequence[Article | StaticPage], state: _MarkupState
         by_url = {v.src: v for v in views.values()}
         first_eager = _first_eager(doc)
         links = state.links.get(doc.source, {})
-        key = _markdown_key(doc, state)
+        key = _markdown_key(doc, state, views)
         hit, how = find_entry(state.folder, state.known, key)
         if hit is not None:
             results.append((hit.data.decode("utf-8"), key, hit.sha, how))

@@ -18,7 +18,7 @@ from .errors import Diagnostic
 from .markup import split_lead
 from .model import Article
 from .pipeline import _markup_chunk, _Plan, _source_links, page_globals
-from .routes import ArticleContext, Route
+from .routes import ArticleContext
 from .sources import relative
 from .templates import TemplateFailed, render_route
 from .views import article_view, card_view
@@ -59,7 +59,7 @@ def preview_article(plan: _Plan, path: Path, drafts: bool) -> tuple[str, bytes] 
     view = article_view(article, site.config, site.officials, photos)
     if card_view(view) != card_view(route.context.article):
         return None  # its card (lists, home, "Xem thêm", feeds) changed: other pages too
-    page = Route(url=route.url, template=route.template, context=dataclasses.replace(route.context, article=view), source=route.source)
+    page = dataclasses.replace(route, context=dataclasses.replace(route.context, article=view))
     try:
         return route.url, render_route(plan.env, page, page_globals(plan), root)
     except TemplateFailed:
