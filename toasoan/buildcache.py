@@ -60,6 +60,10 @@ def fingerprint(*parts: Any) -> str:
     """A stable hash of plain values (str, bytes, numbers, tuples, frozen dataclasses...).
 
     Pickled without its memo, so equal values give equal bytes whatever objects they share."""
+    return _digest(parts, canonical_pickle)
+
+
+def _digest(parts: tuple[Any, ...], pickled: Callable[[Any], bytes]) -> str:
     digest = hashlib.sha256()
     for part in parts:
         if isinstance(part, bytes):
@@ -67,10 +71,34 @@ def fingerprint(*parts: Any) -> str:
         elif isinstance(part, str):
             data = part.encode("utf-8")
         else:
-            data = canonical_pickle(part)
+            data = pickled(part)
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
     return digest.hexdigest()
+
+
+class Fingerprints:
+    """`fingerprint` for many values that share parts (the same article card on a list page, the
+    home page, a feed and the "Xem thêm" of other articles): a value of one of the `shared`
+    types is hashed once and stands in every later hash as its digest. Equal values give equal
+    digests whether or not they are the same object, so the keys stay canonical. One instance
+    lives as long as the values it has seen (it keeps them, so their ids are never reused)."""
+
+    def __init__(self, shared: tuple[type, ...]) -> None:
+        self._shared = frozenset(shared)
+        self._seen: dict[int, tuple[Any, bytes]] = {}
+
+    def __call__(self, *parts: Any) -> str:
+        return _digest(parts, self._pickled)
+
+    def _pickled(self, value: Any) -> bytes:
+        sink = _Sink()
+        pickler = _Canonical(sink, protocol=5)
+        pickler.fast = True
+        pickler.shared = self._shared
+        pickler.seen = self._seen
+        pickler.dump(value)
+        return b"".join(sink.parts)
 
 
 class _Sink:
@@ -82,11 +110,25 @@ class _Sink:
         return len(data)
 
 
-_FIELDS: dict[type, Callable[[Any], Any]] = {}
+_FIELDS: dict[type, Callable[[Any], Any] | None] = {}  # None: not a dataclass, pickled as it is
 
 
 def _fields_getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
     return lambda obj: tuple(getattr(obj, n) for n in names)
+
+
+def _getter(kind: type) -> Callable[[Any], Any] | None:
+    if not dataclasses.is_dataclass(kind):
+        _FIELDS[kind] = None
+        return None
+    names = [f.name for f in dataclasses.fields(kind)]
+    getter = operator.attrgetter(*names) if len(names) > 1 else _fields_getter(names)
+    _FIELDS[kind] = getter
+    return getter
+
+
+def _shared_value(digest: bytes) -> None:
+    """Stands, in a hash, for a value hashed before (never called: these bytes are never unpickled)."""
 
 
 class _Canonical(pickle.Pickler):
@@ -94,15 +136,20 @@ class _Canonical(pickle.Pickler):
     class and the tuple of its fields, read in C, instead of through the Python-level
     `__getstate__` of slotted dataclasses (most of the time of a page key)."""
 
+    shared: frozenset[type] = frozenset()
+    seen: dict[int, tuple[Any, bytes]]
+
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
-        getter = _FIELDS.get(kind)
+        getter = _FIELDS[kind] if kind in _FIELDS else _getter(kind)
         if getter is None:
-            if not dataclasses.is_dataclass(kind):
-                return NotImplemented
-            names = [f.name for f in dataclasses.fields(kind)]
-            getter = operator.attrgetter(*names) if len(names) > 1 else _fields_getter(names)
-            _FIELDS[kind] = getter
+            return NotImplemented
+        if kind in self.shared:
+            known = self.seen.get(id(obj))
+            if known is None:
+                known = (obj, hashlib.sha256(canonical_pickle(obj)).digest())
+                self.seen[id(obj)] = known
+            return _shared_value, (known[1],)
         return kind, getter(obj)
 
 

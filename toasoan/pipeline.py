@@ -19,7 +19,7 @@ from urllib.parse import unquote
 import jinja2
 
 from . import deploy, uptodate, urls
-from .buildcache import BUILD_DIR, BuildCache, find_entry, fingerprint, generator_stamp, open_cache, write_blob
+from .buildcache import BUILD_DIR, BuildCache, Fingerprints, find_entry, fingerprint, generator_stamp, open_cache, write_blob
 from .config import CONFIG_NAME, load_config
 from .content import ARTICLES_DIR, MEDIA_DIR, LoadCache, load_site, prose_lines, source_links
 from .dates import now_from_env
@@ -38,7 +38,7 @@ from .search import BUNDLE, SearchReport, index_site, site_records
 from .sitemaps import NEWS_WINDOW, sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
-from .views import Photos, PhotoView, photo_view, site_view
+from .views import CardView, CategoryView, OfficialView, Photos, PhotoView, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
 from .writer import MARKER, OutputFile, UnsafeOutput, Waiting, check_output_dir, commit_output, hold_lock, output_lock
 
@@ -250,14 +250,12 @@ def _build(
     root = options.site_dir.resolve()
     plan = _prepare(options, progress, lock_cache=lock_cache)
     globals_ = page_globals(plan)
-    site = globals_["site"]
     failures: list[Diagnostic] = []
     cache = plan.cache
     # A page is kept by a hash of exactly what made it: its typed context, the templates it
     # uses (with what they include), the site-wide template values and the generator itself.
-    shared = fingerprint(plan.stamp, site, plan.assets)
     page_shas: dict[str, str] = {}  # output path -> SHA-256, for pages (their compressed copies)
-    keys = [fingerprint(shared, plan.template_prints.get(r.template, ""), r.template, r.context) for r in plan.routes]
+    keys = page_keys(plan, globals_)
     plan.clock.lap("page keys")
     state = _RenderState(env=plan.env, globals=globals_, root=root, folder=cache.folder, known=cache.previous.get("page", {}))
     cached = [0]
@@ -340,6 +338,14 @@ def _deploy_files(staging: Path, plan: _Plan, page_shas: dict[str, str], jobs: i
     hashed = frozenset(url.lstrip("/") for name, url in plan.assets.urls if url.lstrip("/") != name)
     headers = deploy.headers_file(deploy.published(staging), lambda path: deploy.immutable(path, hashed))
     (staging / deploy.HEADERS).write_bytes(headers)
+
+
+def page_keys(plan: _Plan, globals_: dict[str, Any]) -> list[str]:
+    """Each route's page key. A card or an official shown on many pages is hashed once."""
+    shared = fingerprint(plan.stamp, globals_["site"], plan.assets)
+    keyed = Fingerprints((CardView, OfficialView, CategoryView, PhotoView))
+    prints = plan.template_prints
+    return [keyed(shared, prints.get(r.template, ""), r.template, r.context) for r in plan.routes]
 
 
 def page_globals(plan: _Plan) -> dict[str, Any]:
