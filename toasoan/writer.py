@@ -166,8 +166,7 @@ def _write_all(staging: Path, files: Iterable[OutputFile]) -> int:
         target = f"{top}/{item.path}"
         folder = item.path.rpartition("/")[0]
         if folder not in made_dirs:
-            os.makedirs(f"{top}/{folder}", exist_ok=True)  # noqa: PTH103 (strings: ~15,000 folders a build)
-            made_dirs.add(folder)
+            _make_folder(top, folder, made_dirs)
         if item.copy_from is not None and item.link:
             try:
                 os.link(item.copy_from, target)
@@ -179,6 +178,17 @@ def _write_all(staging: Path, files: Iterable[OutputFile]) -> int:
             with open(target, "wb") as handle:
                 handle.write(item.data or b"")
     return len(written) - 1
+
+
+def _make_folder(top: str, folder: str, made: set[str]) -> None:
+    """`folder` (relative to `top`) and any parent not made yet: plain mkdir calls, without the
+    checks of os.makedirs (~15,000 folders a build)."""
+    parent = folder.rpartition("/")[0]
+    if parent not in made:
+        _make_folder(top, parent, made)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(f"{top}/{folder}")  # noqa: PTH102
+    made.add(folder)
 
 
 def _swap(staging: Path, out: Path, *, background: bool = False) -> None:
