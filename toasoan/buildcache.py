@@ -312,9 +312,13 @@ _STDLIB = {("datetime", "datetime"), ("datetime", "date"), ("datetime", "timedel
 
 
 class _ModelUnpickler(pickle.Unpickler):
+    modules: tuple[str, ...] = _MODEL_MODULES
+
     def find_class(self, module: str, name: str) -> Any:
-        if (module in _MODEL_MODULES and name[:1].isupper() and name.isidentifier()) or (module, name) in _STDLIB:
-            return super().find_class(module, name)
+        if (module in self.modules and name[:1].isupper() and name.isidentifier()) or (module, name) in _STDLIB:
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
         if (module, name) == ("builtins", "getattr"):
             return _zone_getattr  # how a ZoneInfo pickles itself: getattr(ZoneInfo, "_unpickle")
         raise pickle.UnpicklingError(f"`{module}.{name}` has no place in a cache entry")
@@ -328,6 +332,9 @@ def _zone_getattr(owner: Any, name: str) -> Any:
     raise pickle.UnpicklingError("getattr has no place in a cache entry")
 
 
-def load_model(data: bytes) -> Any:
-    """Unpickle a cached model value, allowing only the model's classes and dates."""
-    return _ModelUnpickler(io.BytesIO(data)).load()
+def load_model(data: bytes, modules: tuple[str, ...] = _MODEL_MODULES) -> Any:
+    """Unpickle a cached model value, allowing only the classes of `modules` (the model's by
+    default) and dates."""
+    unpickler = _ModelUnpickler(io.BytesIO(data))
+    unpickler.modules = modules
+    return unpickler.load()

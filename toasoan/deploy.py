@@ -132,14 +132,14 @@ def _gzip_chunk(items: Sequence[tuple[str, str]], state: _GzipState) -> list[_Ou
 
 def precompress(
     staging: Path, cache_folder: Path, known: dict[str, str], shas: dict[str, str], jobs: int,
-    account: Callable[[str, str, str], None],
+    account: Callable[[str, str, str], None], paths: Sequence[str] | None = None,
 ) -> int:
     """Add `NAME.gz` beside every text file of `staging` that gzip makes smaller. `shas` gives
     the SHA-256 of files whose hash is already known (pages from the build cache): those are not
     even read when their compressed copy is cached. `account(key, sha, how)` is told of every
-    entry used. Returns the number of copies added."""
+    entry used. Only the files `paths` names, when given. Returns the number of copies added."""
     items = []
-    for rel in published(staging):
+    for rel in published(staging) if paths is None else paths:
         name = rel.rsplit("/", 1)[-1]
         if name.startswith(".") or Path(name).suffix.lower() not in COMPRESSED_SUFFIXES:
             continue

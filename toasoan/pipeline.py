@@ -9,7 +9,7 @@ import os
 import posixpath
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +18,10 @@ from urllib.parse import unquote
 
 import jinja2
 
-from . import deploy, uptodate, urls
+from . import deploy, snapshot, uptodate, urls
 from .buildcache import BUILD_DIR, BuildCache, Fingerprints, find_entry, fingerprint, generator_stamp, open_cache, write_blob
 from .config import CONFIG_NAME, load_config
-from .content import ARTICLES_DIR, MEDIA_DIR, LoadCache, load_site, prose_lines, source_links
+from .content import ARTICLES_DIR, MEDIA_DIR, LoadCache, load_article, load_site, prose_lines, source_links
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, Severity, error, has_errors, sort_diagnostics, warning
 from .feeds import feed_files
@@ -33,12 +33,12 @@ from .photos import SitePhotos, cache_dir, card_urls, check_cache_dir, photo_fil
 from .proofread import site_findings, small_covers
 from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
-from .routes import Route, plan_routes
-from .search import BUNDLE, SearchReport, index_site, site_records
+from .routes import ArticleContext, Route, plan_routes
+from .search import BUNDLE, SearchReport, article_record, index_site, site_records
 from .sitemaps import NEWS_WINDOW, sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
-from .views import CardView, CategoryView, OfficialView, Photos, PhotoView, photo_view, site_view
+from .views import CardView, CategoryView, OfficialView, Photos, PhotoView, article_view, card_view, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
 from .writer import MARKER, OutputFile, UnsafeOutput, Waiting, check_output_dir, commit_output, hold_lock, output_lock
 
@@ -164,6 +164,7 @@ def build(options: BuildOptions, progress: Progress | None = None, waiting: Wait
             held.enter_context(hold_lock(folder / CACHE_LOCK, f"dùng xong bộ nhớ đệm ảnh `{folder}`", waiting))
 
         started = time.perf_counter()
+        since = time.time()  # the input files are read from here on
         known = _last_build(options, out)
         if known is None:
             return _build(options, out, progress, lock_cache, keep)
@@ -173,9 +174,14 @@ def build(options: BuildOptions, progress: Progress | None = None, waiting: Wait
             return dataclasses.replace(
                 previous, files=0, seconds=time.perf_counter() - started, pages_cached=previous.pages, photos_decoded=0, up_to_date=True,
             )
+        if previous is not None and record is not None and keep is None and not (options.strict and previous.warnings):
+            patched = _patch(options, out, lock_cache, _Last(record_file, record, inputs, input_stats, now, since, previous))
+            if patched is not None:
+                return dataclasses.replace(patched, seconds=time.perf_counter() - started)
         uptodate.forget(record_file)  # a build killed from here on must never look up to date
         checked = time.perf_counter() - started
-        result = _build(options, out, progress, lock_cache, keep)
+        made: dict[str, Any] = {}
+        result = _build(options, out, progress, lock_cache, keep, made)
         record_started = time.perf_counter()
         # Kept only when nothing was saved while it built, and no damaged cache entry was remade
         # (its notice belongs to this build alone).
@@ -184,8 +190,238 @@ def build(options: BuildOptions, progress: Progress | None = None, waiting: Wait
             state = uptodate.output_state(out)
             saved = _result_to_json(result)
             uptodate.write_record(record_file, uptodate.Record(inputs=inputs, built_at=now, valid_until=valid_until, output=state, result=saved))
-        laps = (("input hash, up-to-date check", checked), *result.timings, ("up-to-date record", time.perf_counter() - record_started))
+            _write_snapshot(record_file, inputs, input_stats, since, made)
+        laps = (("input hash, up-to-date check", checked), *result.timings, ("up-to-date record, snapshot", time.perf_counter() - record_started))
         return dataclasses.replace(result, timings=laps)
+
+
+@dataclass(frozen=True, slots=True)
+class _Last:
+    """The last build of an output, as its record tells, and this build's inputs."""
+
+    record_file: Path
+    record: uptodate.Record
+    inputs: str  # the inputs hash now
+    input_stats: uptodate.InputStat
+    now: float
+    since: float  # when this build began reading its inputs
+    result: BuildResult  # the last build's
+
+
+def _write_snapshot(record_file: Path, inputs: str, stats: uptodate.InputStat, since: float, made: dict[str, Any]) -> None:
+    """Beside a record just written: what that build was made of, for the next build's `_patch`."""
+    path = snapshot.path_for(record_file)
+    plan: _Plan | None = made.get("plan")
+    files = snapshot.hash_files(stats, since) if plan is not None else None
+    if plan is None or files is None:
+        snapshot.forget(path)
+        return
+    snapshot.write(path, snapshot.Snapshot(
+        inputs=inputs, files=files, site=plan.site, routes=tuple(plan.routes), photos=plan.photos.processed,
+        links=plan.markup.links, assets=plan.assets, markdown_salt=plan.markup.salt, records=tuple(made["records"]), covers=made["covers"],
+    ))
+
+
+def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None], last: _Last) -> BuildResult | None:
+    """A build that makes again only the pages of articles whose body alone was edited (and their
+    search shards, `.gz` copies and `_headers`), linking every other file from the last output;
+    None when it cannot tell that this gives exactly what a full build would (a full build then
+    answers). It needs the last build's snapshot, that build's output as it left it, the same
+    clock window, every changed input an article's body, and those articles without findings."""
+    clock = _Stopwatch()
+    record = last.record
+    if not (record.built_at <= last.now and (record.valid_until is None or last.now < record.valid_until)):
+        return None
+    snap_file = snapshot.path_for(last.record_file)
+    snap = snapshot.read(snap_file, record.inputs)
+    if snap is None:
+        return None
+    found = snapshot.changed_files(snap, *_input_files(options))
+    if found is None or not found[0]:
+        return None
+    changed, states = found
+    root = options.site_dir.resolve()
+    articles_dir = f"{root / ARTICLES_DIR}/"
+    if any(not (name.startswith(articles_dir) and name.endswith(".md")) for name in changed):
+        return None
+    sources = {relative(root, Path(name)) for name in changed}
+    if any(d.path in sources for d in last.result.warnings) or uptodate.output_state(out) != record.output:
+        return None
+    clock.lap("snapshot, changed files, output check")
+    site = snap.site
+    config = site.config
+    lock_cache(cache_dir(root, config))
+    env = make_environment(template_dirs(root, options.theme_dir))
+    globals_ = {"site": site_view(config), "asset": snap.assets}
+    now = now_from_env(options.environ, config.tz)
+    edited = _edited_articles(options, snap, sources, now, env, globals_, record.output)
+    if edited is None:
+        return None
+    articles = list(site.articles)
+    routes = list(snap.routes)
+    records = {r.url: r for r in snap.records}
+    pages: dict[str, bytes] = {}
+    for index, route_index, article, route, page in edited:
+        articles[index] = article
+        routes[route_index] = route
+        pages[urls.output_file(route.url)] = page
+        old = records[article.url]
+        category = config.category(article.category)
+        records[article.url] = article_record(article, old.shard, category.name if category else article.category, snap.covers.get(article.url))
+    clock.lap("edited articles")
+    uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
+    kept = [p for p in sorted(record.output) if _carried(p, pages)]
+    files = [OutputFile(p, copy_from=out / p, link=True) for p in kept] + [OutputFile(p, data=page) for p, page in sorted(pages.items())]
+    search_cache = cache_dir(root, config) / ("search-drafts" if options.drafts else "search")
+    cache = open_cache(cache_dir(root, config), generator_stamp(), options.drafts)
+    reports: list[SearchReport] = []
+    made: list[str] = [MARKER, *pages]
+
+    def finalize(staging: Path) -> None:
+        clock.lap("pages linked or written")
+        reports.append(index_site(staging, sorted(records.values(), key=lambda r: r.url), search_cache))
+        bundle = [relative(staging, f) for f in walk_files(staging, staging / BUNDLE)]
+        clock.lap("search")
+        fresh = sorted(pages) + bundle
+        deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), {}, options.jobs, lambda *_: None, paths=fresh)
+        made.extend(bundle)
+        made.extend(f"{p}.gz" for p in fresh if (staging / f"{p}.gz").is_file())
+        hashed = frozenset(url.lstrip("/") for name, url in snap.assets.urls if url.lstrip("/") != name)
+        every = sorted({*kept, *made})
+        (staging / deploy.HEADERS).write_bytes(deploy.headers_file(every, lambda path: deploy.immutable(path, hashed)))
+        made.append(deploy.HEADERS)
+        clock.lap("deploy files (.gz, _headers)")
+
+    count = commit_output(out, files, finalize=finalize)
+    clock.lap("swap")
+    if not uptodate.inputs_changed(*_input_files(options), last.input_stats):
+        state = {p: record.output[p] for p in kept}
+        for p in made:
+            st = (out / p).stat()
+            state[p] = (st.st_size, st.st_mtime_ns)
+        result = {**record.result, "search": dataclasses.asdict(reports[0])}
+        uptodate.write_record(last.record_file, dataclasses.replace(record, inputs=last.inputs, built_at=last.now, output=state, result=result))
+        links = dict(snap.links)
+        for _, _, article, _, _ in edited:
+            links.pop(article.source, None)
+            links.update(_source_links(dataclasses.replace(site, articles=(article,), pages=()))[0])
+        snapshot.write(snap_file, dataclasses.replace(
+            snap, inputs=last.inputs, files=states, site=dataclasses.replace(site, articles=tuple(articles)), routes=tuple(routes),
+            links=links, records=tuple(sorted(records.values(), key=lambda r: r.url)),
+        ))
+    clock.lap("up-to-date record, snapshot")
+    return dataclasses.replace(
+        last.result, files=count, output=out, search=reports[0], pages_cached=last.result.pages - len(pages), photos_decoded=0,
+        timings=tuple(clock.laps), addresses=tuple((r.source, r.url) for r in routes if r.source),
+    )
+
+
+def _carried(path: str, pages: dict[str, bytes]) -> bool:
+    """Whether a file of the last output is linked into the patched one as it is."""
+    if path in (MARKER, deploy.HEADERS) or path.startswith(BUNDLE + "/"):
+        return False
+    return path not in pages and not (path.endswith(".gz") and path[:-3] in pages)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuickInputs:
+    """What making one article's page again needs of the last good build."""
+
+    root: Path
+    site: Site  # that build's model (articles with their HTML)
+    old: Article  # the article as that build had it
+    route: Route  # its page
+    photos: Photos
+    env: jinja2.Environment
+    globals: dict[str, Any]  # `page_globals`
+    markdown_salt: str
+    now: dt.datetime
+    drafts: bool
+    # Every address the site publishes, to check the body's links against (a build's findings
+    # must be the same); None: not checked (`serve`'s quick page, which a full build follows).
+    targets: set[str] | None
+
+
+# What a body edit changes in an article; everything else must stay equal for a quick page.
+_BODY_FIELDS = {"body": "", "body_line": 0, "body_links": (), "body_images": (), "body_html": "", "lead": ""}
+
+
+def quick_article(quick: QuickInputs) -> tuple[Article, Route, bytes] | None:
+    """The article as its file is now, its page's route and the page, made as a full build over
+    the same model makes them, byte for byte; None whenever the edit could reach another page
+    (a title, date, tag, category, photo, sapo or first paragraph that cards show, the article's
+    address, its being published) or anything is found wrong with it."""
+    site, old = quick.site, quick.old
+    article, diags = load_article(quick.root, site.config, site.officials, quick.root / old.source)
+    if article is None or diags or not (quick.drafts or article.is_published(quick.now)):
+        return None
+    article = dataclasses.replace(article, url=urls.article_url(site.config, article))
+    if not _same_but_body(article, old) or [a.source for a in article.body_images] != [a.source for a in old.body_images]:
+        return None
+    others = tuple(article if a.source == old.source else a for a in site.articles)  # only its body is not ""
+    links, link_diags = _source_links(dataclasses.replace(site, articles=others, pages=()))
+    if quick.targets is not None and (link_diags or _check_links(dataclasses.replace(site, articles=(article,), pages=()), quick.targets)):
+        return None
+    state = _MarkupState(
+        links=links, photos=quick.photos, env=quick.env, seconds=site.config.limits.markdown_seconds, folder=quick.root,
+        known={}, salt=quick.markdown_salt, write=False,
+    )
+    (outcome,) = _markup_chunk([article], state)
+    if isinstance(outcome, Diagnostic):
+        return None
+    html = outcome[0]
+    if article.summary:
+        article = dataclasses.replace(article, body="", body_html=html)
+    else:
+        lead, rest = split_lead(html)
+        article = dataclasses.replace(article, body="", body_html=rest, lead=lead)
+    context = quick.route.context
+    if not isinstance(context, ArticleContext):
+        return None
+    view = article_view(article, site.config, site.officials, quick.photos)
+    if card_view(view) != card_view(context.article):
+        return None  # its card (lists, home, "Xem thêm", feeds) changed: other pages too
+    route = dataclasses.replace(quick.route, context=dataclasses.replace(context, article=view))
+    try:
+        return article, route, render_route(quick.env, route, quick.globals, quick.root)
+    except TemplateFailed:
+        return None
+
+
+def _same_but_body(new: Article, old: Article) -> bool:
+    return dataclasses.replace(new, **_BODY_FIELDS) == dataclasses.replace(old, **_BODY_FIELDS)  # type: ignore[arg-type]
+
+
+_Edited = tuple[int, int, Article, Route, bytes]
+"""An edited article: its index in the model, its page's index in the routes, the article, its
+page's route and the page's bytes."""
+
+
+def _edited_articles(
+    options: BuildOptions, snap: snapshot.Snapshot, sources: set[str], now: dt.datetime, env: jinja2.Environment, globals_: dict[str, Any],
+    outputs: Iterable[str],
+) -> list[_Edited] | None:
+    """Each edited article loaded, checked and its page made again, when nothing but its body
+    changed and nothing is found wrong with it; None otherwise."""
+    root = options.site_dir.resolve()
+    site = snap.site
+    by_source = {a.source: i for i, a in enumerate(site.articles)}
+    route_of = {r.source: i for i, r in enumerate(snap.routes) if r.template == "article.html"}
+    targets = {r.url for r in snap.routes} | {"/" + p for p in outputs if _carried(p, {}) and not p.endswith(".gz")}
+    edited: list[_Edited] = []
+    for source in sorted(sources):
+        index, route_index = by_source.get(source), route_of.get(source)
+        if index is None or route_index is None:
+            return None
+        quick = quick_article(QuickInputs(
+            root=root, site=site, old=site.articles[index], route=snap.routes[route_index], photos=snap.photos, env=env,
+            globals=globals_, markdown_salt=snap.markdown_salt, now=now, drafts=options.drafts, targets=targets,
+        ))
+        if quick is None:
+            return None
+        article, route, page = quick
+        edited.append((index, route_index, article, route, page))
+    return edited
 
 
 def _result_to_json(result: BuildResult) -> dict[str, Any]:
@@ -244,8 +480,10 @@ def _last_build(
 
 
 def _build(
-    options: BuildOptions, out: Path, progress: Progress | None, lock_cache: Callable[[Path], None], keep: Keep | None = None
+    options: BuildOptions, out: Path, progress: Progress | None, lock_cache: Callable[[Path], None], keep: Keep | None = None,
+    made: dict[str, Any] | None = None,
 ) -> BuildResult:
+    """A full build; `made` is given the plan and the search records (for the snapshot)."""
     started = time.perf_counter()
     root = options.site_dir.resolve()
     plan = _prepare(options, progress, lock_cache=lock_cache)
@@ -298,7 +536,10 @@ def _build(
 
     def finalize(staging: Path) -> None:
         plan.clock.lap("pages rendered or linked, files copied")
-        reports.append(index_site(staging, site_records(plan.site, covers), search_cache))
+        records = site_records(plan.site, covers)
+        if made is not None:
+            made.update(plan=plan, records=records, covers=covers)
+        reports.append(index_site(staging, records, search_cache))
         plan.clock.lap("search")
         _deploy_files(staging, plan, page_shas, options.jobs)
         plan.clock.lap("deploy files (.gz, _headers)")

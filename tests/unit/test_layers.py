@@ -41,9 +41,10 @@ ALLOWED: dict[str, set[str]] = {
     "templates": {"dates", "errors", "routes", "sources", "structured"},
     "pipeline": {
         "buildcache", "config", "content", "dates", "deploy", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "proofread", "redirects", "related", "routes", "search",
-        "sitemaps", "sources", "templates", "uptodate", "urls", "views", "workers", "writer",
+        "sitemaps", "snapshot", "sources", "templates", "uptodate", "urls", "views", "workers", "writer",
     },
-    "preview": {"content", "errors", "markup", "model", "pipeline", "routes", "sources", "templates", "urls", "views"},
+    "snapshot": {"buildcache", "images", "model", "routes", "search", "sources", "templates", "uptodate"},
+    "preview": {"pipeline", "sources"},
     "scaffold": {"config", "content", "text"},
     "serve": {"errors", "pipeline", "preview", "writer"},
     "newsite": {"__version__", "text"},
