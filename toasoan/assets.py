@@ -38,10 +38,7 @@ def content_hash(path: Path) -> str:
 
 def gallery_photos(ctx: Context, doc: Document, article_dir: Path) -> tuple[Asset, ...]:
     raw = doc.meta.data.get("gallery")
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        ctx.diags.append(error(doc.rel, doc.meta.line("gallery"), "`gallery` phải là danh sách `- { src: ..., caption: ... }`"))
+    if raw is None or not doc.ok("gallery"):
         return ()
     if too_many(ctx, doc, "gallery", len(raw)):
         return ()
@@ -78,6 +75,8 @@ def audio_file(ctx: Context, doc: Document, article_dir: Path) -> Asset | None:
 
 def _asset(ctx: Context, doc: Document, article_dir: Path, raw: Any, where: tuple[str | int, ...], what: str) -> Asset | None:
     line = doc.meta.line(*where)
+    if not doc.ok(*where) or not doc.ok(*where, "src"):
+        return None
     caption = ""
     if isinstance(raw, dict):
         caption = visible(ctx, doc.rel, line, "caption", nfc(str(raw.get("caption") or ""))).strip()

@@ -13,14 +13,11 @@ from typing import Any, cast
 from .assets import asset_field, audio_file, body_photos, content_hash, gallery_photos, probe
 from .buildcache import find_entry, fingerprint, load_model, write_blob
 from .config import SiteConfig
-from .errors import Diagnostic, Severity, error, has_errors
+from .errors import Diagnostic, Severity, has_errors
 from .front import (
-    ARTICLE_KEYS,
-    PAGE_KEYS,
     Context,
     Read,
     alias_list,
-    check_keys,
     date_field,
     field_lines,
     official_refs,
@@ -34,8 +31,8 @@ from .model import Article, Official, Site, StaticPage
 from .proofread import article_findings
 from .registry import load_officials
 from .scanner import internal_links, prose_lines
+from .schema import ARTICLE, PAGE
 from .sources import inside, relative, walk_files
-from .text import did_you_mean
 from .workers import parallel_map
 
 ARTICLES_DIR = "content/articles"
@@ -128,7 +125,7 @@ def held_back(diags: Sequence[Diagnostic], draft: bool, date: dt.datetime) -> li
     return [dataclasses.replace(d, severity=Severity.WARNING, message=d.message + note) if d.is_error else d for d in diags]
 
 
-CONFIG_READS = frozenset({"limits", "tz", "timezone", "category", "categories"})  # tz: from timezone
+CONFIG_READS = frozenset({"limits", "tz", "timezone", "categories"})  # tz: from timezone
 """What loading reads of the config (a test holds this module to it); `loading_inputs` covers it."""
 
 
@@ -228,23 +225,17 @@ def _unchanged(root: Path, read: Read, seen: dict[Read, bool]) -> bool:
 
 
 def _load_article(ctx: Context, path: Path) -> Article | None:
-    doc = read_document(ctx, path)
+    before = len(ctx.diags)
+    doc = read_document(ctx, path, ARTICLE)
     if doc is None:
         return None
-    before = len(ctx.diags)
     data = doc.meta.data
-    check_keys(ctx, doc, ARTICLE_KEYS)
-    title = text_field(ctx, doc, "title", required=True)
+    title = text_field(ctx, doc, "title")
     title_within_limit(ctx, doc, title)
-    date = date_field(ctx, doc, "date", required=True)
+    date = date_field(ctx, doc, "date")
     updated = date_field(ctx, doc, "updated")
-    category = text_field(ctx, doc, "category", required=True)
-    if category is not None and ctx.config.category(category) is None:
-        keys = [c.key for c in ctx.config.categories]
-        ctx.diags.append(error(doc.rel, doc.meta.line("category"), f"chuyên mục `{category}` không có trong site_config.yaml{did_you_mean(category, keys)}"))
+    category = text_field(ctx, doc, "category")
     draft = data.get("draft", False)
-    if not isinstance(draft, bool):
-        ctx.diags.append(error(doc.rel, doc.meta.line("draft"), "`draft` phải là `true` hoặc `false`"))
     stem = path.parent.name if path.name == "index.md" else path.stem
     slug = slug_field(ctx, doc, stem)
     article_dir = path.parent
@@ -283,17 +274,14 @@ def _load_article(ctx: Context, path: Path) -> Article | None:
 def _load_page(ctx: Context, path: Path, now: dt.datetime, drafts: bool) -> StaticPage | None:
     """A static page; one that readers do not see yet (`draft: true`, a future `date`) has its
     errors as warnings unless `drafts` (it is left out then, as articles are)."""
-    doc = read_document(ctx, path)
+    before = len(ctx.diags)
+    doc = read_document(ctx, path, PAGE)
     if doc is None:
         return None
-    before = len(ctx.diags)
-    check_keys(ctx, doc, PAGE_KEYS)
-    title = text_field(ctx, doc, "title", required=True)
+    title = text_field(ctx, doc, "title")
     title_within_limit(ctx, doc, title)
     slug = slug_field(ctx, doc, path.stem)
     draft = doc.meta.data.get("draft", False)
-    if not isinstance(draft, bool):
-        ctx.diags.append(error(doc.rel, doc.meta.line("draft"), "`draft` phải là `true` hoặc `false`"))
     date = date_field(ctx, doc, "date")
     updated = date_field(ctx, doc, "updated")
     images = body_photos(ctx, doc, path.parent) if title is not None else ()

@@ -15,15 +15,11 @@ from .dates import DateError, parse_datetime
 from .errors import Diagnostic, error, warning
 from .model import Official, OfficialRef
 from .proofread import OfficialIndex
+from .schema import Checked, Schema, check, scalar_text
 from .sources import SourceError, read_text_noting, relative
 from .text import did_you_mean, nfc, slugify_vi, strip_invisible
 from .yamldoc import YamlDoc, YamlError, load_yaml, odd_space_note, odd_spaces
 
-ARTICLE_KEYS = {
-    "title", "date", "updated", "category", "tags", "author", "summary", "officials",
-    "cover", "gallery", "audio", "slug", "aliases", "draft",
-}
-PAGE_KEYS = {"title", "slug", "description", "date", "updated", "draft"}
 MAX_SLUG = 200
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FRONT = YAMLHandler()
@@ -65,9 +61,16 @@ class Document:
     body: str
     body_line: int
     front: str = ""
+    checked: Checked = Checked([], frozenset())
+
+    def ok(self, *where: str | int) -> bool:
+        """Whether `schema.check` let the value at `where` through (present or not)."""
+        return self.checked.ok(*where)
 
 
-def read_document(ctx: Context, path: Path) -> Document | None:
+def read_document(ctx: Context, path: Path, schema: Schema) -> Document | None:
+    """The file split into front matter and body, the front matter held to `schema` (its
+    diagnostics added); None when it cannot be read as such."""
     rel = relative(ctx.root, path)
     try:
         text, not_nfc = read_text_noting(ctx.root, path)
@@ -101,11 +104,11 @@ def read_document(ctx: Context, path: Path) -> Document | None:
     if not isinstance(meta.data, dict):
         ctx.diags.append(error(rel, 2, "phần khai báo đầu bài phải là các dòng `khóa: giá trị`"))
         return None
-    for key, line in meta.duplicate_keys():
-        ctx.diags.append(error(rel, line, f"khóa `{key}` được viết hai lần"))
+    checked = check(schema, meta, rel, choices={"categories": [c.key for c in ctx.config.categories]})
+    ctx.diags += checked.diagnostics
     if not _body_within_limit(ctx, rel, body, closing_line):
         return None
-    return Document(rel=rel, path=path, meta=meta, body=body, body_line=closing_line, front=front)
+    return Document(rel=rel, path=path, meta=meta, body=body, body_line=closing_line, front=front, checked=checked)
 
 
 _LIMIT_HINT = " (giới hạn đổi được bằng `limits.{}` trong site_config.yaml)"
@@ -154,22 +157,12 @@ def title_within_limit(ctx: Context, doc: Document, title: str | None) -> None:
         ctx.diags.append(error(doc.rel, doc.meta.line("title"), f"`title` dài {len(title)} ký tự, quá giới hạn {limit}{_LIMIT_HINT.format('title_length')}"))
 
 
-def text_field(ctx: Context, doc: Document, key: str, *, required: bool = False) -> str | None:
+def text_field(ctx: Context, doc: Document, key: str) -> str | None:
+    """A one-line text field (`schema` checked its type and whether it is required), cleaned."""
     value = doc.meta.data.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            line = doc.meta.line(key) if key in doc.meta.data else 1
-            ctx.diags.append(error(doc.rel, line, f"thiếu `{key}` hoặc `{key}` để trống"))
+    if value is None or (isinstance(value, str) and not value.strip()) or not doc.ok(key):
         return None
-    if isinstance(value, dict | list):
-        ctx.diags.append(error(doc.rel, doc.meta.line(key), f"`{key}` phải là một dòng chữ"))
-        return None
-    if isinstance(value, bool):
-        value = "có" if value else "không"
-    text = visible(ctx, doc.rel, doc.meta.line(key), key, nfc(str(value))).strip()
-    if required and not text:
-        ctx.diags.append(error(doc.rel, doc.meta.line(key), f"thiếu `{key}` hoặc `{key}` để trống"))
-    return text
+    return visible(ctx, doc.rel, doc.meta.line(key), key, nfc(scalar_text(value))).strip()
 
 
 def visible(ctx: Context, rel: str, line: int, key: str, text: str) -> str:
@@ -180,11 +173,9 @@ def visible(ctx: Context, rel: str, line: int, key: str, text: str) -> str:
     return cleaned
 
 
-def date_field(ctx: Context, doc: Document, key: str, *, required: bool = False) -> dt.datetime | None:
+def date_field(ctx: Context, doc: Document, key: str) -> dt.datetime | None:
     value = doc.meta.data.get(key)
-    if value is None:
-        if required:
-            ctx.diags.append(error(doc.rel, 1, f"thiếu `{key}` (ví dụ `{key}: 2023-06-07 15:30`)"))
+    if value is None or not doc.ok(key):
         return None
     try:
         return parse_datetime(value, ctx.config.tz)
@@ -193,21 +184,13 @@ def date_field(ctx: Context, doc: Document, key: str, *, required: bool = False)
         return None
 
 
-def check_keys(ctx: Context, doc: Document, known: set[str]) -> None:
-    for key in doc.meta.data:
-        if str(key) not in known:
-            hint = did_you_mean(str(key), known)
-            ctx.diags.append(warning(doc.rel, doc.meta.line(key), f"khóa không dùng đến `{key}`{hint}"))
-
-
 def slug_field(ctx: Context, doc: Document, fallback: str) -> str:
     """The `slug:` when given, else the file name (`fallback`) made into a slug: never the
     title, so that a corrected headline keeps the address every shared link points to."""
     slug = text_field(ctx, doc, "slug")
     if slug is not None:
-        if not _SLUG.match(slug) or len(slug) > MAX_SLUG:
-            suggestion = slugify_vi(slug)
-            message = f"`slug` chỉ gồm chữ thường không dấu, số và `-`, tối đa {MAX_SLUG} ký tự (ví dụ `{suggestion}`)"
+        if len(slug) > MAX_SLUG:
+            message = f"`slug` dài {len(slug)} ký tự, tối đa {MAX_SLUG} (ví dụ `{slugify_vi(slug)}`)"
             ctx.diags.append(error(doc.rel, doc.meta.line("slug"), message))
         return slug
     return slugify_vi(fallback) or "bai-viet"
@@ -220,12 +203,14 @@ def alias_list(ctx: Context, doc: Document) -> tuple[tuple[str, int], ...]:
     """`aliases:` the article's old addresses (site paths), each with its line: a small page at
     each sends readers to the article's address."""
     raw = doc.meta.data.get("aliases")
-    if raw is None:
+    if raw is None or not doc.ok("aliases"):
         return ()
     items = raw if isinstance(raw, list) else [raw]
     found: dict[str, int] = {}
     for i, item in enumerate(items):
         line = doc.meta.line("aliases", i) if isinstance(raw, list) else doc.meta.line("aliases")
+        if not doc.ok("aliases", i):
+            continue
         text = nfc(str(item)).strip() if isinstance(item, str | int) else ""
         segments = text.split("/")[1:]
         if (
@@ -254,21 +239,17 @@ def field_lines(doc: Document, tags: tuple[str, ...]) -> tuple[tuple[str, int], 
 
 def tag_list(ctx: Context, doc: Document) -> tuple[str, ...]:
     raw = doc.meta.data.get("tags")
-    if raw is None:
+    if raw is None or not doc.ok("tags"):
         return ()
-    items = raw.split(",") if isinstance(raw, str) else raw
-    if not isinstance(items, list):
-        ctx.diags.append(error(doc.rel, doc.meta.line("tags"), "`tags` phải là danh sách, ví dụ `[chuyển đổi số, viễn thông]`"))
-        return ()
+    items = scalar_text(raw).split(",") if not isinstance(raw, list) else raw
     if too_many(ctx, doc, "tags", len(items)):
         return ()
     tags: list[str] = []
     seen: dict[str, str] = {}
     for i, item in enumerate(items):
-        if isinstance(item, dict | list) or item is None:
-            ctx.diags.append(error(doc.rel, doc.meta.line("tags", i), "mỗi từ khóa phải là một chữ hoặc cụm từ"))
+        if isinstance(item, dict | list) or item is None or not doc.ok("tags", i):
             continue
-        tag = visible(ctx, doc.rel, doc.meta.line("tags", i), "tags", nfc(str(item))).strip()
+        tag = visible(ctx, doc.rel, doc.meta.line("tags", i), "tags", nfc(scalar_text(item))).strip()
         if not tag or not slugify_vi(tag):
             continue
         first = seen.setdefault(" ".join(tag.casefold().split()), tag)
@@ -283,7 +264,7 @@ def tag_list(ctx: Context, doc: Document) -> tuple[str, ...]:
 
 def official_refs(ctx: Context, doc: Document) -> tuple[OfficialRef, ...]:
     raw = doc.meta.data.get("officials")
-    if raw is None:
+    if raw is None or not doc.ok("officials"):
         return ()
     if not isinstance(raw, list):
         raw = [raw]
@@ -292,6 +273,8 @@ def official_refs(ctx: Context, doc: Document) -> tuple[OfficialRef, ...]:
     refs: list[OfficialRef] = []
     for i, item in enumerate(raw):
         line = doc.meta.line("officials", i)
+        if not doc.ok("officials", i):
+            continue
         if isinstance(item, dict):
             ident = item.get("id")
             name = visible(ctx, doc.rel, line, "name", nfc(str(item.get("name") or ""))).strip()
@@ -308,9 +291,8 @@ def official_refs(ctx: Context, doc: Document) -> tuple[OfficialRef, ...]:
                 ctx.diags.append(error(doc.rel, line, "nhân vật cần `name` (và `position` nếu có)"))
             continue
         if item is None or isinstance(item, list):
-            ctx.diags.append(error(doc.rel, line, "nhân vật phải là mã trong officials.yaml, một tên, hoặc `{name, position}`"))
             continue
-        text = visible(ctx, doc.rel, line, "officials", nfc(str(item))).strip()
+        text = visible(ctx, doc.rel, line, "officials", nfc(scalar_text(item))).strip()
         if text in ctx.officials:
             refs.append(OfficialRef(name=ctx.officials[text].name, official_id=text))
         elif (found := ctx.official_by_name(text)) is not None:

@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "scanner": set(),
     "front": {"config", "dates", "errors", "model", "proofread", "schema", "sources", "text", "yamldoc"},
     "assets": {"errors", "filetypes", "front", "model", "scanner", "sources", "text"},
-    "content": {"assets", "buildcache", "config", "errors", "front", "model", "proofread", "registry", "scanner", "sources", "text", "workers"},
+    "content": {"assets", "buildcache", "config", "errors", "front", "model", "proofread", "registry", "scanner", "schema", "sources", "text", "workers"},
     "urls": {"config", "model", "text"},
     "views": {"config", "images", "model", "text", "urls"},
     "images": {"filetypes", "workers"},
