@@ -73,5 +73,5 @@ def test_fields_doc_is_made_from_the_schema() -> None:
     """docs/FIELDS.md is what `python3 -m toasoan.schema > docs/FIELDS.md` prints today."""
     written = (REPO / "docs" / "FIELDS.md").read_text(encoding="utf-8")
     assert written == markdown(), "docs/FIELDS.md is out of date: run `python3 -m toasoan.schema > docs/FIELDS.md`"
-    for name in ("`base_url`", "`limits.body_kb`", "`categories.<khóa>.name`", "`menus.<khóa>.url`", "`gallery[].caption`", "`positions[].from`"):
+    for name in ("`base_url`", "`limits.body_kb`", "`categories.<khóa>.name`", "`menus.<khóa>[].url`", "`gallery[].caption`", "`positions[].from`"):
         assert name in written

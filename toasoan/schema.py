@@ -411,7 +411,7 @@ def _rows(schema: Schema, prefix: str) -> Iterator[str]:
         nested = item.fields
         inner = f"{name}."
         if item.entries is not None:
-            inner = f"{name}.<khóa>."
+            inner = f"{name}.<khóa>." if item.entries.items is None else f"{name}.<khóa>[]."
             nested = item.entries.fields or (item.entries.items.fields if item.entries.items is not None else None)
         elif item.items is not None:
             inner = f"{name}[]."
