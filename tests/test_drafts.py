@@ -35,14 +35,14 @@ def test_an_error_in_an_unpublished_article_is_a_warning_and_the_rest_publishes(
         run = run_cli(command, "--site", site)
         assert run.code == 0, run.stderr
         found = [line for line in run.diagnostics if line.startswith(f"{DRAFT}:")]
-        assert any(line.startswith(f"{DRAFT}:5: cảnh báo: chuyên mục `khong-co`") and why in line for line in found), run.stderr
+        assert any(line.startswith(f"{DRAFT}:5: cảnh báo: `category` không nhận `khong-co`") and why in line for line in found), run.stderr
         assert any(line.startswith(f"{DRAFT}:8: cảnh báo: ") and "thieu.jpg" in line for line in found), run.stderr
     assert (site / "public/2023/06/bai-tot/index.html").is_file()
     assert not (site / "public/2023/06/ban-nhap").exists()
     # Published with --drafts, the same errors stop the build.
     run = run_cli("--site", site, "--drafts", "--output", site / "xem")
     assert run.code == 1
-    assert any(line.startswith(f"{DRAFT}:5: chuyên mục") for line in run.diagnostics), run.stderr
+    assert any(line.startswith(f"{DRAFT}:5: `category` không nhận") for line in run.diagnostics), run.stderr
 
 
 def test_a_draft_whose_front_matter_cannot_be_read_still_stops_the_build(site: Path) -> None:
@@ -58,7 +58,7 @@ def test_an_invalid_draft_flag_is_still_an_error(site: Path) -> None:
     write(site, DRAFT, "---\ntitle: Bản nháp\ndate: 2023-06-08 08:00\ncategory: khong-co\ndraft: có\n---\n\nNội dung.\n")
     run = run_cli("check", "--site", site)
     assert run.code == 1
-    assert any(line.startswith(f"{DRAFT}:4: chuyên mục") for line in run.diagnostics), run.stderr
+    assert any(line.startswith(f"{DRAFT}:4: `category` không nhận") for line in run.diagnostics), run.stderr
 
 
 def test_a_scheduled_article_with_an_error_is_rebuilt_when_its_time_comes(site: Path) -> None:
@@ -67,7 +67,7 @@ def test_a_scheduled_article_with_an_error_is_rebuilt_when_its_time_comes(site: 
     assert run_cli("--site", site).code == 0
     later = run_cli("--site", site, env={"SOURCE_DATE_EPOCH": "1800000000"})
     assert later.code == 1
-    assert any(line.startswith(f"{DRAFT}:4: chuyên mục") for line in later.diagnostics), later.stderr
+    assert any(line.startswith(f"{DRAFT}:4: `category` không nhận") for line in later.diagnostics), later.stderr
 
 
 def test_static_pages_honour_draft_and_dates(site: Path) -> None:

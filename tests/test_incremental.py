@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sitekit import make_jpeg, tree_bytes, write_site
 
-from toasoan import content
+from toasoan import assets, content, front
 from toasoan.config import Category, SiteConfig
 from toasoan.errors import BuildFailed
 from toasoan.pipeline import BuildOptions, BuildResult, build
@@ -452,10 +452,11 @@ def test_what_an_article_names_is_checked_again_when_cached(tmp_path: Path) -> N
 
 
 def test_the_article_cache_key_covers_what_loading_reads_of_the_config() -> None:
-    """content.py reads only `CONFIG_READS` of the config, all of them in the cache's key."""
-    source = Path(content.__file__).read_text(encoding="utf-8")
+    """Loading (content.py and the modules it reads files through: front matter, assets) reads
+    only `CONFIG_READS` of the config, all of them in the cache's key."""
     read = set()
-    for node in ast.walk(ast.parse(source)):
+    nodes = [n for module in (content, front, assets) for n in ast.walk(ast.parse(Path(module.__file__).read_text(encoding="utf-8")))]
+    for node in nodes:
         if isinstance(node, ast.Attribute):
             inner = node.value
             if (isinstance(inner, ast.Name) and inner.id == "config") or (isinstance(inner, ast.Attribute) and inner.attr == "config"):

@@ -3,46 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import Diagnostic, error, warning
+from .schema import CONFIG, IMAGE_FORMATS, LIMIT_DEFAULTS, PAGE_SIZE_DEFAULTS, Checked, check, scalar_text
 from .sources import SourceError, read_text
-from .text import did_you_mean, nfc, strip_invisible
+from .text import nfc, strip_invisible
 from .yamldoc import YamlDoc, YamlError, load_yaml
 
 CONFIG_NAME = "site_config.yaml"
 
-PAGE_SIZE_DEFAULTS = {
-    "home_lead": 5,
-    "home_section": 4,
-    "category": 20,
-    "tag": 20,
-    "official": 20,
-    "archive": 20,
-    "feed": 50,
-}
-# How much one file may hold: far above any real article, low enough that a pasted or hostile
-# file is refused at its line instead of making a build run for minutes or fill the disk.
-LIMIT_DEFAULTS = {
-    "tags": 30,
-    "officials": 50,
-    "gallery": 200,
-    "title_length": 300,
-    "body_kb": 500,
-    "line_length": 20_000,
-    "markdown_seconds": 20,
-}
+# The defaults of `page_size:` and `limits:` (how much one file may hold) are in `schema`.
 PERMALINK_FIELDS = {"year", "month", "day", "slug", "category"}
-_KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_TOP_KEYS = {
-    "title", "tagline", "description", "base_url", "language", "timezone", "permalink",
-    "page_size", "image_widths", "image_formats", "related", "categories", "menus", "cache_dir", "copyright",
-    "limits",
-}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,34 +82,25 @@ class SiteConfig:
 
 
 class _Checker:
-    """Reads typed values out of a YamlDoc, collecting diagnostics instead of raising."""
+    """Reads values out of a YamlDoc that `schema.check` let through (types, required keys and
+    allowed values are its job), collecting diagnostics instead of raising."""
 
-    def __init__(self, doc: YamlDoc, path: str) -> None:
+    def __init__(self, doc: YamlDoc, path: str, checked: Checked) -> None:
         self.doc = doc
         self.path = path
-        self.diags: list[Diagnostic] = []
+        self.checked = checked
+        self.diags: list[Diagnostic] = list(checked.diagnostics)
 
     def fail(self, message: str, *where: str | int) -> None:
         self.diags.append(error(self.path, self.doc.line(*where), message))
 
-    def text(self, value: Any, *where: str | int, required: bool = False) -> str | None:
-        if value is None:
-            if required:
-                self.fail(f"thiếu `{where[-1]}`", *where)
+    def text(self, value: Any, *where: str | int) -> str | None:
+        if value is None or not self.checked.ok(*where):
             return None
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.fail(f"`{where[-1]}` phải là một chuỗi chữ", *where)
-            return None
-        text, note = strip_invisible(nfc(str(value)))
+        text, note = strip_invisible(nfc(scalar_text(value)))
         if note is not None:
             self.diags.append(warning(self.path, self.doc.line(*where), f"`{where[-1]}` {note}"))
         return text.strip()
-
-    def positive_int(self, value: Any, *where: str | int) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            self.fail(f"`{where[-1]}` phải là số nguyên dương, không phải `{value}`", *where)
-            return None
-        return value
 
 
 def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
@@ -152,25 +118,22 @@ def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
 
 
 def parse_config(doc: YamlDoc, path: str) -> tuple[SiteConfig | None, list[Diagnostic]]:
-    ck = _Checker(doc, path)
     raw = doc.data
     if not isinstance(raw, dict):
         return None, [error(path, 1, "tệp cấu hình phải là một bảng khóa: giá trị")]
-    for key in raw:
-        if str(key) not in _TOP_KEYS:
-            ck.diags.append(warning(path, doc.line(key), f"khóa không dùng đến `{key}`{did_you_mean(str(key), _TOP_KEYS)}"))
-    for key, line in doc.duplicate_keys():
-        ck.diags.append(error(path, line, f"khóa `{key}` được viết hai lần"))
+    categories_raw = raw.get("categories")
+    keys = [str(k) for k in categories_raw] if isinstance(categories_raw, dict) else []
+    ck = _Checker(doc, path, check(CONFIG, doc, path, choices={"categories": keys}))
 
     values: dict[str, Any] = {}
-    title = ck.text(raw.get("title"), "title", required=True)
+    title = ck.text(raw.get("title"), "title")
     for name in ("tagline", "description", "copyright", "cache_dir"):
         value = ck.text(raw.get(name), name)
         if value is not None:
             values[name] = value
     if "cache_dir" in values:
         values["cache_dir_line"] = doc.line("cache_dir")
-    base_url = ck.text(raw.get("base_url"), "base_url", required=True)
+    base_url = ck.text(raw.get("base_url"), "base_url")
     if base_url is not None:
         if not re.match(r"^https?://[^/\s]+(/\S*)?$", base_url):
             ck.fail(f"`base_url` phải là địa chỉ http(s) đầy đủ, không phải `{base_url}`", "base_url")
@@ -193,12 +156,8 @@ def parse_config(doc: YamlDoc, path: str) -> tuple[SiteConfig | None, list[Diagn
     _read_limits(ck, raw.get("limits"), values)
     _read_widths(ck, raw.get("image_widths"), values)
     _read_formats(ck, raw.get("image_formats"), values)
-    if "related" in raw:
-        related = raw["related"]
-        if isinstance(related, bool) or not isinstance(related, int) or related < 0:
-            ck.fail("`related` phải là số nguyên không âm", "related")
-        else:
-            values["related"] = related
+    if raw.get("related") is not None and ck.checked.ok("related"):
+        values["related"] = raw["related"]
     categories = _read_categories(ck, raw.get("categories"))
     values["categories"] = categories
     values["menus"] = _read_menus(ck, raw.get("menus"), {c.key for c in categories})
@@ -237,79 +196,62 @@ def _check_permalink(ck: _Checker, permalink: str) -> None:
 
 
 def _read_page_size(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
-    values["page_size"] = {**PAGE_SIZE_DEFAULTS, **_positive_table(ck, raw, "page_size", PAGE_SIZE_DEFAULTS, "{category: 20}")}
+    values["page_size"] = {**PAGE_SIZE_DEFAULTS, **_positive_table(ck, raw, "page_size")}
 
 
 def _read_limits(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
     if raw is not None:
-        values["limits"] = Limits(**_positive_table(ck, raw, "limits", LIMIT_DEFAULTS, "{tags: 30, body_kb: 500}"))
+        values["limits"] = Limits(**_positive_table(ck, raw, "limits"))
 
 
-def _positive_table(ck: _Checker, raw: Any, name: str, known: Mapping[str, int], example: str) -> dict[str, int]:
-    """A table of positive whole numbers under known keys (an unknown key is a warning with a
-    suggestion, a bad value an error at its line): the keys given with valid values."""
-    found: dict[str, int] = {}
-    if raw is None:
-        return found
-    if not isinstance(raw, dict):
-        ck.fail(f"`{name}` phải là một bảng, ví dụ `{example}`", name)
-        return found
-    for key, value in raw.items():
-        if key not in known:
-            hint = did_you_mean(str(key), known)
-            ck.diags.append(warning(ck.path, ck.doc.line(name, key), f"khóa không dùng đến `{name}.{key}`{hint}"))
-            continue
-        number = ck.positive_int(value, name, key)
-        if number is not None:
-            found[key] = number
-    return found
+def _positive_table(ck: _Checker, raw: Any, name: str) -> dict[str, int]:
+    """A table of positive whole numbers (`schema` checked its keys and values): the known keys
+    given with valid values."""
+    if not isinstance(raw, dict) or not ck.checked.ok(name):
+        return {}
+    known = PAGE_SIZE_DEFAULTS if name == "page_size" else LIMIT_DEFAULTS
+    return {key: value for key, value in raw.items() if key in known and value is not None and ck.checked.ok(name, key)}
 
 
 def _read_widths(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
     if raw is None:
         return
-    if not isinstance(raw, list) or not raw:
-        ck.fail("`image_widths` phải là danh sách số, ví dụ `[480, 960, 1600]`", "image_widths")
+    if not ck.checked.ok("image_widths"):
         return
-    widths = [ck.positive_int(w, "image_widths", i) for i, w in enumerate(raw)]
-    if all(w is not None for w in widths):
-        values["image_widths"] = tuple(sorted({w for w in widths if w is not None}))
-
-
-IMAGE_FORMATS = ("avif", "webp", "jpeg")
+    if not raw:
+        ck.fail("`image_widths` phải có ít nhất một độ rộng, ví dụ `[480, 960, 1600]`", "image_widths")
+        return
+    if all(ck.checked.ok("image_widths", i) for i in range(len(raw))):
+        values["image_widths"] = tuple(sorted(set(raw)))
 
 
 def _read_formats(ck: _Checker, raw: Any, values: dict[str, Any]) -> None:
-    if raw is None:
+    if raw is None or not ck.checked.ok("image_formats"):
         return
     items = raw if isinstance(raw, list) else [raw]
+    if not all(ck.checked.ok("image_formats", i) for i in range(len(items))):
+        return
     formats = [str(f).lower().replace("jpg", "jpeg") for f in items]
-    unknown = [f for f in formats if f not in IMAGE_FORMATS]
-    if unknown or not formats:
-        ck.fail(f"`image_formats` chỉ gồm {', '.join(IMAGE_FORMATS)} (không phải {unknown or 'rỗng'})", "image_formats")
+    if not formats:
+        ck.fail(f"`image_formats` phải có ít nhất một định dạng: {', '.join(IMAGE_FORMATS)}", "image_formats")
         return
     values["image_formats"] = tuple(f for f in IMAGE_FORMATS if f in formats)
 
 
 def _read_categories(ck: _Checker, raw: Any) -> tuple[Category, ...]:
-    if raw is None:
-        ck.fail("thiếu `categories`: cần ít nhất một chuyên mục", "categories")
+    if not isinstance(raw, dict) or not ck.checked.ok("categories"):
         return ()
-    if not isinstance(raw, dict) or not raw:
-        ck.fail("`categories` phải là bảng `khóa: {name: ..., description: ...}`", "categories")
+    if not raw:
+        ck.fail("`categories` cần ít nhất một chuyên mục, ví dụ `{thoi-su: {name: Thời sự}}`", "categories")
         return ()
     found = []
     for key, body in raw.items():
         key_text = str(key)
-        if not _KEY.match(key_text):
-            ck.fail(f"khóa chuyên mục `{key_text}` chỉ được dùng chữ thường không dấu, số và `-`", "categories", key)
+        if not ck.checked.ok("categories", key) or not ck.checked.ok("categories", key_text):
             continue
-        if isinstance(body, str):
-            body = {"name": body}
         if not isinstance(body, dict):
-            ck.fail(f"chuyên mục `{key_text}` phải có `name`", "categories", key)
-            continue
-        name = ck.text(body.get("name"), "categories", key, "name", required=True)
+            body = {"name": body}
+        name = ck.text(body.get("name"), "categories", key, "name")
         description = ck.text(body.get("description"), "categories", key, "description") or ""
         if name:
             found.append(Category(key=key_text, name=name, description=description))
@@ -335,27 +277,21 @@ def _menu_url_problem(url: str) -> str | None:
 
 def _read_menus(ck: _Checker, raw: Any, category_keys: set[str]) -> dict[str, tuple[MenuItem, ...]]:
     menus: dict[str, tuple[MenuItem, ...]] = {"main": (), "footer": ()}
-    if raw is None:
-        return menus
-    if not isinstance(raw, dict):
-        ck.fail("`menus` phải là bảng `main: [...]`, `footer: [...]`", "menus")
+    if not isinstance(raw, dict) or not ck.checked.ok("menus"):
         return menus
     for name, items in raw.items():
-        if not isinstance(items, list):
-            ck.fail(f"`menus.{name}` phải là một danh sách", "menus", name)
+        if not isinstance(items, list) or not ck.checked.ok("menus", str(name)):
             continue
         found = []
         for i, item in enumerate(items):
-            where = ("menus", name, i)
-            if not isinstance(item, dict):
-                ck.fail("mỗi mục menu cần `title` và `url` (hoặc `category`)", *where)
+            where = ("menus", str(name), i)
+            if not isinstance(item, dict) or not ck.checked.ok(*where):
                 continue
             cat = item.get("category")
             url = ck.text(item.get("url"), *where, "url")
-            if cat is not None and str(cat) not in category_keys:
-                ck.fail(f"chuyên mục không có trong `categories`: `{cat}`{did_you_mean(str(cat), category_keys)}", *where)
+            if cat is not None and (str(cat) not in category_keys or not ck.checked.ok(*where, "category")):
                 continue
-            title = ck.text(item.get("title"), *where, "title", required=True)
+            title = ck.text(item.get("title"), *where, "title")
             if url is None and cat is None:
                 ck.fail("mục menu thiếu `url` hoặc `category`", *where)
                 continue

@@ -19,9 +19,10 @@ from urllib.parse import unquote
 import jinja2
 
 from . import deploy, snapshot, uptodate, urls
+from .assets import MEDIA_DIR
 from .buildcache import BUILD_DIR, BuildCache, Fingerprints, find_entry, fingerprint, generator_stamp, open_cache, write_blob
 from .config import CONFIG_NAME, load_config
-from .content import ARTICLES_DIR, MEDIA_DIR, LoadCache, load_article, load_site, prose_lines, source_links
+from .content import ARTICLES_DIR, LoadCache, load_article, load_site
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, Severity, error, has_errors, sort_diagnostics, warning
 from .feeds import feed_files
@@ -34,6 +35,7 @@ from .proofread import site_findings, small_covers
 from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import ArticleContext, Route, plan_routes
+from .scanner import prose_lines, source_links
 from .search import BUNDLE, SearchReport, article_record, index_site, site_records
 from .sitemaps import NEWS_WINDOW, sitemap_files
 from .sources import inside, relative, walk_files

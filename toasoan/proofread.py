@@ -244,7 +244,7 @@ def article_findings(
     rel: str, article: Article, meta: YamlDoc, front: str, lines: Sequence[tuple[int, str]], index: OfficialIndex
 ) -> list[Diagnostic]:
     """What one article shows by itself: `front` is its front matter's text, `lines` its prose
-    lines (offset from `article.body_line`, text) as `content.prose_lines` gives them."""
+    lines (offset from `article.body_line`, text) as `scanner.prose_lines` gives them."""
     found = _curly_quotes(rel, front, meta.first_line)
     found += _body_text(rel, lines, article.body_line, article.draft)
     found += _photos(rel, article, meta)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from .dates import DateError, parse_day
 from .errors import Diagnostic, error, warning
 from .model import Official, Position
+from .schema import OFFICIAL, Checked, check, scalar_text
 from .sources import SourceError, read_text
-from .text import did_you_mean, nfc, strip_invisible
-from .yamldoc import YamlError, load_yaml
+from .text import nfc, strip_invisible
+from .yamldoc import YamlDoc, YamlError, load_yaml
 
 OFFICIALS_FILE = "content/officials.yaml"
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_OFFICIAL_KEYS = {"id", "name", "positions"}
-_POSITION_KEYS = {"title", "from", "to"}
 
 
 def load_officials(root: Path) -> tuple[dict[str, Official], list[Diagnostic]]:
@@ -35,53 +32,39 @@ def load_officials(root: Path) -> tuple[dict[str, Official], list[Diagnostic]]:
         return {}, []
     if not isinstance(doc.data, list):
         return {}, [error(OFFICIALS_FILE, 1, "danh sách nhân vật phải là một danh sách `- id: ...`")]
-    diags = [error(OFFICIALS_FILE, line, f"khóa `{key}` được viết hai lần") for key, line in doc.duplicate_keys()]
+    diags = [error(OFFICIALS_FILE, line, f"khóa `{key}` được viết hai lần", code="duplicate-key") for key, line in doc.duplicate_keys()]
     officials: dict[str, Official] = {}
     for i, entry in enumerate(doc.data):
         line = doc.line(i)
         if not isinstance(entry, dict):
-            diags.append(error(OFFICIALS_FILE, line, "mỗi nhân vật cần `id`, `name` và `positions`"))
+            diags.append(error(OFFICIALS_FILE, line, "mỗi nhân vật là một bảng `{id, name, positions}`", code="wrong-type"))
             continue
-        for key in entry:
-            if key not in _OFFICIAL_KEYS:
-                hint = did_you_mean(str(key), _OFFICIAL_KEYS)
-                diags.append(warning(OFFICIALS_FILE, doc.line(i, key), f"khóa không dùng đến `{key}`{hint}"))
-        ident = str(entry.get("id") or "").strip()
-        name, note = strip_invisible(nfc(str(entry.get("name") or "")))
+        checked = check(OFFICIAL, doc, OFFICIALS_FILE, data=entry, at=(i,), repeats=False)
+        diags += checked.diagnostics
+        if not (checked.ok(i, "id") and checked.ok(i, "name")):
+            continue
+        ident = scalar_text(entry["id"]).strip()
+        name, note = strip_invisible(nfc(scalar_text(entry["name"])))
         name = name.strip()
         if note is not None:
             diags.append(warning(OFFICIALS_FILE, doc.line(i, "name"), f"`name` {note}"))
-        if not _ID.match(ident):
-            diags.append(error(OFFICIALS_FILE, doc.line(i, "id"), f"`id` phải là chữ thường không dấu nối bằng `-`, ví dụ `pham-duy-hung` (đang là `{ident}`)"))
-            continue
         if ident in officials:
             diags.append(error(OFFICIALS_FILE, doc.line(i, "id"), f"`id` `{ident}` đã dùng cho một nhân vật khác"))
             continue
-        if not name:
-            diags.append(error(OFFICIALS_FILE, doc.line(i, "name"), f"nhân vật `{ident}` thiếu `name`"))
-            continue
-        positions = _read_positions(entry.get("positions"), doc, i, diags)
+        positions = _read_positions(entry.get("positions"), doc, i, diags, checked)
         officials[ident] = Official(id=ident, name=name, positions=positions)
     return officials, diags
 
 
-def _read_positions(raw: Any, doc: Any, i: int, diags: list[Diagnostic]) -> tuple[Position, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        diags.append(error(OFFICIALS_FILE, doc.line(i, "positions"), "`positions` phải là danh sách `{title, from, to}`"))
+def _read_positions(raw: Any, doc: YamlDoc, i: int, diags: list[Diagnostic], checked: Checked) -> tuple[Position, ...]:
+    """The positions `schema` let through (a table with `title` and `from`), dates read here."""
+    if raw is None or not checked.ok(i, "positions"):
         return ()
     found = []
     for j, item in enumerate(raw):
         line = doc.line(i, "positions", j)
-        if not isinstance(item, dict) or not item.get("title"):
-            diags.append(error(OFFICIALS_FILE, line, "mỗi chức vụ cần `title` và `from`"))
-            continue
-        for key in item:
-            if key not in _POSITION_KEYS:
-                diags.append(warning(OFFICIALS_FILE, line, f"khóa không dùng đến `{key}`{did_you_mean(str(key), _POSITION_KEYS)}"))
-        if item.get("from") is None:
-            diags.append(error(OFFICIALS_FILE, line, "chức vụ thiếu ngày bắt đầu `from`"))
+        where = (i, "positions", j)
+        if not all(checked.ok(*where, *key) for key in ((), ("title",), ("from",), ("to",))):
             continue
         try:
             start = parse_day(item["from"])
@@ -96,7 +79,7 @@ def _read_positions(raw: Any, doc: Any, i: int, diags: list[Diagnostic]) -> tupl
         if end is not None and end < start:
             diags.append(error(OFFICIALS_FILE, line, "`to` đứng trước `from`"))
             continue
-        title, note = strip_invisible(nfc(str(item["title"])))
+        title, note = strip_invisible(nfc(scalar_text(item["title"])))
         if note is not None:
             diags.append(warning(OFFICIALS_FILE, line, f"`title` {note}"))
         found.append(Position(title=title.strip(), start=start, end=end))

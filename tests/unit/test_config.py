@@ -118,7 +118,7 @@ def test_limits_default_configured_and_checked(tmp_path: Path) -> None:
     assert config.limits.tags == 30 and config.limits.line_length == 20_000  # type: ignore[attr-defined]
     config, diags = _load(tmp_path, GOOD + "limits:\n  tags: 5\n  gallery: 0\n  tag: 3\n")
     assert config is None
-    assert any(d.startswith("site_config.yaml:12: ") and "`gallery`" in d for d in diags)
+    assert any(d.startswith("site_config.yaml:12: ") and "`limits.gallery`" in d for d in diags)
     assert any(d.startswith("site_config.yaml:13: ") and "`limits.tag`" in d and "tags" in d for d in diags)
     config, diags = _load(tmp_path, GOOD + "limits: {tags: 5, body_kb: 1000}\n")
     assert config.limits.tags == 5 and config.limits.body_kb == 1000 and config.limits.officials == 50  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from toasoan.content import body_images, internal_links
+from toasoan.scanner import body_images, internal_links
 
 BODY = """\
 Mở đầu ![nhỏ](a.jpg) và `![mã](b.jpg)`.

@@ -6,8 +6,8 @@ import re
 
 from sitekit import REPO
 
-from toasoan.content import prose_lines
 from toasoan.markup import Renderer, is_theme_id, sanitize, slow_paragraph, split_lead
+from toasoan.scanner import prose_lines
 
 
 def test_lone_photo_becomes_a_figure_outside_any_paragraph() -> None:
