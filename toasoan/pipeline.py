@@ -162,8 +162,12 @@ def build(options: BuildOptions, progress: Progress | None = None, waiting: Wait
         out = check_output_dir(options.site_dir.resolve(), options.output or options.site_dir.resolve() / "public")
         held.enter_context(hold_lock(output_lock(out), f"ghi xong vào `{out}`", waiting))
 
-        def lock_cache(folder: Path) -> None:
-            held.enter_context(hold_lock(folder / CACHE_LOCK, f"dùng xong bộ nhớ đệm ảnh `{folder}`", waiting))
+        locked: set[Path] = set()
+
+        def lock_cache(folder: Path) -> None:  # once: a patch that gives way to a full build locked it already
+            if folder not in locked:
+                held.enter_context(hold_lock(folder / CACHE_LOCK, f"dùng xong bộ nhớ đệm ảnh `{folder}`", waiting))
+                locked.add(folder)
 
         started = time.perf_counter()
         since = time.time()  # the input files are read from here on
@@ -312,8 +316,10 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
             links=links, records=tuple(sorted(records.values(), key=lambda r: r.url)),
         ))
     clock.lap("up-to-date record, snapshot")
+    carried_gz = sum(1 for p in kept if p.endswith(".gz"))  # a full build counts pages and copies, not these
     return dataclasses.replace(
-        last.result, files=count, output=out, search=reports[0], pages_cached=last.result.pages - len(pages), photos_decoded=0,
+        last.result, files=count - carried_gz, output=out, search=reports[0], pages_cached=last.result.pages - len(pages), photos_decoded=0,
+        markdown_cached=len(site.articles) + len(site.pages) - len(pages), articles_cached=len(site.articles) - len(pages),
         timings=tuple(clock.laps), addresses=tuple((r.source, r.url) for r in routes if r.source),
     )
 

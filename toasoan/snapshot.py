@@ -28,10 +28,16 @@ from .uptodate import INPUT_FOLDERS, InputStat
 
 _SUFFIX = ".snapshot"
 # The classes a snapshot is made of; anything else in its bytes is refused, never called.
-_MODULES = ("toasoan.model", "toasoan.errors", "toasoan.config", "toasoan.views", "toasoan.routes", "toasoan.images", "toasoan.search", "toasoan.templates")
-# A file changed this close (seconds) to when it was hashed may have been written again within
-# the same timestamp tick: it is always hashed again, never trusted by its stat.
-_RACY = 2.0
+_MODULES = (
+    "toasoan.snapshot", "toasoan.model", "toasoan.errors", "toasoan.config", "toasoan.views", "toasoan.routes", "toasoan.images", "toasoan.search",
+    "toasoan.templates",
+)
+# A file written this close (seconds) before it was read may have been written again within the
+# same timestamp tick, with an equal stat: its hash is not kept. Linux stamps files from a clock
+# that ticks every few milliseconds; file systems that keep whole seconds (no nanoseconds) may
+# round to two.
+_RACY = 0.05
+_RACY_COARSE = 2.0
 
 FileState = tuple[int, int, int, int, str]
 """An input file's (size, mtime ns, ctime ns, inode) when it was hashed, and its SHA-256."""
@@ -103,7 +109,8 @@ def _settled(stat: tuple[int, int, int, int], since: float) -> bool:
     """Whether a file read from `since` on was last written well before: one written within the
     same timestamp tick as it was read could change again with an equal stat ("racy"), so its
     hash is not kept and it is read again next time."""
-    return stat[2] < (since - _RACY) * 1e9
+    window = _RACY_COARSE if stat[2] % 1_000_000_000 == 0 else _RACY
+    return stat[2] < (since - window) * 1e9
 
 
 def _stat(name: str) -> tuple[int, int, int, int] | None:

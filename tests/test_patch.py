@@ -1,0 +1,145 @@
+"""Patch builds: an edit to article bodies alone re-makes only those pages (and their search
+shard, `.gz` copies and `_headers`) from the last build's snapshot, and gives exactly the
+bytes and findings of a clean build; anything it cannot vouch for gets a full build."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import random
+from pathlib import Path
+
+from sitekit import tree_bytes
+from test_incremental import Site, _build, _clean_build
+
+from toasoan.pipeline import BuildResult
+
+
+def _patched(result: BuildResult) -> bool:
+    return any(stage == "edited articles" for stage, _ in result.timings)
+
+
+def _edit_second_paragraph(path: Path, words: str) -> None:
+    head, _, body = path.read_text(encoding="utf-8").partition("\n---\n")
+    path.write_text(f"{head}\n---\n{body.replace('Đoạn thứ hai', words, 1)}", encoding="utf-8")
+
+
+def _settle(site: Site, output: Path) -> None:
+    """A full build after the site was made: its files were all written well before it began
+    (a file written just before a build is read again by the next one, whatever its stat)."""
+    site._edit_front(site.articles()[-1], "title", "Tiêu đề để dựng lại toàn bộ")
+    assert not _patched(_build(site.root, output, site.now))
+
+
+def _published(site: Site, result: BuildResult) -> list[Path]:
+    """The site's articles readers see (an unpublished one's edit changes no page)."""
+    sources = {source for source, _ in result.addresses}
+    return [p for p in site.articles() if p.relative_to(site.root).as_posix() in sources]
+
+
+def _snapshots(site: Site) -> list[Path]:
+    return sorted((site.root / ".cache").rglob("*.snapshot"))
+
+
+def test_a_body_edit_is_patched_into_the_last_output(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(11))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    assert not _patched(first) and len(_snapshots(site)) == 1
+    _settle(site, output)
+    shown = _published(site, first)
+    for n, path in enumerate(shown[:2]):
+        _edit_second_paragraph(path, f"Đoạn thứ hai (sửa lần {n})")
+    edited = _build(site.root, output, site.now)
+    assert _patched(edited)
+    # The two pages, and the article retitled just before the last build (a file written that
+    # close to a build is read again by the next one), nothing else.
+    assert 2 <= edited.pages - edited.pages_cached <= 3
+    urls = dict(edited.addresses)
+    for n, path in enumerate(shown[:2]):
+        page = output / urls[path.relative_to(site.root).as_posix()].strip("/") / "index.html"
+        assert f"sửa lần {n}" in page.read_text(encoding="utf-8")
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    again = _build(site.root, output, site.now)
+    assert again.up_to_date  # the patch left a record: nothing to do now
+    # A title is on other pages (lists, feeds, "Xem thêm"): a full build, equal to a clean one.
+    site._edit_front(shown[0], "title", "Một tiêu đề hoàn toàn mới")
+    retitled = _build(site.root, output, site.now)
+    assert not _patched(retitled)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    # The full build left a snapshot again: the next body edit is patched.
+    _edit_second_paragraph(shown[1], "Đoạn thứ hai (lần nữa)")
+    assert _patched(_build(site.root, output, site.now))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+
+def test_a_body_edit_with_a_finding_gets_a_full_build(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(12))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    _settle(site, output)
+    path = _published(site, first)[1]
+    _edit_second_paragraph(path, "Xem [bài cũ](/khong-co-trang-nay/). Đoạn thứ hai")
+    result = _build(site.root, output, site.now)
+    assert not _patched(result)
+    assert [d.message for d in result.warnings if d.path.endswith(path.name)] == ["liên kết hỏng `/khong-co-trang-nay/`: trang không có trang này"]
+    # The warning stays with the article: its next body edit is not patched either, and says it again.
+    _edit_second_paragraph(path, "Xem [bài cũ](/khong-co-trang-nay/). Vẫn đoạn thứ hai")
+    again = _build(site.root, output, site.now)
+    assert not _patched(again) and [d.path for d in again.warnings] == [d.path for d in result.warnings]
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+
+def test_a_damaged_or_foreign_snapshot_is_ignored(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(13))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    _settle(site, output)
+    path = _published(site, first)[0]
+    (snap,) = _snapshots(site)
+    data = bytearray(snap.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    snap.write_bytes(bytes(data))
+    _edit_second_paragraph(path, "Đoạn thứ hai đã sửa")
+    result = _build(site.root, output, site.now)
+    assert not _patched(result)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    # Checksummed bytes that would run code when unpickled are refused, never run.
+    marker = tmp_path / "ran"
+    payload = pickle.dumps(_RunsCode(str(marker)), protocol=5)
+    snap.write_bytes(hashlib.sha256(payload).digest() + payload)
+    _edit_second_paragraph(path, "Đoạn thứ hai đã sửa lần nữa")
+    result = _build(site.root, output, site.now)
+    assert not _patched(result) and not marker.exists()
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    # The full builds wrote a sound snapshot again: the same edit is now patched.
+    _edit_second_paragraph(path, "Đoạn thứ hai đã sửa lần ba")
+    assert _patched(_build(site.root, output, site.now))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+
+class _RunsCode:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (Path.touch, (self.path,))  # type: ignore[return-value]
+
+
+def test_a_file_written_again_with_its_old_stat_is_still_seen(tmp_path: Path) -> None:
+    """The snapshot trusts a file by its stat only when ctime (which no program can set) did not
+    move: the same size and a restored mtime do not hide an edit."""
+    site = Site(tmp_path / "site", random.Random(14))
+    output = site.root / "public"
+    _build(site.root, output, site.now)
+    path = site.articles()[2]
+    text = path.read_text(encoding="utf-8")
+    stat = path.stat()
+    path.write_text(text.replace("Đoạn thứ hai", "Đoạn thứ HAI", 1), encoding="utf-8")
+    assert path.stat().st_size == stat.st_size
+    import os
+
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    _build(site.root, output, site.now)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    assert "Đoạn thứ HAI" in "".join(v.decode("utf-8", "replace") for k, v in tree_bytes(output).items() if k.endswith(".html"))
