@@ -86,3 +86,27 @@ def test_a_killed_build_leaves_the_old_output_or_the_new_one_and_a_usable_cache(
     assert not _staging(site.root)  # their staging folders are gone
     stray = [p.name for p in (site.root / ".cache/build").rglob("*") if ".tmp-" in p.name]
     assert not stray, stray
+
+
+def test_a_killed_patch_build_leaves_the_old_output_or_the_new_one(tmp_path: Path) -> None:
+    """The same for a build that patches the last output (article bodies alone edited)."""
+    site = Site(tmp_path / "site", random.Random(10))
+    for _ in range(25):
+        site.add()
+    public = site.root / "public"
+    _build(site.root, public, site.now)
+    site._edit_front(site.articles()[-1], "title", "Tiêu đề để dựng lại toàn bộ")
+    _build(site.root, public, site.now)  # its files all written well before: the next edits are patched
+    published = [p for p in site.articles() if "draft" not in p.read_text(encoding="utf-8")]
+    points = [p for p in KILL_POINTS if p[0] in ("at once", "staging folder made", "a page staged", "search index staged", "output swapped in")]
+    for n, ((name, evidence), path) in enumerate(zip(points, published, strict=False)):
+        before = tree_bytes(public)
+        head, _, body = path.read_text(encoding="utf-8").partition("\n---\n")
+        path.write_text(f"{head}\n---\n{body.replace('Đoạn thứ hai', f'Đoạn thứ hai (sửa {n})', 1)}", encoding="utf-8")
+        killed = _kill_when(site.root, site.now, 1, evidence)
+        after = tree_bytes(public)
+        if after != before:
+            assert after == _clean_build(site.root, tmp_path, site.now), f"killed at {name} (killed={killed}): neither old nor new"
+    _build(site.root, public, site.now)
+    assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+    assert not _staging(site.root)
