@@ -9,7 +9,7 @@ import os
 import posixpath
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence, Set
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +34,7 @@ from .photos import SitePhotos, cache_dir, card_urls, check_cache_dir, photo_fil
 from .proofread import site_findings, small_covers
 from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
-from .routes import ArticleContext, Route, plan_routes
+from .routes import ArticleContext, Route, article_route, plan_routes
 from .scanner import prose_lines, source_links
 from .search import BUNDLE, SearchReport, article_record, index_site, site_records
 from .sitemaps import NEWS_WINDOW, sitemap_files
@@ -136,6 +136,8 @@ class _Plan:
     # The article addresses this build publishes, remembered after it succeeds (None: not
     # remembered, for a `--drafts` build or a refused cache folder).
     addresses: uptodate.Addresses | None = None
+    related: tuple[tuple[int, ...], ...] = ()  # each article's "Xem thêm" picks (indexes in site.articles)
+    link_targets: frozenset[str] = frozenset()  # every address a body's link may name
 
 
 Progress = Callable[[str, int, int], None]
@@ -223,9 +225,16 @@ def _write_snapshot(record_file: Path, inputs: str, stats: uptodate.InputStat, s
         snapshot.forget(path)
         return
     snapshot.write(path, snapshot.Snapshot(
-        inputs=inputs, files=files, site=plan.site, routes=tuple(plan.routes), photos=plan.photos.processed,
-        links=plan.markup.links, assets=plan.assets, markdown_salt=plan.markup.salt, records=tuple(made["records"]), covers=made["covers"],
+        inputs=inputs, files=files, site=_without_html(plan.site), related=plan.related, share_cards=card_urls(plan.photos),
+        link_targets=plan.link_targets, photos=plan.photos.processed, links=plan.markup.links, assets=plan.assets,
+        markdown_salt=plan.markup.salt, records=tuple(made["records"]), covers=made["covers"],
     ))
+
+
+def _without_html(site: Site) -> Site:
+    """The model as a snapshot keeps it: no article's HTML (a patch makes its edited articles'
+    again, and no other page it makes shows a body)."""
+    return dataclasses.replace(site, articles=tuple(dataclasses.replace(a, body_html="") for a in site.articles))
 
 
 def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None], last: _Last) -> BuildResult | None:
@@ -260,16 +269,14 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     env = make_environment(template_dirs(root, options.theme_dir))
     globals_ = {"site": site_view(config), "asset": snap.assets}
     now = now_from_env(options.environ, config.tz)
-    edited = _edited_articles(options, snap, sources, now, env, globals_, record.output)
+    edited = _edited_articles(options, snap, sources, now, env, globals_)
     if edited is None:
         return None
     articles = list(site.articles)
-    routes = list(snap.routes)
     records = {r.url: r for r in snap.records}
     pages: dict[str, bytes] = {}
-    for index, route_index, article, route, page in edited:
-        articles[index] = article
-        routes[route_index] = route
+    for index, article, route, page, _ in edited:
+        articles[index] = dataclasses.replace(article, body_html="")
         pages[urls.output_file(route.url)] = page
         old = records[article.url]
         category = config.category(article.category)
@@ -308,19 +315,20 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         result = {**record.result, "search": dataclasses.asdict(reports[0])}
         uptodate.write_record(last.record_file, dataclasses.replace(record, inputs=last.inputs, built_at=last.now, output=state, result=result))
         links = dict(snap.links)
-        for _, _, article, _, _ in edited:
+        for _, article, _, _, own in edited:
             links.pop(article.source, None)
-            links.update(_source_links(dataclasses.replace(site, articles=(article,), pages=()))[0])
+            if own:
+                links[article.source] = own
         snapshot.write(snap_file, dataclasses.replace(
-            snap, inputs=last.inputs, files=states, site=dataclasses.replace(site, articles=tuple(articles)), routes=tuple(routes),
-            links=links, records=tuple(sorted(records.values(), key=lambda r: r.url)),
+            snap, inputs=last.inputs, files=states, site=dataclasses.replace(site, articles=tuple(articles)), links=links,
+            records=tuple(sorted(records.values(), key=lambda r: r.url)),
         ))
     clock.lap("up-to-date record, snapshot")
     carried_gz = sum(1 for p in kept if p.endswith(".gz"))  # a full build counts pages and copies, not these
     return dataclasses.replace(
         last.result, files=count - carried_gz, output=out, search=reports[0], pages_cached=last.result.pages - len(pages), photos_decoded=0,
         markdown_cached=len(site.articles) + len(site.pages) - len(pages), articles_cached=len(site.articles) - len(pages),
-        timings=tuple(clock.laps), addresses=tuple((r.source, r.url) for r in routes if r.source),
+        timings=tuple(clock.laps), addresses=tuple((d.source, d.url) for d in (*site.articles, *site.pages)),
     )
 
 
@@ -347,14 +355,19 @@ class QuickInputs:
     drafts: bool
     # Every address the site publishes, to check the body's links against (a build's findings
     # must be the same); None: not checked (`serve`'s quick page, which a full build follows).
-    targets: set[str] | None
+    targets: Set[str] | None
 
 
 # What a body edit changes in an article; everything else must stay equal for a quick page.
 _BODY_FIELDS = {"body": "", "body_line": 0, "body_links": (), "body_images": (), "body_html": "", "lead": ""}
 
 
-def quick_article(quick: QuickInputs) -> tuple[Article, Route, bytes] | None:
+_Quick = tuple[Article, Route, bytes, dict[str, str]]
+"""The article (its HTML made, its Markdown dropped), its page's route, the page, and the
+addresses of the links its body writes as source paths."""
+
+
+def quick_article(quick: QuickInputs) -> _Quick | None:
     """The article as its file is now, its page's route and the page, made as a full build over
     the same model makes them, byte for byte; None whenever the edit could reach another page
     (a title, date, tag, category, photo, sapo or first paragraph that cards show, the article's
@@ -391,7 +404,7 @@ def quick_article(quick: QuickInputs) -> tuple[Article, Route, bytes] | None:
         return None  # its card (lists, home, "Xem thêm", feeds) changed: other pages too
     route = dataclasses.replace(quick.route, context=dataclasses.replace(context, article=view))
     try:
-        return article, route, render_route(quick.env, route, quick.globals, quick.root)
+        return article, route, render_route(quick.env, route, quick.globals, quick.root), links.get(old.source, {})
     except TemplateFailed:
         return None
 
@@ -400,35 +413,32 @@ def _same_but_body(new: Article, old: Article) -> bool:
     return dataclasses.replace(new, **_BODY_FIELDS) == dataclasses.replace(old, **_BODY_FIELDS)  # type: ignore[arg-type]
 
 
-_Edited = tuple[int, int, Article, Route, bytes]
-"""An edited article: its index in the model, its page's index in the routes, the article, its
-page's route and the page's bytes."""
+_Edited = tuple[int, Article, Route, bytes, dict[str, str]]
+"""An edited article: its index in the model, then as `_Quick`."""
 
 
 def _edited_articles(
     options: BuildOptions, snap: snapshot.Snapshot, sources: set[str], now: dt.datetime, env: jinja2.Environment, globals_: dict[str, Any],
-    outputs: Iterable[str],
 ) -> list[_Edited] | None:
     """Each edited article loaded, checked and its page made again, when nothing but its body
     changed and nothing is found wrong with it; None otherwise."""
     root = options.site_dir.resolve()
     site = snap.site
     by_source = {a.source: i for i, a in enumerate(site.articles)}
-    route_of = {r.source: i for i, r in enumerate(snap.routes) if r.template == "article.html"}
-    targets = {r.url for r in snap.routes} | {"/" + p for p in outputs if _carried(p, {}) and not p.endswith(".gz")}
     edited: list[_Edited] = []
     for source in sorted(sources):
-        index, route_index = by_source.get(source), route_of.get(source)
-        if index is None or route_index is None:
+        index = by_source.get(source)
+        if index is None:
             return None
+        route = article_route(site, index, snap.photos, snap.related[index], now, snap.share_cards)
         quick = quick_article(QuickInputs(
-            root=root, site=site, old=site.articles[index], route=snap.routes[route_index], photos=snap.photos, env=env,
-            globals=globals_, markdown_salt=snap.markdown_salt, now=now, drafts=options.drafts, targets=targets,
+            root=root, site=site, old=site.articles[index], route=route, photos=snap.photos, env=env,
+            globals=globals_, markdown_salt=snap.markdown_salt, now=now, drafts=options.drafts, targets=snap.link_targets,
         ))
         if quick is None:
             return None
-        article, route, page = quick
-        edited.append((index, route_index, article, route, page))
+        article, route, page, links = quick
+        edited.append((index, article, route, page, links))
     return edited
 
 
@@ -691,7 +701,8 @@ def _prepare(
     diags += _check_claims(made, copy_claims)
     copies += variants + generated + [r.file for r in redirects]
     diags += template_diags + photo_diags + markup_diags + route_diags + copy_diags
-    diags += _check_links(site, {r.url for r in routes} | {"/" + c.path for c in copies})
+    link_targets = frozenset({r.url for r in routes} | {"/" + c.path for c in copies})
+    diags += _check_links(site, link_targets)
     addresses = None
     if cache_usable and not options.drafts:  # a preview of drafts is not what readers saw
         addresses = _published_addresses(site)
@@ -703,6 +714,7 @@ def _prepare(
         root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
         cache=cache, stamp=stamp, template_prints=template_prints, markdown_cached=markdown_cached,
         articles_cached=articles_cached[0], clock=clock, markup=markup_state, assets=assets, addresses=addresses,
+        related=tuple(tuple(p) for p in related), link_targets=link_targets,
     )
 
 
@@ -985,7 +997,7 @@ def _source_target(document: str, path: str) -> str:
     return "" if path.startswith("..") else path
 
 
-def _check_links(site: Site, targets: set[str]) -> list[Diagnostic]:
+def _check_links(site: Site, targets: Set[str]) -> list[Diagnostic]:
     """Links an editor wrote to a page of this site that the build does not make."""
     diags = []
     documents: list[Article | StaticPage] = [*site.articles, *site.pages]

@@ -215,14 +215,34 @@ def _articles(
 ) -> Iterator[Route]:
     related = known if known is not None else related_articles(site.articles, site.config.related, jobs)
     for article, view, picks, share in zip(site.articles, views, related, shares, strict=True):
-        category = view.category
-        breadcrumb = ({"title": "Trang chủ", "url": "/"}, {"title": category.name, "url": category.url})
-        meta = _meta(site, view.url, view.title, "article", view.summary, category.key, share)
-        context = ArticleContext(
-            page=meta, article=view, breadcrumb=breadcrumb, related=tuple(cards[j] for j in picks),
-            unpublished=unpublished_mark(article, now),
-        )
-        yield Route(url=view.url, template="article.html", context=context, source=article.source)
+        yield _article_route(site, article, view, tuple(cards[j] for j in picks), share, now)
+
+
+def _article_route(
+    site: Site, article: Article, view: ArticleView, related: tuple[CardView, ...], share: ShareImage | None, now: dt.datetime | None,
+) -> Route:
+    category = view.category
+    breadcrumb = ({"title": "Trang chủ", "url": "/"}, {"title": category.name, "url": category.url})
+    meta = _meta(site, view.url, view.title, "article", view.summary, category.key, share)
+    context = ArticleContext(page=meta, article=view, breadcrumb=breadcrumb, related=related, unpublished=unpublished_mark(article, now))
+    return Route(url=view.url, template="article.html", context=context, source=article.source)
+
+
+def article_route(
+    site: Site, index: int, photos: Photos, picks: Sequence[int], now: dt.datetime | None, share_cards: Mapping[str, str],
+) -> Route:
+    """The route `plan_routes` makes for `site.articles[index]`, given its "Xem thêm" picks,
+    without the rest of the site's."""
+    config = site.config
+
+    def view(j: int) -> ArticleView:
+        return article_view(site.articles[j], config, site.officials, photos)
+
+    article, own = site.articles[index], view(index)
+    share = share_image(own.preview, share_cards.get(article.source), own.title)
+    route = _article_route(site, article, own, tuple(card_view(view(j)) for j in picks), share, now)
+    paper = share_image(None, share_cards.get(SITE_CARD), config.title)
+    return _with_image(route, paper) if paper is not None else route
 
 
 def unpublished_mark(article: Article, now: dt.datetime | None) -> str | None:

@@ -20,7 +20,6 @@ from pathlib import Path
 from .buildcache import load_model
 from .images import Processed
 from .model import Site
-from .routes import Route
 from .search import Record
 from .sources import scan_files
 from .templates import Assets
@@ -29,8 +28,7 @@ from .uptodate import INPUT_FOLDERS, InputStat
 _SUFFIX = ".snapshot"
 # The classes a snapshot is made of; anything else in its bytes is refused, never called.
 _MODULES = (
-    "toasoan.snapshot", "toasoan.model", "toasoan.errors", "toasoan.config", "toasoan.views", "toasoan.routes", "toasoan.images", "toasoan.search",
-    "toasoan.templates",
+    "toasoan.snapshot", "toasoan.model", "toasoan.errors", "toasoan.config", "toasoan.images", "toasoan.search", "toasoan.templates",
 )
 # A file written this close (seconds) before it was read may have been written again within the
 # same timestamp tick, with an equal stat: its hash is not kept. Linux stamps files from a clock
@@ -47,8 +45,10 @@ FileState = tuple[int, int, int, int, str]
 class Snapshot:
     inputs: str  # the up-to-date record's inputs hash this snapshot belongs to
     files: dict[str, FileState]  # every input file by its path (as the input walk names it); "": hash not kept
-    site: Site  # the checked model, articles with their HTML (bodies dropped)
-    routes: tuple[Route, ...]
+    site: Site  # the checked model, without the articles' Markdown or HTML
+    related: tuple[tuple[int, ...], ...]  # each article's "Xem thêm" picks
+    share_cards: dict[str, str]  # share card URLs by article source (the paper's under "")
+    link_targets: frozenset[str]  # every address a body's link may name
     photos: dict[str, Processed]  # by site-relative source
     links: dict[str, dict[str, str]]  # source-path links: document -> {link: address}
     assets: Assets
