@@ -33,6 +33,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,12 +85,19 @@ def count_pages(out: Path) -> int:
     return sum(1 for _ in out.rglob("*.html"))
 
 
+def _published(article: Path) -> bool:
+    match = re.search(r"(?m)^date: *['\"]?(\d{4})-(\d{2})-(\d{2})", article.read_text(encoding="utf-8"))
+    return match is not None and tuple(map(int, match.groups())) <= time.localtime()[:3] and "draft: true" not in article.read_text(encoding="utf-8")
+
+
 class Edits:
     """The scenarios' edits on one corpus, each undone by `undo`."""
 
     def __init__(self, corpus: Path) -> None:
         self.corpus = corpus
-        self.article = sorted((corpus / "content/articles").rglob("*.md"))[-1]
+        # The newest article readers see: the corpus also holds articles scheduled years ahead,
+        # whose edits change no page.
+        self.article = max(p for p in (corpus / "content/articles").rglob("*.md") if _published(p))
         self.original = self.article.read_bytes()
         self.template = corpus / "templates/base.html"
 
