@@ -18,15 +18,15 @@ from urllib.parse import unquote
 
 import jinja2
 
-from . import deploy, uptodate, urls
+from . import deploy, shortcut, uptodate, urls
 from .buildcache import BUILD_DIR, BuildCache, find_entry, fingerprint, generator_stamp, open_cache, write_blob
-from .config import CONFIG_NAME, load_config
+from .config import load_config
 from .content import ARTICLES_DIR, MEDIA_DIR, LoadCache, load_site, prose_lines, source_links
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, Severity, error, has_errors, sort_diagnostics, warning
 from .feeds import feed_files
 from .filetypes import library_check
-from .images import CACHE_LOCK, PHOTO_SUFFIXES, claim_cache
+from .images import PHOTO_SUFFIXES, claim_cache
 from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
 from .photos import SitePhotos, cache_dir, card_urls, check_cache_dir, photo_files, plan_photos, prune_photos
@@ -35,22 +35,13 @@ from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import Route, plan_routes
 from .search import BUNDLE, SearchReport, index_site, site_records
+from .shortcut import default_theme_dir
 from .sitemaps import NEWS_WINDOW, sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import Photos, PhotoView, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
-from .writer import MARKER, OutputFile, UnsafeOutput, Waiting, check_output_dir, commit_output, hold_lock, output_lock
-
-
-def default_theme_dir() -> Path:
-    """The default theme: the installed package's copy (`toasoan/theme/`, made from the
-    repository's top-level templates/ and static/ when the wheel is built), else, run from a
-    source checkout or an editable install, that top level itself."""
-    package = Path(__file__).resolve().parent
-    installed = package / "theme"
-    return installed if (installed / "templates").is_dir() else package.parent
-
+from .writer import CACHE_LOCK, MARKER, OutputFile, UnsafeOutput, Waiting, commit_output, hold_lock
 
 THEME_DIR = default_theme_dir()
 # How wide a photo in an article's column is drawn (the default theme's .story column).
@@ -150,41 +141,48 @@ Keep = Callable[["_Plan"], None]
 """Given the plan of a build that succeeded (`serve` keeps it to preview the next save at once)."""
 
 
-def build(options: BuildOptions, progress: Progress | None = None, waiting: Waiting | None = None, keep: Keep | None = None) -> BuildResult:
+def build(
+    options: BuildOptions, progress: Progress | None = None, waiting: Waiting | None = None, keep: Keep | None = None,
+    checked: shortcut.Checked | None = None,
+) -> BuildResult:
     """Check everything, then render and swap the output in; BuildFailed leaves it untouched.
 
     The build holds a lock on the output folder from start to end, and one on the photo cache
     from the photos to the prune: a second build of the same output or cache waits (`waiting`
-    is told why) and then runs, instead of deleting the first one's staging folder or cache."""
+    is told why) and then runs, instead of deleting the first one's staging folder or cache.
+    `checked`: what `shortcut.check` found for these options, its lock still held by the caller."""
     with ExitStack() as held:
-        out = check_output_dir(options.site_dir.resolve(), options.output or options.site_dir.resolve() / "public")
-        held.enter_context(hold_lock(output_lock(out), f"ghi xong vào `{out}`", waiting))
+        started = time.perf_counter()
+        if checked is None:
+            checked = shortcut.check(
+                options.site_dir, options.output, theme_dir=options.theme_dir, drafts=options.drafts, environ=options.environ,
+                held=held, waiting=waiting,
+            )
+        out, known = checked.out, checked.last
 
         def lock_cache(folder: Path) -> None:
             held.enter_context(hold_lock(folder / CACHE_LOCK, f"dùng xong bộ nhớ đệm ảnh `{folder}`", waiting))
 
-        started = time.perf_counter()
-        known = _last_build(options, out)
         if known is None:
             return _build(options, out, progress, lock_cache, keep)
-        record_file, (inputs, input_stats), now, record = known
-        previous = _result_from_json(record.result, out) if record is not None else None
-        if previous is not None and uptodate.still_valid(record, inputs, now, out):
+        previous = _result_from_json(known.record.result, out) if checked.standing and known.record is not None else None
+        if previous is not None:
             return dataclasses.replace(
                 previous, files=0, seconds=time.perf_counter() - started, pages_cached=previous.pages, photos_decoded=0, up_to_date=True,
+                timings=checked.timings,
             )
-        uptodate.forget(record_file)  # a build killed from here on must never look up to date
-        checked = time.perf_counter() - started
+        uptodate.forget(known.record_file)  # a build killed from here on must never look up to date
         result = _build(options, out, progress, lock_cache, keep)
         record_started = time.perf_counter()
         # Kept only when nothing was saved while it built, and no damaged cache entry was remade
         # (its notice belongs to this build alone).
-        if not result.repaired and not uptodate.inputs_changed(*_input_files(options), input_stats):
+        if not result.repaired and not uptodate.inputs_changed(*shortcut.input_files(options.site_dir, options.theme_dir), known.hashed):
             valid_until = result.valid_until.timestamp() if result.valid_until else None
             state = uptodate.output_state(out)
             saved = _result_to_json(result)
-            uptodate.write_record(record_file, uptodate.Record(inputs=inputs, built_at=now, valid_until=valid_until, output=state, result=saved))
-        laps = (("input hash, up-to-date check", checked), *result.timings, ("up-to-date record", time.perf_counter() - record_started))
+            record = uptodate.Record(inputs=known.inputs, built_at=known.now, valid_until=valid_until, output=state, result=saved, hashed=known.hashed)
+            uptodate.write_record(known.record_file, record)
+        laps = (*checked.timings, *result.timings, ("up-to-date record", time.perf_counter() - record_started))
         return dataclasses.replace(result, timings=laps)
 
 
@@ -215,32 +213,6 @@ def _result_from_json(data: dict[str, Any], out: Path) -> BuildResult | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
-
-
-def _input_files(options: BuildOptions) -> tuple[list[Path], list[Path]]:
-    """The folders and single files whose bytes make a build: the site's and the theme's."""
-    root = options.site_dir.resolve()
-    theme = options.theme_dir.resolve()
-    return ([root] if theme == root else [root, theme]), [root / CONFIG_NAME]
-
-
-def _input_hash(options: BuildOptions) -> tuple[str, uptodate.InputStat]:
-    salt = fingerprint(generator_stamp(), options.drafts, str(options.theme_dir.resolve()))
-    return uptodate.input_hash(*_input_files(options), salt)
-
-
-def _last_build(
-    options: BuildOptions, out: Path
-) -> tuple[Path, tuple[str, uptodate.InputStat], float, uptodate.Record | None] | None:
-    """Where this output's record lives, the inputs' hash now, "now", and the last record; None
-    when the shortcut cannot be taken (a config or cache folder a full build must report on)."""
-    root = options.site_dir.resolve()
-    config, _ = load_config(root)
-    if config is None or _check_environ(options.environ) or check_cache_dir(root, config, out):
-        return None
-    record_file = uptodate.record_path(cache_dir(root, config) / BUILD_DIR / generator_stamp(), out)
-    now = now_from_env(options.environ, config.tz).timestamp()
-    return record_file, _input_hash(options), now, uptodate.read_record(record_file)
 
 
 def _build(
