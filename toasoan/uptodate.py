@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import time
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,54 +139,66 @@ def _add(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutputState:
-    """The output folder as a build left it: every file's [size, mtime ns, inode], every folder's
-    [mtime ns, ctime ns, inode] (the folder itself is ""), by path relative to it."""
+    """The output folder as a build left it: every folder (relative to it, "" for itself) with its
+    files' names, in the order they are checked, and one SHA-256 over every folder's (mtime ns,
+    ctime ns, inode) and every file's (size, mtime ns, inode) in that order. Names and one digest,
+    not a number per stat: the record is read on every build, and JSON of 50,000 lists of numbers
+    cost more to parse than the stats themselves."""
 
-    files: dict[str, list[int]]
-    folders: dict[str, list[int]]
+    folders: list[tuple[str, list[str]]]
+    stats: str
 
 
 def output_state(out: Path) -> OutputState:
-    """Every file and folder of the output folder (a stat walk, no reading)."""
-    files: dict[str, list[int]] = {}
-    top = os.lstat(str(out) + "/")  # as `output_unchanged` names it
-    folders = {"": [top.st_mtime_ns, top.st_ctime_ns, top.st_ino]}
-    pending = [(str(out), "")]
+    """Every folder and file of the output folder (a stat walk, no reading)."""
+    base = str(out)
+    values: list[int] = []
+    folders: list[tuple[str, list[str]]] = []
+    top = os.lstat(base)
+    pending: list[tuple[str, str, os.stat_result]] = [(base, "", top)]
     while pending:
-        folder, prefix = pending.pop()
+        path, rel, st = pending.pop()
+        values += (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        names: list[str] = []
         try:
-            entries = list(os.scandir(folder))
+            entries = sorted(os.scandir(path), key=lambda entry: entry.name)
         except OSError:
-            continue
+            entries = []
         for entry in entries:
-            st = entry.stat(follow_symlinks=False)
+            found = entry.stat(follow_symlinks=False)
             if entry.is_dir(follow_symlinks=False):
-                folders[prefix + entry.name] = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-                pending.append((entry.path, prefix + entry.name + "/"))
+                pending.append((entry.path, f"{rel}/{entry.name}" if rel else entry.name, found))
             else:
-                files[prefix + entry.name] = [st.st_size, st.st_mtime_ns, st.st_ino]
-    return OutputState(files=files, folders=folders)
+                names.append(entry.name)
+                values += (found.st_size, found.st_mtime_ns, found.st_ino)
+        folders.append((rel, names))
+    return OutputState(folders=folders, stats=_stats_digest(values))
 
 
 def output_unchanged(out: Path, recorded: OutputState) -> bool:
     """Whether the output folder still holds exactly what `recorded` says, without listing it: a
     file added, removed or renamed moves its folder's mtime and ctime (and ctime cannot be set
     from user space), a file written moves its own mtime (and a file replaced, its inode). One
-    lstat per folder and per file; listing every folder again cost more than its files' stats."""
-    base = str(out) + "/"
+    lstat per folder and per file, in the recorded order; listing every folder again cost more."""
+    base = str(out)
     lstat = os.lstat
+    values: list[int] = []
     try:
-        for name, want in recorded.folders.items():
-            st = lstat(base + name)
-            if [st.st_mtime_ns, st.st_ctime_ns, st.st_ino] != want:
-                return False
-        for name, want in recorded.files.items():
-            st = lstat(base + name)
-            if [st.st_size, st.st_mtime_ns, st.st_ino] != want:
-                return False
-    except OSError:
+        for rel, names in recorded.folders:
+            folder = f"{base}/{rel}" if rel else base
+            st = lstat(folder)
+            values += (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            prefix = folder + "/"
+            for name in names:
+                st = lstat(prefix + name)
+                values += (st.st_size, st.st_mtime_ns, st.st_ino)
+    except (OSError, TypeError, ValueError):  # gone, or a record of another shape
         return False
-    return True
+    return _stats_digest(values) == recorded.stats
+
+
+def _stats_digest(values: list[int]) -> str:
+    return hashlib.sha256(array("q", values).tobytes()).hexdigest()
 
 
 def record_path(cache_folder: Path, out: Path) -> Path:
@@ -202,8 +215,8 @@ def read_record(path: Path) -> Record | None:
         return None
     try:  # JSON, never pickle: a cache restored in CI must not be able to run code
         data = json.loads(payload)
-        # The output's lists are compared as they are: a wrong shape only compares unequal.
-        output = OutputState(files=dict(data["output"]["files"]), folders=dict(data["output"]["folders"]))
+        # The names are checked as they are used: a wrong shape only compares unequal.
+        output = OutputState(folders=[(str(rel), names) for rel, names in data["output"]["folders"]], stats=str(data["output"]["stats"]))
         hashed = Hashed(
             at=float(data["hashed"]["at"]),
             files={str(k): (int(v[0]), int(v[1]), int(v[2]), int(v[3]), str(v[4])) for k, v in data["hashed"]["files"].items()},
@@ -222,7 +235,7 @@ def write_record(path: Path, record: Record) -> None:
     # ASCII: a file name that is not UTF-8 (kept as surrogates) survives as an escape.
     payload = json.dumps(
         {"inputs": record.inputs, "built_at": record.built_at, "valid_until": record.valid_until,
-         "output": {"files": record.output.files, "folders": record.output.folders}, "hashed": hashed,
+         "output": {"folders": record.output.folders, "stats": record.output.stats}, "hashed": hashed,
          "result": record.result}, sort_keys=True,
     ).encode("ascii")
     path.parent.mkdir(parents=True, exist_ok=True)
