@@ -8,19 +8,24 @@ import gc
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
-from . import __version__
+from . import __version__, shortcut
 from .config import load_config
-from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, error
 from .newsite import NewSite, NewSiteError, create_site
-from .pipeline import BuildOptions, BuildResult, build, check, default_jobs
-from .scaffold import ScaffoldError, new_article
 from .writer import OutputRefused
+
+if TYPE_CHECKING:
+    from .pipeline import BuildResult
+
+# `pipeline`, `scaffold` and `dates` are imported where they are needed: a build whose output
+# still stands (`shortcut`) must not pay for Jinja2, Markdown, Pillow or Babel.
 
 COMMANDS = ("build", "check", "new", "serve", "init")
 FORMATS = ("text", "json", "github")
@@ -133,17 +138,26 @@ def _build_or_check(args: argparse.Namespace, site: Path, prog: str) -> int:
     # A build or check is one pass over data without reference cycles worth collecting: the
     # cyclic collector would only rescan the whole growing model again and again.
     gc.disable()
-    options = BuildOptions(
-        site_dir=site,
-        output=getattr(args, "output", None),
-        drafts=args.drafts,
-        jobs=getattr(args, "jobs", None) or default_jobs(),
-        environ=dict(os.environ),
-        strict=args.strict,
-    )
+    started = time.perf_counter()
+    output, environ = getattr(args, "output", None), dict(os.environ)
     try:
-        bar = _progress_bar() if args.format == "text" else None
-        result = check(options) if args.command == "check" else build(options, bar, _waiting)
+        with ExitStack() as held:
+            checked: shortcut.Checked | None = None
+            result: BuildResult | shortcut.Replay | None = None
+            if args.command == "build":
+                checked = shortcut.check(
+                    site, output, theme_dir=shortcut.THEME_DIR, drafts=args.drafts, environ=environ, held=held, waiting=_waiting,
+                )
+                result = shortcut.replay(checked, started)
+            if result is None:
+                from .pipeline import BuildOptions, build, check, default_jobs
+
+                options = BuildOptions(
+                    site_dir=site, output=output, drafts=args.drafts, jobs=getattr(args, "jobs", None) or default_jobs(),
+                    environ=environ, strict=args.strict,
+                )
+                bar = _progress_bar() if args.format == "text" else None
+                result = check(options) if args.command == "check" else build(options, bar, _waiting, checked=checked)
     except OutputRefused as exc:
         return report.usage(str(exc), "output-refused")
     except BuildFailed as exc:
@@ -160,7 +174,7 @@ def _build_or_check(args: argparse.Namespace, site: Path, prog: str) -> int:
     return report.success(result)
 
 
-def _write_outputs(path: Path, result: BuildResult) -> None:
+def _write_outputs(path: Path, result: BuildResult | shortcut.Replay) -> None:
     """`key=value` lines for the CI: GitHub's step outputs and GitLab's dotenv reports share it."""
     lines = [
         f"changed={'false' if result.up_to_date else 'true'}",
@@ -256,12 +270,12 @@ class _Report:
         print(f"Không dựng trang: {counted}. Thư mục xuất cũ vẫn giữ nguyên.", file=sys.stderr)
         return EXIT_CONTENT
 
-    def success(self, result: BuildResult) -> int:
+    def success(self, result: BuildResult | shortcut.Replay) -> int:
         if self.format == "json":
             self._json(EXIT_OK, result.warnings, _summary(self.command, result))
             return EXIT_OK
         self._findings(result.warnings)
-        if self.command == "check":
+        if self.command == "check" and not isinstance(result, shortcut.Replay):
             print(f"Không có lỗi: {result.articles} bài sẽ được đăng, {result.pages} trang.")
             _print_check_summary(result)
         else:
@@ -269,7 +283,7 @@ class _Report:
         return EXIT_OK
 
 
-def _summary(command: str, result: BuildResult) -> dict[str, Any]:
+def _summary(command: str, result: BuildResult | shortcut.Replay) -> dict[str, Any]:
     summary: dict[str, Any] = {"articles": result.articles, "pages": result.pages, "unpublished": result.unpublished}
     if command == "build":
         summary.update(
@@ -306,6 +320,8 @@ def _init(args: argparse.Namespace, prog: str) -> int:
     except EOFError:
         print(f"{prog}: lỗi: cần tên báo (--name)", file=sys.stderr)
         return EXIT_USAGE
+    from .dates import now_from_env
+
     target = args.dir.resolve()
     try:
         config_now = now_from_env(dict(os.environ), ZoneInfo("Asia/Ho_Chi_Minh"))
@@ -329,6 +345,9 @@ def _waiting(message: str) -> None:
 
 
 def _new(site: Path, title: str | None, category: str | None, bundle: bool, prog: str) -> int:
+    from .dates import now_from_env
+    from .scaffold import ScaffoldError, new_article
+
     config, diags = load_config(site)
     if config is None:
         _print_failure(diags)
@@ -381,12 +400,13 @@ def _print_check_summary(result: BuildResult) -> None:
         print(f"Bài hẹn giờ tiếp theo lên trang lúc {result.next_publication:%d/%m/%Y %H:%M}.")
 
 
-def _print_summary(result: BuildResult, site: Path) -> None:
+def _print_summary(result: BuildResult | shortcut.Replay, site: Path) -> None:
     out = result.output
     shown = out.relative_to(site).as_posix() if out and out.is_relative_to(site) else str(out)
-    if result.up_to_date:
+    if isinstance(result, shortcut.Replay) or result.up_to_date:
         print(f"Không có gì thay đổi từ lần dựng trước: giữ nguyên {result.pages} trang ({result.articles} bài) "
               f"trong {shown}/; kiểm tra mất {result.seconds:.1f} giây")
+        _print_timings(result.timings)
         return
     print(
         f"Đã dựng {result.pages} trang ({result.articles} bài, {result.unpublished} bài chưa đăng), "
@@ -394,13 +414,17 @@ def _print_summary(result: BuildResult, site: Path) -> None:
         f"ảnh: {result.photos_decoded} xử lý mới, {result.photos_cached} lấy từ bộ nhớ đệm; "
         f"trong {result.seconds:.1f} giây → {shown}/"
     )
-    if os.environ.get("TOASOAN_TIMINGS"):  # where the time went, for bench/ and profiles
-        print("timings " + json.dumps([[stage, round(seconds, 3)] for stage, seconds in result.timings]), file=sys.stderr)
+    _print_timings(result.timings)
     if result.search is not None:
         s = result.search
         if os.environ.get("TOASOAN_SEARCH_STATS"):  # for bench/bench_search.py
             print("search-stats " + json.dumps(dataclasses.asdict(s)), file=sys.stderr)
         print(f"Tìm kiếm: {s.records} bài trong {s.shards} phần ({s.built} dựng mới, {s.cached} lấy từ bộ nhớ đệm), {s.seconds:.1f} giây")
+
+
+def _print_timings(timings: Sequence[tuple[str, float]]) -> None:
+    if os.environ.get("TOASOAN_TIMINGS"):  # where the time went, for bench/ and profiles
+        print("timings " + json.dumps([[stage, round(seconds, 3)] for stage, seconds in timings]), file=sys.stderr)
 
 
 class _Bar:

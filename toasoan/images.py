@@ -19,6 +19,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
 
 from .filetypes import file_kind
 from .workers import parallel_map
+from .writer import CACHE_LOCK, CACHE_MARKER
 
 # Bump when anything that shapes the bytes of a variant changes: old cache entries then expire.
 PIPELINE_VERSION = "2"
@@ -29,8 +30,6 @@ EXTENSION = {"avif": "avif", "webp": "webp", "jpeg": "jpg"}
 _READABLE = {"JPEG", "MPO", "PNG", "WEBP", "GIF", "TIFF", "AVIF", "BMP"}
 _SRGB = ImageCms.createProfile("sRGB")
 # The cache's own folder carries this file: nothing is ever deleted from a folder without it.
-CACHE_LOCK = ".toasoan.lock"  # in the cache folder, held by a build from the photos to the prune
-CACHE_MARKER = ".toasoan-cache"
 CACHE_MARKER_TEXT = b"Photo cache of toasoan. Everything here may be deleted and remade at any time.\n"
 _SETTINGS_NAME = re.compile(r"[0-9a-f]{12}")
 _ENTRY_NAME = re.compile(r"[0-9a-f]{24}|\.[0-9a-f]{24}\.(?:tmp|old)-[0-9]+")

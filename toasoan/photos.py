@@ -14,8 +14,6 @@ from PIL import features
 from .config import CONFIG_NAME, SiteConfig
 from .errors import Diagnostic, error, warning
 from .images import (
-    CACHE_LOCK,
-    CACHE_MARKER,
     ImageSettings,
     PhotoJob,
     PhotoProblem,
@@ -31,7 +29,7 @@ from .images import (
 from .model import Article, Asset, Site
 from .sharecard import Card, make_cards
 from .urls import card_url, photo_url
-from .writer import OutputFile
+from .writer import CACHE_LOCK, CACHE_MARKER, OutputFile
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,16 +18,16 @@ from urllib.parse import unquote
 
 import jinja2
 
-from . import deploy, snapshot, uptodate, urls
+from . import deploy, shortcut, snapshot, uptodate, urls
 from .assets import MEDIA_DIR
-from .buildcache import BUILD_DIR, BuildCache, Fingerprints, find_entry, fingerprint, generator_stamp, open_cache, write_blob
-from .config import CONFIG_NAME, load_config
+from .buildcache import BUILD_DIR, BuildCache, Fingerprints, find_entry, fingerprint, generator_stamp, open_cache, write_blob, write_index
+from .config import load_config
 from .content import ARTICLES_DIR, LoadCache, load_article, load_site
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, Severity, error, has_errors, sort_diagnostics, warning
 from .feeds import feed_files
 from .filetypes import library_check
-from .images import CACHE_LOCK, PHOTO_SUFFIXES, claim_cache
+from .images import PHOTO_SUFFIXES, claim_cache
 from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
 from .photos import SitePhotos, cache_dir, card_urls, check_cache_dir, photo_files, plan_photos, prune_photos
@@ -37,22 +37,13 @@ from .related import related_articles, related_inputs
 from .routes import ArticleContext, Route, article_route, plan_routes
 from .scanner import prose_lines, source_links
 from .search import BUNDLE, SearchReport, article_record, index_site, site_records
+from .shortcut import default_theme_dir
 from .sitemaps import NEWS_WINDOW, sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import CardView, CategoryView, OfficialView, Photos, PhotoView, article_view, card_view, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
-from .writer import MARKER, OutputFile, UnsafeOutput, Waiting, check_output_dir, commit_output, hold_lock, output_lock
-
-
-def default_theme_dir() -> Path:
-    """The default theme: the installed package's copy (`toasoan/theme/`, made from the
-    repository's top-level templates/ and static/ when the wheel is built), else, run from a
-    source checkout or an editable install, that top level itself."""
-    package = Path(__file__).resolve().parent
-    installed = package / "theme"
-    return installed if (installed / "templates").is_dir() else package.parent
-
+from .writer import CACHE_LOCK, MARKER, OutputFile, UnsafeOutput, Waiting, commit_output, hold_lock
 
 THEME_DIR = default_theme_dir()
 # How wide a photo in an article's column is drawn (the default theme's .story column).
@@ -154,15 +145,24 @@ Keep = Callable[["_Plan"], None]
 """Given the plan of a build that succeeded (`serve` keeps it to preview the next save at once)."""
 
 
-def build(options: BuildOptions, progress: Progress | None = None, waiting: Waiting | None = None, keep: Keep | None = None) -> BuildResult:
+def build(
+    options: BuildOptions, progress: Progress | None = None, waiting: Waiting | None = None, keep: Keep | None = None,
+    checked: shortcut.Checked | None = None,
+) -> BuildResult:
     """Check everything, then render and swap the output in; BuildFailed leaves it untouched.
 
     The build holds a lock on the output folder from start to end, and one on the photo cache
     from the photos to the prune: a second build of the same output or cache waits (`waiting`
-    is told why) and then runs, instead of deleting the first one's staging folder or cache."""
+    is told why) and then runs, instead of deleting the first one's staging folder or cache.
+    `checked`: what `shortcut.check` found for these options, its lock still held by the caller."""
     with ExitStack() as held:
-        out = check_output_dir(options.site_dir.resolve(), options.output or options.site_dir.resolve() / "public")
-        held.enter_context(hold_lock(output_lock(out), f"ghi xong vào `{out}`", waiting))
+        started = time.perf_counter()
+        if checked is None:
+            checked = shortcut.check(
+                options.site_dir, options.output, theme_dir=options.theme_dir, drafts=options.drafts, environ=options.environ,
+                held=held, waiting=waiting,
+            )
+        out, known = checked.out, checked.last
 
         locked: set[Path] = set()
 
@@ -171,35 +171,34 @@ def build(options: BuildOptions, progress: Progress | None = None, waiting: Wait
                 held.enter_context(hold_lock(folder / CACHE_LOCK, f"dùng xong bộ nhớ đệm ảnh `{folder}`", waiting))
                 locked.add(folder)
 
-        started = time.perf_counter()
-        since = time.time()  # the input files are read from here on
-        known = _last_build(options, out)
         if known is None:
             return _build(options, out, progress, lock_cache, keep)
-        record_file, (inputs, input_stats), now, record = known
-        previous = _result_from_json(record.result, out) if record is not None else None
-        if previous is not None and uptodate.still_valid(record, inputs, now, out):
+        previous = _result_from_json(known.record.result, out) if checked.standing and known.record is not None else None
+        if previous is not None:
             return dataclasses.replace(
                 previous, files=0, seconds=time.perf_counter() - started, pages_cached=previous.pages, photos_decoded=0, up_to_date=True,
+                timings=checked.timings,
             )
-        if previous is not None and record is not None and keep is None and not (options.strict and previous.warnings):
-            patched = _patch(options, out, lock_cache, _Last(record_file, record, inputs, input_stats, now, since, previous))
-            if patched is not None:
-                return dataclasses.replace(patched, seconds=time.perf_counter() - started)
-        uptodate.forget(record_file)  # a build killed from here on must never look up to date
-        checked = time.perf_counter() - started
+        if keep is None and known.record is not None and known.record.hashed is not None:
+            last_result = _result_from_json(known.record.result, out)
+            if last_result is not None and not (options.strict and last_result.warnings):
+                patched = _patch(options, out, lock_cache, _Last(known.record_file, known.record, known.inputs, known.hashed, known.now, last_result))
+                if patched is not None:
+                    return dataclasses.replace(patched, seconds=time.perf_counter() - started, timings=(*checked.timings, *patched.timings))
+        uptodate.forget(known.record_file)  # a build killed from here on must never look up to date
         made: dict[str, Any] = {}
         result = _build(options, out, progress, lock_cache, keep, made)
         record_started = time.perf_counter()
         # Kept only when nothing was saved while it built, and no damaged cache entry was remade
         # (its notice belongs to this build alone).
-        if not result.repaired and not uptodate.inputs_changed(*_input_files(options), input_stats):
+        if not result.repaired and not uptodate.inputs_changed(*shortcut.input_files(options.site_dir, options.theme_dir), known.hashed):
             valid_until = result.valid_until.timestamp() if result.valid_until else None
             state = uptodate.output_state(out)
             saved = _result_to_json(result)
-            uptodate.write_record(record_file, uptodate.Record(inputs=inputs, built_at=now, valid_until=valid_until, output=state, result=saved))
-            _write_snapshot(record_file, inputs, input_stats, since, made)
-        laps = (("input hash, up-to-date check", checked), *result.timings, ("up-to-date record, snapshot", time.perf_counter() - record_started))
+            record = uptodate.Record(inputs=known.inputs, built_at=known.now, valid_until=valid_until, output=state, result=saved, hashed=known.hashed)
+            uptodate.write_record(known.record_file, record)
+            _write_snapshot(known.record_file, known.inputs, made)
+        laps = (*checked.timings, *result.timings, ("up-to-date record, snapshot", time.perf_counter() - record_started))
         return dataclasses.replace(result, timings=laps)
 
 
@@ -210,22 +209,20 @@ class _Last:
     record_file: Path
     record: uptodate.Record
     inputs: str  # the inputs hash now
-    input_stats: uptodate.InputStat
+    hashed: uptodate.Hashed  # this build's input files
     now: float
-    since: float  # when this build began reading its inputs
     result: BuildResult  # the last build's
 
 
-def _write_snapshot(record_file: Path, inputs: str, stats: uptodate.InputStat, since: float, made: dict[str, Any]) -> None:
+def _write_snapshot(record_file: Path, inputs: str, made: dict[str, Any]) -> None:
     """Beside a record just written: what that build was made of, for the next build's `_patch`."""
     path = snapshot.path_for(record_file)
     plan: _Plan | None = made.get("plan")
-    files = snapshot.hash_files(stats, since) if plan is not None else None
-    if plan is None or files is None:
+    if plan is None:
         snapshot.forget(path)
         return
     snapshot.write(path, snapshot.Snapshot(
-        inputs=inputs, files=files, site=_without_html(plan.site), related=plan.related, share_cards=card_urls(plan.photos),
+        inputs=inputs, site=_without_html(plan.site), related=plan.related, share_cards=card_urls(plan.photos),
         link_targets=plan.link_targets, photos=plan.photos.processed, links=plan.markup.links, assets=plan.assets,
         markdown_salt=plan.markup.salt, records=tuple(made["records"]), covers=made["covers"],
     ))
@@ -251,16 +248,18 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     snap = snapshot.read(snap_file, record.inputs)
     if snap is None:
         return None
-    found = snapshot.changed_files(snap, *_input_files(options))
-    if found is None or not found[0]:
+    previous, current = record.hashed, last.hashed
+    if previous is None or previous.files.keys() != current.files.keys():
+        return None  # a file appeared or went: the model's shape may change
+    changed = [name for name, entry in current.files.items() if not entry[4] or entry[4] != previous.files[name][4]]
+    if not changed:
         return None
-    changed, states = found
     root = options.site_dir.resolve()
     articles_dir = f"{root / ARTICLES_DIR}/"
     if any(not (name.startswith(articles_dir) and name.endswith(".md")) for name in changed):
         return None
     sources = {relative(root, Path(name)) for name in changed}
-    if any(d.path in sources for d in last.result.warnings) or uptodate.output_state(out) != record.output:
+    if any(d.path in sources for d in last.result.warnings) or not uptodate.output_unchanged(out, record.output):
         return None
     clock.lap("snapshot, changed files, output check")
     site = snap.site
@@ -269,13 +268,14 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     env = make_environment(template_dirs(root, options.theme_dir))
     globals_ = {"site": site_view(config), "asset": snap.assets}
     now = now_from_env(options.environ, config.tz)
-    edited = _edited_articles(options, snap, sources, now, env, globals_)
+    cache = open_cache(cache_dir(root, config), generator_stamp(), options.drafts)
+    edited = _edited_articles(options, snap, sources, now, env, globals_, cache.folder)
     if edited is None:
         return None
     articles = list(site.articles)
     records = {r.url: r for r in snap.records}
     pages: dict[str, bytes] = {}
-    for index, article, route, page, _ in edited:
+    for index, article, route, page, _, _ in edited:
         articles[index] = dataclasses.replace(article, body_html="")
         pages[urls.output_file(route.url)] = page
         old = records[article.url]
@@ -283,10 +283,10 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         records[article.url] = article_record(article, old.shard, category.name if category else article.category, snap.covers.get(article.url))
     clock.lap("edited articles")
     uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
-    kept = [p for p in sorted(record.output) if _carried(p, pages)]
+    listed = (f"{folder}/{name}" if folder else name for folder, names in record.output.folders for name in names)
+    kept = sorted(p for p in listed if _carried(p, pages))
     files = [OutputFile(p, copy_from=out / p, link=True) for p in kept] + [OutputFile(p, data=page) for p, page in sorted(pages.items())]
     search_cache = cache_dir(root, config) / ("search-drafts" if options.drafts else "search")
-    cache = open_cache(cache_dir(root, config), generator_stamp(), options.drafts)
     reports: list[SearchReport] = []
     made: list[str] = [MARKER, *pages]
 
@@ -307,28 +307,30 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
 
     count = commit_output(out, files, finalize=finalize)
     clock.lap("swap")
-    if not uptodate.inputs_changed(*_input_files(options), last.input_stats):
-        state = {p: record.output[p] for p in kept}
-        for p in made:
-            st = (out / p).stat()
-            state[p] = (st.st_size, st.st_mtime_ns)
+    if not uptodate.inputs_changed(*shortcut.input_files(options.site_dir, options.theme_dir), last.hashed):
         result = {**record.result, "search": dataclasses.asdict(reports[0])}
-        uptodate.write_record(last.record_file, dataclasses.replace(record, inputs=last.inputs, built_at=last.now, output=state, result=result))
+        uptodate.write_record(last.record_file, dataclasses.replace(
+            record, inputs=last.inputs, built_at=last.now, output=uptodate.output_state(out), result=result, hashed=last.hashed,
+        ))
         links = dict(snap.links)
-        for _, article, _, _, own in edited:
+        for _, article, _, _, own, _ in edited:
             links.pop(article.source, None)
             if own:
                 links[article.source] = own
         snapshot.write(snap_file, dataclasses.replace(
-            snap, inputs=last.inputs, files=states, site=dataclasses.replace(site, articles=tuple(articles)), links=links,
+            snap, inputs=last.inputs, site=dataclasses.replace(site, articles=tuple(articles)), links=links,
             records=tuple(sorted(records.values(), key=lambda r: r.url)),
         ))
+        # The edited articles' HTML joins the cache's index (nothing is removed: a full build prunes).
+        markdown = dict(cache.previous.get("markdown", {}))
+        markdown.update(entry for *_, entry in edited if entry is not None)
+        write_index(cache.folder, {**cache.previous, "markdown": markdown}, cache.index)
     clock.lap("up-to-date record, snapshot")
     carried_gz = sum(1 for p in kept if p.endswith(".gz"))  # a full build counts pages and copies, not these
     return dataclasses.replace(
         last.result, files=count - carried_gz, output=out, search=reports[0], pages_cached=last.result.pages - len(pages), photos_decoded=0,
         markdown_cached=len(site.articles) + len(site.pages) - len(pages), articles_cached=len(site.articles) - len(pages),
-        timings=tuple(clock.laps), addresses=tuple((d.source, d.url) for d in (*site.articles, *site.pages)),
+        timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in site.articles) + tuple((p.source, p.url) for p in site.pages),
     )
 
 
@@ -356,15 +358,17 @@ class QuickInputs:
     # Every address the site publishes, to check the body's links against (a build's findings
     # must be the same); None: not checked (`serve`'s quick page, which a full build follows).
     targets: Set[str] | None
+    cache_folder: Path | None = None  # the build cache the HTML is written to (None: kept in memory)
 
 
 # What a body edit changes in an article; everything else must stay equal for a quick page.
 _BODY_FIELDS = {"body": "", "body_line": 0, "body_links": (), "body_images": (), "body_html": "", "lead": ""}
 
 
-_Quick = tuple[Article, Route, bytes, dict[str, str]]
-"""The article (its HTML made, its Markdown dropped), its page's route, the page, and the
-addresses of the links its body writes as source paths."""
+_Quick = tuple[Article, Route, bytes, dict[str, str], tuple[str, str] | None]
+"""The article (its HTML made, its Markdown dropped), its page's route, the page, the addresses
+of the links its body writes as source paths, and its Markdown's cache entry (key, blob hash)
+when it was written to the cache."""
 
 
 def quick_article(quick: QuickInputs) -> _Quick | None:
@@ -384,13 +388,13 @@ def quick_article(quick: QuickInputs) -> _Quick | None:
     if quick.targets is not None and (link_diags or _check_links(dataclasses.replace(site, articles=(article,), pages=()), quick.targets)):
         return None
     state = _MarkupState(
-        links=links, photos=quick.photos, env=quick.env, seconds=site.config.limits.markdown_seconds, folder=quick.root,
-        known={}, salt=quick.markdown_salt, write=False,
+        links=links, photos=quick.photos, env=quick.env, seconds=site.config.limits.markdown_seconds,
+        folder=quick.cache_folder or quick.root, known={}, salt=quick.markdown_salt, write=quick.cache_folder is not None,
     )
     (outcome,) = _markup_chunk([article], state)
     if isinstance(outcome, Diagnostic):
         return None
-    html = outcome[0]
+    html, key, stored, _ = outcome
     if article.summary:
         article = dataclasses.replace(article, body="", body_html=html)
     else:
@@ -404,21 +408,23 @@ def quick_article(quick: QuickInputs) -> _Quick | None:
         return None  # its card (lists, home, "Xem thêm", feeds) changed: other pages too
     route = dataclasses.replace(quick.route, context=dataclasses.replace(context, article=view))
     try:
-        return article, route, render_route(quick.env, route, quick.globals, quick.root), links.get(old.source, {})
+        page = render_route(quick.env, route, quick.globals, quick.root)
     except TemplateFailed:
         return None
+    return article, route, page, links.get(old.source, {}), (key, stored) if stored else None
 
 
 def _same_but_body(new: Article, old: Article) -> bool:
     return dataclasses.replace(new, **_BODY_FIELDS) == dataclasses.replace(old, **_BODY_FIELDS)  # type: ignore[arg-type]
 
 
-_Edited = tuple[int, Article, Route, bytes, dict[str, str]]
+_Edited = tuple[int, Article, Route, bytes, dict[str, str], tuple[str, str] | None]
 """An edited article: its index in the model, then as `_Quick`."""
 
 
 def _edited_articles(
     options: BuildOptions, snap: snapshot.Snapshot, sources: set[str], now: dt.datetime, env: jinja2.Environment, globals_: dict[str, Any],
+    cache_folder: Path,
 ) -> list[_Edited] | None:
     """Each edited article loaded, checked and its page made again, when nothing but its body
     changed and nothing is found wrong with it; None otherwise."""
@@ -434,11 +440,11 @@ def _edited_articles(
         quick = quick_article(QuickInputs(
             root=root, site=site, old=site.articles[index], route=route, photos=snap.photos, env=env,
             globals=globals_, markdown_salt=snap.markdown_salt, now=now, drafts=options.drafts, targets=snap.link_targets,
+            cache_folder=cache_folder,
         ))
         if quick is None:
             return None
-        article, route, page, links = quick
-        edited.append((index, article, route, page, links))
+        edited.append((index, *quick))
     return edited
 
 
@@ -469,32 +475,6 @@ def _result_from_json(data: dict[str, Any], out: Path) -> BuildResult | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
-
-
-def _input_files(options: BuildOptions) -> tuple[list[Path], list[Path]]:
-    """The folders and single files whose bytes make a build: the site's and the theme's."""
-    root = options.site_dir.resolve()
-    theme = options.theme_dir.resolve()
-    return ([root] if theme == root else [root, theme]), [root / CONFIG_NAME]
-
-
-def _input_hash(options: BuildOptions) -> tuple[str, uptodate.InputStat]:
-    salt = fingerprint(generator_stamp(), options.drafts, str(options.theme_dir.resolve()))
-    return uptodate.input_hash(*_input_files(options), salt)
-
-
-def _last_build(
-    options: BuildOptions, out: Path
-) -> tuple[Path, tuple[str, uptodate.InputStat], float, uptodate.Record | None] | None:
-    """Where this output's record lives, the inputs' hash now, "now", and the last record; None
-    when the shortcut cannot be taken (a config or cache folder a full build must report on)."""
-    root = options.site_dir.resolve()
-    config, _ = load_config(root)
-    if config is None or _check_environ(options.environ) or check_cache_dir(root, config, out):
-        return None
-    record_file = uptodate.record_path(cache_dir(root, config) / BUILD_DIR / generator_stamp(), out)
-    now = now_from_env(options.environ, config.tz).timestamp()
-    return record_file, _input_hash(options), now, uptodate.read_record(record_file)
 
 
 def _build(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,42 +27,64 @@ class Record:
     inputs: str  # the hash of every input file, the generator and the options
     built_at: float  # its "now", in seconds since 1970
     valid_until: float | None  # when "now" reaches this, an article appears or leaves a list
-    output: dict[str, tuple[int, int]]  # file -> (size, mtime in ns), as it was written
+    output: OutputState  # every output file as it was written
     result: dict[str, Any]  # the build's result (plain JSON values), returned again when nothing changed
+    hashed: Hashed | None = None  # each input file's digest, for the next build's hash
 
 
-InputStat = dict[str, tuple[int, int, int, int]]
-"""Every input file -> (size, mtime ns, ctime ns, inode) when it was hashed: how a build tells,
-cheaply and only within its own run, whether a file was saved while it was building."""
+FileEntry = tuple[int, int, int, int, str]
+"""An input file's (size, mtime ns, ctime ns, inode) before it was read, and the SHA-256 of what
+was read ("" when it must be read again every time: a symlink, an unreadable file)."""
+
+RACY_SECONDS = 2.0
+"""A file changed this close to (or after) the moment it was hashed may be changed again within
+the file system's timestamp resolution without its stat changing: its digest is never reused."""
 
 
-def input_hash(roots: Iterable[Path], files: Iterable[Path], salt: str) -> tuple[str, InputStat]:
-    """Every file the build may read below `roots` (the walk the build itself makes) and the single `files`, by path and
-    bytes: never by mtime, which a checkout resets. Also each file's stat as it was read."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hashed:
+    """Every input file's stat and digest, and when hashing them began (wall clock)."""
+
+    at: float
+    files: dict[str, FileEntry]
+
+
+def input_hash(roots: Iterable[Path], files: Iterable[Path], salt: str, known: Hashed | None = None) -> tuple[str, Hashed]:
+    """Every file the build may read below `roots` (the walk the build itself makes) and the single
+    `files`, by path and bytes, never by mtime alone (a checkout resets it). A file's digest from
+    `known` (the last record) is taken again only when its size, mtime, ctime and inode are all
+    unchanged and neither time is within RACY_SECONDS of `known.at`: a write or a rename always
+    moves ctime, and ctime cannot be set from user space."""
+    at = time.time()
     digest = hashlib.sha256(salt.encode("utf-8"))
-    stats: InputStat = {}
+    entries: dict[str, FileEntry] = {}
+    reusable = known.files if known is not None else {}
+    racy = int((known.at - RACY_SECONDS) * 1e9) if known is not None else 0
     for root in roots:
         real_root = os.fsencode(root.resolve())
         for path, is_link in _files(root):
-            _add(digest, stats, real_root, path, is_link)
+            _add(digest, entries, reusable, racy, real_root, path, is_link)
     for single in files:
         parent = os.fsencode(single.parent.resolve())
-        _add(digest, stats, parent, os.fsencode(single), single.is_symlink())
-    return digest.hexdigest(), stats
+        _add(digest, entries, reusable, racy, parent, os.fsencode(single), single.is_symlink())
+    return digest.hexdigest(), Hashed(at=at, files=entries)
 
 
-def inputs_changed(roots: Iterable[Path], files: Iterable[Path], stats: InputStat) -> bool:
+def inputs_changed(roots: Iterable[Path], files: Iterable[Path], hashed: Hashed) -> bool:
     """Whether any input file appeared, went or was written since `input_hash` read it (a stat
     walk: a write or rename always moves a file's ctime)."""
+    stats = hashed.files
     seen = 0
     for root in roots:
         for path, _ in _files(root):
             seen += 1
-            if _stat(path) != stats.get(os.fsdecode(path)):
+            entry = stats.get(os.fsdecode(path))
+            if entry is None or _stat(path) != entry[:4]:
                 return True
     for single in files:
         seen += 1
-        if _stat(os.fsencode(single)) != stats.get(str(single)):
+        entry = stats.get(str(single))
+        if entry is None or _stat(os.fsencode(single)) != entry[:4]:
             return True
     return seen != len(stats)
 
@@ -80,39 +104,101 @@ def _stat(path: bytes) -> tuple[int, int, int, int] | None:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-def _add(digest: Any, stats: InputStat, real_root: bytes, path: bytes, is_link: bool) -> None:
+_MISSING = (-1, -1, -1, -1)
+
+
+def _add(
+    digest: Any, entries: dict[str, FileEntry], reusable: dict[str, FileEntry], racy: int, real_root: bytes, path: bytes, is_link: bool,
+) -> None:
     digest.update(path + b"\0")
-    stats[os.fsdecode(path)] = _stat(path) or (-1, -1, -1, -1)
+    name = os.fsdecode(path)
+    stat = _stat(path)  # before reading: a write after it moves the stat the next build sees
     if is_link:  # a link out of the site is never read; the build refuses it
+        entries[name] = (*(stat or _MISSING), "")
         real = os.path.realpath(path)
         if not (real == real_root or real.startswith(real_root + b"/")):
             digest.update(b"outside:" + real)
             return
+    elif stat is not None:
+        known = reusable.get(name)
+        if known is not None and known[4] and known[:4] == stat and max(stat[1], stat[2]) < racy:
+            entries[name] = known
+            digest.update(bytes.fromhex(known[4]))
+            return
     try:
         with open(path, "rb") as handle:
-            digest.update(hashlib.file_digest(handle, "sha256").digest())
+            file_digest = hashlib.file_digest(handle, "sha256").digest()
     except OSError as exc:  # unreadable: the build will say so; the hash just differs
+        entries[name] = (*(stat or _MISSING), "")
         digest.update(f"!{exc.errno}".encode())
+        return
+    digest.update(file_digest)
+    if not is_link:
+        entries[name] = (*(stat or _MISSING), file_digest.hex())
 
 
-def output_state(out: Path) -> dict[str, tuple[int, int]]:
-    """Every file of the output folder with its size and mtime (a stat walk, no reading)."""
-    found: dict[str, tuple[int, int]] = {}
-    top = str(out)
-    pending = [(top, "")]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputState:
+    """The output folder as a build left it: every folder (relative to it, "" for itself) with its
+    files' names, in the order they are checked, and one SHA-256 over every folder's (mtime ns,
+    ctime ns, inode) and every file's (size, mtime ns, inode) in that order. Names and one digest,
+    not a number per stat: the record is read on every build, and JSON of 50,000 lists of numbers
+    cost more to parse than the stats themselves."""
+
+    folders: list[tuple[str, list[str]]]
+    stats: str
+
+
+def output_state(out: Path) -> OutputState:
+    """Every folder and file of the output folder (a stat walk, no reading)."""
+    base = str(out)
+    values: list[int] = []
+    folders: list[tuple[str, list[str]]] = []
+    top = os.lstat(base)
+    pending: list[tuple[str, str, os.stat_result]] = [(base, "", top)]
     while pending:
-        folder, prefix = pending.pop()
+        path, rel, st = pending.pop()
+        values += (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        names: list[str] = []
         try:
-            entries = list(os.scandir(folder))
+            entries = sorted(os.scandir(path), key=lambda entry: entry.name)
         except OSError:
-            continue
+            entries = []
         for entry in entries:
+            found = entry.stat(follow_symlinks=False)
             if entry.is_dir(follow_symlinks=False):
-                pending.append((entry.path, prefix + entry.name + "/"))
+                pending.append((entry.path, f"{rel}/{entry.name}" if rel else entry.name, found))
             else:
-                stat = entry.stat(follow_symlinks=False)
-                found[prefix + entry.name] = (stat.st_size, stat.st_mtime_ns)
-    return found
+                names.append(entry.name)
+                values += (found.st_size, found.st_mtime_ns, found.st_ino)
+        folders.append((rel, names))
+    return OutputState(folders=folders, stats=_stats_digest(values))
+
+
+def output_unchanged(out: Path, recorded: OutputState) -> bool:
+    """Whether the output folder still holds exactly what `recorded` says, without listing it: a
+    file added, removed or renamed moves its folder's mtime and ctime (and ctime cannot be set
+    from user space), a file written moves its own mtime (and a file replaced, its inode). One
+    lstat per folder and per file, in the recorded order; listing every folder again cost more."""
+    base = str(out)
+    lstat = os.lstat
+    values: list[int] = []
+    try:
+        for rel, names in recorded.folders:
+            folder = f"{base}/{rel}" if rel else base
+            st = lstat(folder)
+            values += (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            prefix = folder + "/"
+            for name in names:
+                st = lstat(prefix + name)
+                values += (st.st_size, st.st_mtime_ns, st.st_ino)
+    except (OSError, TypeError, ValueError):  # gone, or a record of another shape
+        return False
+    return _stats_digest(values) == recorded.stats
+
+
+def _stats_digest(values: list[int]) -> str:
+    return hashlib.sha256(array("q", values).tobytes()).hexdigest()
 
 
 def record_path(cache_folder: Path, out: Path) -> Path:
@@ -129,21 +215,29 @@ def read_record(path: Path) -> Record | None:
         return None
     try:  # JSON, never pickle: a cache restored in CI must not be able to run code
         data = json.loads(payload)
-        output = {str(k): (int(v[0]), int(v[1])) for k, v in data["output"].items()}
+        # The names are checked as they are used: a wrong shape only compares unequal.
+        output = OutputState(folders=[(str(rel), names) for rel, names in data["output"]["folders"]], stats=str(data["output"]["stats"]))
+        hashed = Hashed(
+            at=float(data["hashed"]["at"]),
+            files={str(k): (int(v[0]), int(v[1]), int(v[2]), int(v[3]), str(v[4])) for k, v in data["hashed"]["files"].items()},
+        )
         valid_until = data["valid_until"]
         return Record(
             inputs=str(data["inputs"]), built_at=float(data["built_at"]),
-            valid_until=None if valid_until is None else float(valid_until), output=output, result=dict(data["result"]),
+            valid_until=None if valid_until is None else float(valid_until), output=output, result=dict(data["result"]), hashed=hashed,
         )
     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None
 
 
 def write_record(path: Path, record: Record) -> None:
+    hashed = {"at": record.hashed.at, "files": record.hashed.files} if record.hashed else {"at": 0.0, "files": {}}
+    # ASCII: a file name that is not UTF-8 (kept as surrogates) survives as an escape.
     payload = json.dumps(
         {"inputs": record.inputs, "built_at": record.built_at, "valid_until": record.valid_until,
-         "output": record.output, "result": record.result}, sort_keys=True, ensure_ascii=False,
-    ).encode("utf-8")
+         "output": {"folders": record.output.folders, "stats": record.output.stats}, "hashed": hashed,
+         "result": record.result}, sort_keys=True,
+    ).encode("ascii")
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(temporary, "wb") as handle:
@@ -161,7 +255,7 @@ def still_valid(record: Record | None, inputs: str, now: float, out: Path) -> bo
         return False
     if now < record.built_at or (record.valid_until is not None and now >= record.valid_until):
         return False
-    return output_state(out) == record.output
+    return output_unchanged(out, record.output)
 
 
 ADDRESSES = "published-addresses.json"

@@ -21,6 +21,8 @@ from pathlib import Path
 
 MARKER = ".toasoan-output"
 MARKER_TEXT = b"Built by toasoan. This whole folder is replaced on every build.\n"
+CACHE_LOCK = ".toasoan.lock"  # in the cache folder, held by a build from the photos to the prune
+CACHE_MARKER = ".toasoan-cache"  # in the cache folder: the cache made it and may prune it
 _STAGING = ".staging-"
 _OLD = ".old-"
 _RENAME_EXCHANGE = 2

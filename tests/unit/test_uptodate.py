@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from toasoan import uptodate
@@ -18,7 +19,7 @@ def _site(root: Path) -> Path:
     return root
 
 
-def _hash(root: Path) -> tuple[str, uptodate.InputStat]:
+def _hash(root: Path) -> tuple[str, uptodate.Hashed]:
     return uptodate.input_hash([root], [root / "site_config.yaml"], "salt")
 
 
@@ -55,3 +56,84 @@ def test_inputs_changed_sees_a_save_of_the_same_size_a_new_file_and_a_removed_on
     _, stats = _hash(root)
     (root / "templates/base.html").unlink()
     assert uptodate.inputs_changed(roots, files, stats)
+
+
+def _reuse(hashed: uptodate.Hashed, later: float, digest: str | None = None) -> uptodate.Hashed:
+    """`hashed` as a record taken `later` seconds after the files were written; with `digest`,
+    every file's recorded digest replaced by it (what a reused digest would give away)."""
+    files = {k: (*v[:4], digest) if digest is not None else v for k, v in hashed.files.items()}
+    return uptodate.Hashed(at=hashed.at + later, files=files)
+
+
+def _hash_with(root: Path, known: uptodate.Hashed) -> str:
+    return uptodate.input_hash([root], [root / "site_config.yaml"], "salt", known)[0]
+
+
+def test_a_digest_is_reused_only_while_the_files_stat_holds(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    first, hashed = _hash(root)
+    assert _hash_with(root, _reuse(hashed, 60)) == first
+    # The recorded digests are what the hash is made of while nothing changed...
+    assert _hash_with(root, _reuse(hashed, 60, "00" * 32)) != first
+    # ...and a file saved again with the same size and its mtime put back is still read: its
+    # ctime moved (a save cannot set it back).
+    article = root / "content/articles/a.md"
+    before = article.stat()
+    deadline = time.monotonic() + 10
+    while True:  # until the clock that stamps ctime has moved on from the first save
+        article.write_text("mọt")
+        os.utime(article, ns=(before.st_atime_ns, before.st_mtime_ns))
+        after = article.stat()
+        if after.st_ctime_ns != before.st_ctime_ns or time.monotonic() > deadline:
+            break
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    assert after.st_ctime_ns != before.st_ctime_ns
+    changed = uptodate.input_hash([root], [root / "site_config.yaml"], "salt")[0]
+    assert changed != first
+    assert _hash_with(root, _reuse(hashed, 60)) == changed
+
+
+def test_a_file_written_close_to_the_record_is_read_again(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    first, hashed = _hash(root)
+    # The files were written just before this hash: within the file system's timestamp
+    # resolution a second save may leave their stat as it was, so their digests are not trusted.
+    assert _hash_with(root, _reuse(hashed, 0, "00" * 32)) == first
+    assert _hash_with(root, _reuse(hashed, uptodate.RACY_SECONDS / 2, "00" * 32)) == first
+    # An old file next to a racy one: only the racy one is read again.
+    old = time.time() - 3600
+    os.utime(root / "templates/base.html", (old, old))  # ctime is now: still racy
+    assert _hash_with(root, _reuse(hashed, 0, "00" * 32)) == first
+
+
+def test_a_record_survives_json_with_a_name_that_is_not_utf8(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    odd = os.fsencode(root / "content/articles") + b"/t\xe9t.md"
+    with open(odd, "wb") as handle:
+        handle.write(b"x")
+    first, hashed = _hash(root)
+    assert os.fsdecode(odd) in hashed.files
+    record = uptodate.Record(
+        inputs=first, built_at=1.0, valid_until=None, output=uptodate.output_state(root / "content"), result={"pages": 1}, hashed=hashed,
+    )
+    path = tmp_path / "record"
+    uptodate.write_record(path, record)
+    assert uptodate.read_record(path) == record
+
+
+def test_the_output_check_sees_a_file_written_added_or_removed(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    (out / "a/b").mkdir(parents=True)
+    (out / "a/b/index.html").write_text("<p>một</p>")
+    (out / "index.html").write_text("<p>hai</p>")
+    state = uptodate.output_state(out)
+    assert uptodate.output_unchanged(out, state)
+    (out / "a/b/index.html").write_text("<p>mot</p>")  # same size, new mtime
+    assert not uptodate.output_unchanged(out, state)
+    state = uptodate.output_state(out)
+    (out / "a/b/new.html").write_text("")  # a file nobody recorded
+    assert not uptodate.output_unchanged(out, state)
+    (out / "a/b/new.html").unlink()
+    state = uptodate.output_state(out)
+    (out / "a/b/index.html").unlink()
+    assert not uptodate.output_unchanged(out, state)
