@@ -498,11 +498,23 @@ def _first_locations(pages: list[Any], total: int) -> tuple[list[Any], int]:
     downloads every page that has số, sở, sơ...), and they hardly rank (a common word's weight
     in Pagefind's BM25 is small, and the title's place is kept); the excerpt is taken around
     those kept."""
-    size = 0
-    common = len(pages) * COMMON >= total
+    if len(pages) * COMMON < total:
+        return pages, 4 * len(pages) + 2 * sum(len(page[1]) for page in pages)
     for page in pages:
         locations = page[1]
-        if common and sum(1 for location in locations if location >= 0) > LOCATIONS_MAX:
+        if len(locations) <= LOCATIONS_MAX:
+            continue
+        heaviest = min(locations)
+        if heaviest >= 0:  # one group, of the default weight
+            page[1] = locations[:LOCATIONS_MAX]
+            continue
+        if locations[0] < 0 or heaviest < -26:  # the heaviest group is marked: its first ones
+            start = locations.index(heaviest)
+            run = locations[start : start + LOCATIONS_MAX + 1]
+            if len(run) == LOCATIONS_MAX + 1 and min(run[1:]) >= 0:
+                page[1] = run
+                continue
+        if sum(1 for location in locations if location >= 0) > LOCATIONS_MAX:
             groups: list[tuple[int, list[int]]] = [(25, [])]
             for location in locations:
                 if location < 0:
@@ -520,8 +532,7 @@ def _first_locations(pages: list[Any], total: int) -> tuple[list[Any], int]:
                 if keep[index]:
                     kept += entries[: keep[index] + (entries[0] < 0)]
             page[1] = kept
-        size += 4 + 2 * len(page[1])
-    return pages, size
+    return pages, 4 * len(pages) + 2 * sum(len(page[1]) for page in pages)
 
 
 def _prefixes(a: str, b: str) -> tuple[str, str]:
