@@ -15,8 +15,10 @@ of the `pagefind` Python package, spoken here directly: the package waits 0.1 s 
 fresh process per shard, so the indexer's memory follows the largest shard, not the archive.
 
 Every bundle is rewritten to be reproducible and cheap to search: filter files sorted and named
-by content (Pagefind 1.5 writes them in hash-map order), and the word index cut into small
-chunks, so a query downloads the postings of its words, not hundreds of neighbours."""
+by content (Pagefind 1.5 writes them in hash-map order), the word index cut into small chunks, so
+a query downloads the postings of its words, not hundreds of neighbours, and a common word keeps
+one location per page (its heaviest, the title's if it is there): at 10,000 articles a search for
+"chuyen doi so" downloads about 470 KB, not 900 KB."""
 
 from __future__ import annotations
 
