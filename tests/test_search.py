@@ -127,6 +127,49 @@ def test_word_index_chunks_are_small(tmp_path: Path) -> None:
     assert max(len(_payload(p)) for p in index) < 60_000
 
 
+def _index_words(built: Path) -> dict[str, list[list[int]]]:
+    """Each indexed spelling -> the location lists of its pages (as Pagefind writes them)."""
+    import cbor2
+
+    spellings: dict[str, list[list[int]]] = {}
+    for path in sorted((built / "pagefind").glob("*/index/*.pf_index")):
+        for word in cbor2.loads(_payload(path)[len(b"pagefind_dcd"):])[0]:
+            for spelling, pages in [(word[0], word[1]), *((v[0], v[1]) for v in word[2])]:
+                spellings.setdefault(spelling, []).extend(page[1] for page in pages)
+    return spellings
+
+
+def test_a_common_word_keeps_one_location_per_page_the_titles(tmp_path: Path) -> None:
+    """A word in most pages keeps one location per page, the heaviest: its place in the title
+    (Pagefind writes the lightest group first, so the first locations would be the body's). A
+    rare word keeps all of its locations."""
+    body = " ".join(["Người dân hưởng ứng chuyển đổi số, hiếm hoi vùng cao."] * 12)
+    articles = "".join(
+        f"-- content/articles/2023/0{m}/bai-{m}.md --\n---\ntitle: Chuyển đổi số tháng {m}\n"
+        f"date: 2023-0{m}-01 08:00\ncategory: thoi-su\n---\n{body}{' Lạ lùng.' * (m == 1)}\n"
+        for m in range(1, 5)
+    )
+    root = write_site(tmp_path / "site", articles)
+    _build(root, root / "public")
+    words = _index_words(root / "public")
+    heading = -(7 * 24 + 1)  # the weight of an <h1> (7, in 24ths), as a group mark
+    assert len(words["chuyển"]) == 4
+    for locations in words["chuyển"]:
+        assert [x for x in locations if x >= 0] == [0] and locations[0] == heading, locations
+    # "hiếm" is in every page too: no title place, one body location.
+    assert all(len([x for x in locations if x >= 0]) == 1 for locations in words["hiếm"])
+    # "lùng" is in one page of four: rare, every location kept.
+    assert [len([x for x in locations if x >= 0]) for locations in words["lùng"]] == [1]
+    assert [len([x for x in locations if x >= 0]) for locations in words["lạ"]] == [1]
+
+
+def test_the_title_has_a_folded_copy_weighed_as_the_title(built: Path) -> None:
+    """ "đổi" in a title is also found as "dổi" with the title's weight (not only through the
+    body's folded copy, at half weight): "chuyen doi so" finds such titles first."""
+    heading = -(7 * 24 + 1)
+    assert any(heading in locations for locations in _index_words(built)["dổi"])
+
+
 def test_same_input_gives_the_same_bundle_clean_or_from_the_cache(built: Path, tmp_path: Path) -> None:
     root = built.parent
     shutil.rmtree(root / ".cache" / "search")

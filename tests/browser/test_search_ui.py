@@ -158,3 +158,44 @@ def test_a_word_with_d_stroke_is_found_without_it_across_shards(browser: Any, sh
     page, errors = _search(browser, sharded, "điện")
     assert _links(page, 1) == ["/2023/03/lua/"]
     page.close()
+
+
+TITLES_SITE = """\
+-- content/articles/2023/04/chuyen-doi.md --
+---
+title: Chuyển đổi cách làm ăn ở vùng cao
+date: 2023-04-02 08:00
+category: kinh-te
+---
+Nông dân học cách trồng cây mới, bán hàng qua mạng và giữ nghề cũ của làng.
+-- content/articles/2023/05/tin-van.md --
+---
+title: Tin vắn trong tuần
+date: 2023-05-02 08:00
+category: kinh-te
+---
+Thời tiết thay đổi.
+"""
+
+
+@pytest.fixture(scope="module")
+def titles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Two articles with "đổi": one in its title, a shorter one in its body only."""
+    root = write_site(tmp_path_factory.mktemp("titles") / "site", TITLES_SITE)
+    run = run_cli("--site", root, "--output", root / "public")
+    assert run.code == 0, run.stderr
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root / "public")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def test_a_title_with_d_stroke_ranks_first_without_it(browser: Any, titles: str) -> None:
+    """ "doi" finds "đổi" in a title as strongly as the title's other words, ahead of a shorter
+    article that has it only in its body (both are found through their folded copies)."""
+    page, errors = _search(browser, titles, "doi")
+    assert _links(page, 2) == ["/2023/04/chuyen-doi/", "/2023/05/tin-van/"]
+    assert errors == []
+    page.close()
