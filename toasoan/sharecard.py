@@ -257,11 +257,11 @@ def _shades(region: int) -> bytes:
     return bytes(region + shade for shade in _SHADE)
 
 
-def _indices(ink: Image.Image, pixels: bytes, top: int, bottom: int) -> bytes:
-    """What `_colour` gives for rows `top`..`bottom`, as bytes (`pixels` is `ink`'s), with the
-    filter bytes kept 0: a row of one region is one `bytes.translate`, far cheaper than Pillow's
-    point and add over the same rows."""
+def _indices(ink: Image.Image, top: int, bottom: int) -> bytes:
+    """What `_colour` gives for rows `top`..`bottom`, as bytes, with the filter bytes kept 0: rows
+    of one region are one `bytes.translate`, far cheaper than Pillow's point and add."""
     regions = _row_regions()
+    pixels = ink.crop((0, top, _ROW, bottom)).tobytes()
     out: list[bytes] = []
     row = top
     while row < bottom:
@@ -272,7 +272,7 @@ def _indices(ink: Image.Image, pixels: bytes, top: int, bottom: int) -> bytes:
         if region is None:
             out.append(_colour(ink, row, end).tobytes())
         else:
-            run = bytearray(pixels[row * _ROW : end * _ROW].translate(_shades(region)))
+            run = bytearray(pixels[(row - top) * _ROW : (end - top) * _ROW].translate(_shades(region)))
             run[0::_ROW] = bytes(end - row)
             out.append(bytes(run))
         row = end
@@ -334,13 +334,12 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 def _png(ink: Image.Image, spans: list[tuple[int, int]]) -> bytes:
     pieces: list[bytes] = []
-    pixels = ink.tobytes()
     adler = 1
     top = 0
     for first, last in [*spans, (HEIGHT, HEIGHT)]:
         parts = [_plain_rows(top, first)] if first > top else []
         if last > first:
-            parts.append(_deflate(_indices(ink, pixels, first, last)))
+            parts.append(_deflate(_indices(ink, first, last)))
         for data, checksum, length in parts:
             pieces.append(data)
             adler = _adler_combine(adler, checksum, length)
