@@ -240,3 +240,18 @@ def test_the_same_card_gives_the_same_bytes() -> None:
         assert picture.size == (1200, 630)
     other = sharecard.Card(headline="Đường về bản Đôn", kicker="Văn hóa", paper="Báo Khác", host="thu.example.vn")
     assert other.key() != card.key() and sharecard.card_bytes(other) != first
+
+
+def test_the_spliced_png_holds_exactly_the_drawn_card() -> None:
+    # card_bytes writes the PNG itself, splicing rows without text compressed once per process;
+    # whatever the headline's length or letters, it must decode to the drawn picture, pixel for pixel.
+    headlines = ["Mưa lớn", "Đường về bản Đôn", "Ông Ấy gặp ỵ", " ".join(["Nghị quyết về phát triển kinh tế - xã hội vùng đồng bào"] * 4)]
+    for number, headline in enumerate(headlines):
+        card = sharecard.Card(headline=headline, kicker="Thời sự", paper=f"Báo Thử {number}", host="thu.example.vn")
+        drawn = sharecard.draw_card(card)
+        for _ in range(2):  # the second time from the kept rows without text
+            with Image.open(io.BytesIO(sharecard.card_bytes(card))) as picture:
+                picture.load()
+                assert picture.format == "PNG" and picture.mode == "P" and picture.size == (1200, 630)
+                assert picture.tobytes() == drawn.tobytes(), headline
+                assert picture.convert("RGB").tobytes() == drawn.convert("RGB").tobytes(), headline
