@@ -30,6 +30,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .checked import write_checked
 from .writer import remove_folder
 
 BUILD_DIR = "build"
@@ -294,14 +295,7 @@ def read_index(folder: Path, name: str = _INDEX) -> tuple[dict[str, dict[str, st
 
 
 def write_index(folder: Path, index: dict[str, dict[str, str]], name: str = _INDEX) -> None:
-    payload = json.dumps(index, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    folder.mkdir(parents=True, exist_ok=True)
-    temporary = folder / f".{name}.tmp-{os.getpid()}"
-    with open(temporary, "wb") as handle:
-        handle.write(hashlib.sha256(payload).digest() + payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(folder / name)
+    write_checked(folder / name, json.dumps(index, sort_keys=True, separators=(",", ":")).encode("utf-8"), sync=True)
 
 
 

@@ -9,13 +9,12 @@ not read back as the snapshot of the record at hand is ignored: the build is the
 
 from __future__ import annotations
 
-import hashlib
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 from .buildcache import load_model
+from .checked import read_checked, write_checked
 from .images import Processed
 from .model import Site
 from .search import Record
@@ -47,12 +46,8 @@ def path_for(record_file: Path) -> Path:
 
 def read(path: Path, inputs: str) -> Snapshot | None:
     """The snapshot at `path` when it is whole and belongs to the record with `inputs`."""
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    digest, payload = raw[:32], raw[32:]
-    if len(raw) < 32 or hashlib.sha256(payload).digest() != digest:
+    payload = read_checked(path)
+    if payload is None:
         return None
     try:
         found = load_model(payload, _MODULES)
@@ -64,11 +59,7 @@ def read(path: Path, inputs: str) -> Snapshot | None:
 
 
 def write(path: Path, snapshot: Snapshot) -> None:
-    payload = pickle.dumps(snapshot, protocol=5)
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        handle.write(hashlib.sha256(payload).digest() + payload)
-    temporary.replace(path)
+    write_checked(path, pickle.dumps(snapshot, protocol=5))
 
 
 def forget(path: Path) -> None:

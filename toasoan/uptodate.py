@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .checked import read_checked, write_checked
 from .sources import scan_files
 
 _RECORD = "last-output-"
@@ -206,12 +207,8 @@ def record_path(cache_folder: Path, out: Path) -> Path:
 
 
 def read_record(path: Path) -> Record | None:
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    digest, payload = raw[:32], raw[32:]
-    if len(raw) < 32 or hashlib.sha256(payload).digest() != digest:
+    payload = read_checked(path)
+    if payload is None:
         return None
     try:  # JSON, never pickle: a cache restored in CI must not be able to run code
         data = json.loads(payload)
@@ -238,11 +235,7 @@ def write_record(path: Path, record: Record) -> None:
          "output": {"folders": record.output.folders, "stats": record.output.stats}, "hashed": hashed,
          "result": record.result}, sort_keys=True,
     ).encode("ascii")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        handle.write(hashlib.sha256(payload).digest() + payload)
-    temporary.replace(path)
+    write_checked(path, payload)
 
 
 def forget(path: Path) -> None:
@@ -268,12 +261,8 @@ Addresses = dict[str, tuple[str, str, str]]
 
 def read_addresses(cache_folder: Path) -> Addresses | None:
     """The last build's published addresses; None when there is no (readable) record."""
-    try:
-        raw = (cache_folder / ADDRESSES).read_bytes()
-    except OSError:
-        return None
-    digest, payload = raw[:32], raw[32:]
-    if len(raw) < 32 or hashlib.sha256(payload).digest() != digest:
+    payload = read_checked(cache_folder / ADDRESSES)
+    if payload is None:
         return None
     try:
         data = json.loads(payload)
@@ -283,10 +272,4 @@ def read_addresses(cache_folder: Path) -> Addresses | None:
 
 
 def write_addresses(cache_folder: Path, addresses: Addresses) -> None:
-    payload = json.dumps(addresses, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    cache_folder.mkdir(parents=True, exist_ok=True)
-    path = cache_folder / ADDRESSES
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        handle.write(hashlib.sha256(payload).digest() + payload)
-    temporary.replace(path)
+    write_checked(cache_folder / ADDRESSES, json.dumps(addresses, sort_keys=True, ensure_ascii=False).encode("utf-8"))

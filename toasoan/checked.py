@@ -1,0 +1,34 @@
+"""Files of the cache that are read back only when whole: the SHA-256 of the payload, then the
+payload, written under a temporary name and renamed into place (a reader sees the old file or
+the new one, never half of one; a truncated or altered file reads as missing)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+def read_checked(path: Path) -> bytes | None:
+    """The payload of a file `write_checked` wrote; None when missing, unreadable or damaged."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    digest, payload = raw[:32], raw[32:]
+    if len(raw) < 32 or hashlib.sha256(payload).digest() != digest:
+        return None
+    return payload
+
+
+def write_checked(path: Path, payload: bytes, *, sync: bool = False) -> None:
+    """`payload` with its checksum at `path` (its folder made if needed); with `sync`, on disk
+    before it is renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        handle.write(hashlib.sha256(payload).digest() + payload)
+        if sync:
+            handle.flush()
+            os.fsync(handle.fileno())
+    temporary.replace(path)
