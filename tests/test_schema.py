@@ -75,3 +75,21 @@ def test_fields_doc_is_made_from_the_schema() -> None:
     assert written == markdown(), "docs/FIELDS.md is out of date: run `python3 -m toasoan.schema > docs/FIELDS.md`"
     for name in ("`base_url`", "`limits.body_kb`", "`categories.<khóa>.name`", "`menus.<khóa>[].url`", "`gallery[].caption`", "`positions[].from`"):
         assert name in written
+
+
+def test_a_caption_cut_at_a_comma_is_reported_with_the_fix(tmp_path: Path) -> None:
+    """`{src: a.jpg, caption: Toàn cảnh, huyện Ba Bể.}`: YAML ends the caption at the comma and
+    reads the rest as a key; the caption would publish cut."""
+    text = (
+        "---\ntitle: Bài thử\ndate: 2023-06-07 15:30\ncategory: thoi-su\n"
+        "cover: { src: /media/anh.jpg, caption: Toàn cảnh hội nghị, huyện Ba Bể. }\n---\n\nNội dung.\n"
+    )
+    site = write_site(tmp_path / "s", f"-- {ARTICLE} --\n{text}-- content/media/anh.jpg --\n")
+    from sitekit import make_jpeg
+
+    make_jpeg(site / "content/media/anh.jpg", (1600, 900))
+    run = run_cli("check", "--site", site)
+    assert (
+        f"{ARTICLE}:5: cảnh báo: chú thích bị cắt ở dấu phẩy: phần “huyện Ba Bể.” bị đọc thành một khóa và không được đăng; "
+        'đặt cả chú thích trong dấu ngoặc kép: `caption: "..."`'
+    ) in run.diagnostics, run.diagnostics

@@ -81,9 +81,6 @@ class Schema:
     name: str
     fields: tuple[Field, ...]
     help: str = ""
-    # Other keys are left alone, unreported: a photo's `{src, caption}` written inline, where a
-    # comma in the caption makes YAML read its end as a key (as two of the sample's covers do).
-    open: bool = False
 
     def get(self, key: str) -> Field | None:
         for item in self.fields:
@@ -132,11 +129,21 @@ class _Check:
         self.bad.add(where)
 
     def mapping(self, schema: Schema, data: Mapping[Any, Any], at: Where) -> None:
-        for key in () if schema.open else data:
+        for key in data:
             if schema.get(str(key)) is None:
                 name = _dotted((*at, str(key)))
+                line = self.doc.line(*at, key)
+                if data[key] is None and "caption" in schema.keys and "caption" in data:
+                    # `{src: a.jpg, caption: Toàn cảnh, huyện Ba Bể.}`: YAML ends the caption at
+                    # the comma and reads the rest as a key with no value.
+                    message = (
+                        f"chú thích bị cắt ở dấu phẩy: phần “{key}” bị đọc thành một khóa và không được đăng; "
+                        'đặt cả chú thích trong dấu ngoặc kép: `caption: "..."`'
+                    )
+                    self.diags.append(warning(self.path, line, message, code="caption-comma"))
+                    continue
                 message = f"khóa không dùng đến `{name}`{did_you_mean(str(key), schema.keys)}"
-                self.diags.append(warning(self.path, self.doc.line(*at, key), message, code="unknown-key"))
+                self.diags.append(warning(self.path, line, message, code="unknown-key"))
         for item in schema.fields:
             value = data.get(item.name)
             where = (*at, item.name)
@@ -316,11 +323,11 @@ CONFIG = Schema(name="site_config.yaml", help="cấu hình của cả trang báo
           help="giới hạn cho mỗi bài, chặn tệp dán nhầm hoặc độc hại"),
 ))
 
-PHOTO = Schema(name="một ảnh", help="tên tệp, hoặc `{src, caption}`", open=True, fields=(
+PHOTO = Schema(name="một ảnh", help="tên tệp, hoặc `{src, caption}`", fields=(
     Field(name="src", kind=Kind.TEXT, required=True, example="anh-hoi-nghi.jpg", help="tệp bên cạnh bài, hoặc `/media/...`"),
     Field(name="caption", kind=Kind.TEXT, help="chú thích ảnh"),
 ))
-AUDIO = Schema(name="tệp âm thanh", open=True, fields=(
+AUDIO = Schema(name="tệp âm thanh", fields=(
     Field(name="src", kind=Kind.TEXT, required=True, example="doc-bai.mp3", help="tệp bên cạnh bài, hoặc `/media/...`"),
     Field(name="caption", kind=Kind.TEXT, help="chú thích"),
 ))
