@@ -110,8 +110,13 @@ class Site:
     def edit(self) -> str:
         paths = self.articles()
         path = self.rng.choice(paths)
-        kind = self.rng.choice(["body", "title", "date", "category", "tags", "officials", "draft", "future", "photo", "slug", "aliases"])
-        if kind == "body":
+        kind = self.rng.choice(["body", "correction", "correction", "title", "date", "category", "tags", "officials", "draft", "future", "photo", "slug", "aliases"])
+        if kind == "correction":  # the body after its first paragraph: a build that patches the last output
+            text = path.read_text(encoding="utf-8")
+            head, _, body = text.partition("\n---\n")
+            lead, _, rest = body.strip("\n").partition("\n\n")
+            path.write_text(f"{head}\n---\n\n{lead}\n\nĐoạn sửa {self.rng.randint(1, 999)}: {self.rng.choice(WORDS)}.\n\n{rest}\n", encoding="utf-8")
+        elif kind == "body":
             text = path.read_text(encoding="utf-8")
             head, _, _ = text.partition("\n---\n")
             path.write_text(f"{head}\n---\n\n{self._body()}\n", encoding="utf-8")
