@@ -93,13 +93,7 @@ class Fingerprints:
         return _digest(parts, self._pickled)
 
     def _pickled(self, value: Any) -> bytes:
-        sink = _Sink()
-        pickler = _Canonical(sink, protocol=5)
-        pickler.fast = True
-        pickler.shared = self._shared
-        pickler.seen = self._seen
-        pickler.dump(value)
-        return b"".join(sink.parts)
+        return canonical_pickle(value, self._shared, self._seen)
 
 
 class _Sink:
@@ -154,11 +148,14 @@ class _Canonical(pickle.Pickler):
         return kind, getter(obj)
 
 
-def canonical_pickle(value: Any) -> bytes:
-    """Bytes that stand for `value` in a hash: equal values, equal bytes."""
+def canonical_pickle(value: Any, shared: frozenset[type] = frozenset(), seen: dict[int, tuple[Any, bytes]] | None = None) -> bytes:
+    """Bytes that stand for `value` in a hash: equal values, equal bytes. Values of the `shared`
+    types stand as their digests, kept in `seen` (`Fingerprints`)."""
     sink = _Sink()
     pickler = _Canonical(sink, protocol=5)
     pickler.fast = True  # no memo: a shared object and two equal copies pickle the same
+    pickler.shared = shared
+    pickler.seen = {} if seen is None else seen
     pickler.dump(value)
     return b"".join(sink.parts)
 

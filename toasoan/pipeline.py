@@ -9,7 +9,7 @@ import os
 import posixpath
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,7 @@ import jinja2
 from . import deploy, shortcut, snapshot, uptodate, urls
 from .assets import MEDIA_DIR
 from .buildcache import BUILD_DIR, BuildCache, Fingerprints, find_entry, fingerprint, generator_stamp, open_cache, write_blob, write_index
-from .config import load_config
+from .config import SiteConfig, load_config
 from .content import ARTICLES_DIR, LoadCache, load_article, load_site
 from .dates import now_from_env
 from .errors import BuildFailed, Diagnostic, Severity, error, has_errors, sort_diagnostics, warning
@@ -173,18 +173,16 @@ def build(
 
         if known is None:
             return _build(options, out, progress, lock_cache, keep)
-        previous = _result_from_json(known.record.result, out) if checked.standing and known.record is not None else None
-        if previous is not None:
+        previous = _result_from_json(known.record.result, out) if known.record is not None else None
+        if previous is not None and checked.standing:
             return dataclasses.replace(
                 previous, files=0, seconds=time.perf_counter() - started, pages_cached=previous.pages, photos_decoded=0, up_to_date=True,
                 timings=checked.timings,
             )
-        if keep is None and known.record is not None and known.record.hashed is not None:
-            last_result = _result_from_json(known.record.result, out)
-            if last_result is not None and not (options.strict and last_result.warnings):
-                patched = _patch(options, out, lock_cache, _Last(known.record_file, known.record, known.inputs, known.hashed, known.now, last_result))
-                if patched is not None:
-                    return dataclasses.replace(patched, seconds=time.perf_counter() - started, timings=(*checked.timings, *patched.timings))
+        if keep is None and known.record is not None and previous is not None and not (options.strict and previous.warnings):
+            patched = _patch(options, out, lock_cache, _Last(known.record_file, known.record, known.inputs, known.hashed, known.now, previous))
+            if patched is not None:
+                return dataclasses.replace(patched, seconds=time.perf_counter() - started, timings=(*checked.timings, *patched.timings))
         uptodate.forget(known.record_file)  # a build killed from here on must never look up to date
         made: dict[str, Any] = {}
         result = _build(options, out, progress, lock_cache, keep, made)
@@ -266,7 +264,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     config = site.config
     lock_cache(cache_dir(root, config))
     env = make_environment(template_dirs(root, options.theme_dir))
-    globals_ = {"site": site_view(config), "asset": snap.assets}
+    globals_ = site_globals(config, snap.assets)
     now = now_from_env(options.environ, config.tz)
     cache = open_cache(cache_dir(root, config), generator_stamp(), options.drafts)
     edited = _edited_articles(options, snap, sources, now, env, globals_, cache.folder)
@@ -286,22 +284,22 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     listed = (f"{folder}/{name}" if folder else name for folder, names in record.output.folders for name in names)
     kept = sorted(p for p in listed if _carried(p, pages))
     files = [OutputFile(p, copy_from=out / p, link=True) for p in kept] + [OutputFile(p, data=page) for p, page in sorted(pages.items())]
-    search_cache = cache_dir(root, config) / ("search-drafts" if options.drafts else "search")
+    search_cache = _search_cache(root, config, options.drafts)
     reports: list[SearchReport] = []
     made: list[str] = [MARKER, *pages]
 
+    by_url = tuple(sorted(records.values(), key=lambda r: r.url))
+
     def finalize(staging: Path) -> None:
         clock.lap("pages linked or written")
-        reports.append(index_site(staging, sorted(records.values(), key=lambda r: r.url), search_cache))
+        reports.append(index_site(staging, by_url, search_cache))
         bundle = [relative(staging, f) for f in walk_files(staging, staging / BUNDLE)]
         clock.lap("search")
         fresh = sorted(pages) + bundle
         deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), {}, options.jobs, lambda *_: None, paths=fresh)
         made.extend(bundle)
         made.extend(f"{p}.gz" for p in fresh if (staging / f"{p}.gz").is_file())
-        hashed = frozenset(url.lstrip("/") for name, url in snap.assets.urls if url.lstrip("/") != name)
-        every = sorted({*kept, *made})
-        (staging / deploy.HEADERS).write_bytes(deploy.headers_file(every, lambda path: deploy.immutable(path, hashed)))
+        _write_headers(staging, sorted({*kept, *made}), snap.assets)
         made.append(deploy.HEADERS)
         clock.lap("deploy files (.gz, _headers)")
 
@@ -318,8 +316,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
             if own:
                 links[article.source] = own
         snapshot.write(snap_file, dataclasses.replace(
-            snap, inputs=last.inputs, site=dataclasses.replace(site, articles=tuple(articles)), links=links,
-            records=tuple(sorted(records.values(), key=lambda r: r.url)),
+            snap, inputs=last.inputs, site=dataclasses.replace(site, articles=tuple(articles)), links=links, records=by_url,
         ))
         # The edited articles' HTML joins the cache's index (nothing is removed: a full build prunes).
         markdown = dict(cache.previous.get("markdown", {}))
@@ -528,8 +525,7 @@ def _build(
 
     # The search index is made from the articles' data once the pages are staged, shard by shard.
     covers = {a.url: photo_view(a.cover, plan.photos.processed).src for a in plan.site.articles if a.cover and a.cover.source in plan.photos.processed}
-    # Shards with drafts (serve) are kept apart, so that serve and build do not prune each other's.
-    search_cache = cache_dir(root, plan.site.config) / ("search-drafts" if options.drafts else "search")
+    search_cache = _search_cache(root, plan.site.config, options.drafts)
     reports: list[SearchReport] = []
 
     def finalize(staging: Path) -> None:
@@ -565,6 +561,18 @@ def _build(
     )
 
 
+def _search_cache(root: Path, config: SiteConfig, drafts: bool) -> Path:
+    """The search shards' cache folder. Shards with drafts (serve) are kept apart, so that serve
+    and build do not prune each other's."""
+    return cache_dir(root, config) / ("search-drafts" if drafts else "search")
+
+
+def _write_headers(staging: Path, paths: Iterable[str], assets: Assets) -> None:
+    """`_headers`, naming how long each of `paths` (every file staged) may be cached."""
+    hashed = frozenset(url.lstrip("/") for name, url in assets.urls if url.lstrip("/") != name)
+    (staging / deploy.HEADERS).write_bytes(deploy.headers_file(paths, lambda path: deploy.immutable(path, hashed)))
+
+
 def _deploy_files(staging: Path, plan: _Plan, page_shas: dict[str, str], jobs: int) -> None:
     """Once every file is staged (the search index too): `.gz` copies from the build cache, and
     `_headers` naming how long each file may be cached."""
@@ -574,9 +582,7 @@ def _deploy_files(staging: Path, plan: _Plan, page_shas: dict[str, str], jobs: i
         cache.account("gzip", key, sha, how, "bộ nhớ đệm hỏng ở một tệp nén: đã nén lại tệp đó")
 
     deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), page_shas, jobs, account)
-    hashed = frozenset(url.lstrip("/") for name, url in plan.assets.urls if url.lstrip("/") != name)
-    headers = deploy.headers_file(deploy.published(staging), lambda path: deploy.immutable(path, hashed))
-    (staging / deploy.HEADERS).write_bytes(headers)
+    _write_headers(staging, deploy.published(staging), plan.assets)
 
 
 def page_keys(plan: _Plan, globals_: dict[str, Any]) -> list[str]:
@@ -589,7 +595,11 @@ def page_keys(plan: _Plan, globals_: dict[str, Any]) -> list[str]:
 
 def page_globals(plan: _Plan) -> dict[str, Any]:
     """The site-wide values every template sees (part of every page's key)."""
-    return {"site": site_view(plan.site.config), "asset": plan.assets}
+    return site_globals(plan.site.config, plan.assets)
+
+
+def site_globals(config: SiteConfig, assets: Assets) -> dict[str, Any]:
+    return {"site": site_view(config), "asset": assets}
 
 
 def _valid_until(site: Site, now: dt.datetime) -> dt.datetime | None:
