@@ -118,8 +118,19 @@ def _getter(kind: type) -> Callable[[Any], Any] | None:
         return None
     names = [f.name for f in dataclasses.fields(kind)]
     getter = operator.attrgetter(*names) if len(names) > 1 else _fields_getter(names)
+    texts = getattr(kind, "CANONICAL_UTF8", ())
+    if texts:
+        getter = _utf8_getter(getter, frozenset(names.index(n) for n in texts))
     _FIELDS[kind] = getter
     return getter
+
+
+def _utf8_getter(getter: Callable[[Any], Any], indexes: frozenset[int]) -> Callable[[Any], tuple[Any, ...]]:
+    """A getter giving the long text fields at `indexes` as UTF-8 bytes. Pickle's own way of
+    writing a non-ASCII str caches its UTF-8 form inside the str object for as long as that lives:
+    an article's HTML hashed for its page key would carry a second copy of itself to the end of
+    the build (~5.6 MB a thousand articles)."""
+    return lambda obj: tuple(v.encode() if i in indexes else v for i, v in enumerate(getter(obj)))
 
 
 def _shared_value(digest: bytes) -> None:

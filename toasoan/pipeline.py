@@ -8,6 +8,7 @@ import json
 import os
 import posixpath
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from contextlib import ExitStack
@@ -102,6 +103,19 @@ class _Stopwatch:
         now = time.perf_counter()
         self.laps.append((stage, now - self._last))
         self._last = now
+        if os.environ.get("TOASOAN_MEMORY"):  # for bench/: this process's memory at each stage's end
+            sys.stderr.write(f"memory {json.dumps([stage, *_memory_mb()], ensure_ascii=False)}\n")
+
+
+def _memory_mb() -> tuple[int, int]:
+    """(resident, peak resident) MB of this process, from /proc (0, 0 where there is none)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0, 0
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    rss, peak = (int(fields.get(name, "0 kB").split()[0]) // 1024 for name in ("VmRSS", "VmHWM"))
+    return rss, peak
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,6 +6,7 @@ import datetime as dt
 import mimetypes
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from . import urls
 from .config import Category, SiteConfig
@@ -75,6 +76,9 @@ class OfficialRefView:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ArticleView:
+    # Hashed as bytes in page keys (`buildcache`): no UTF-8 copy cached inside the model's HTML.
+    CANONICAL_UTF8: ClassVar[tuple[str, ...]] = ("body_html",)
+
     title: str
     url: str
     date: dt.datetime
