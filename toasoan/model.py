@@ -82,6 +82,10 @@ class Article:
     url: str = ""
     body_html: str = ""
     lead: str = ""
+    # When the build cache holds this article's HTML, the blob (SHA-256) that holds all of it,
+    # first paragraph included, and `body_html` is "": tens of thousands of bodies are not kept in
+    # memory for the one page that shows each (`pipeline.with_body` reads it back to render it).
+    body_blob: str = ""
     # Front matter lines the site-wide checks report at: ("title", n), ("date", n), ("tags.0", n)...
     field_lines: tuple[tuple[str, int], ...] = ()
     # Old addresses (site paths) that redirect here, each with its front matter line.

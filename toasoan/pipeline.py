@@ -21,7 +21,18 @@ import jinja2
 
 from . import deploy, shortcut, snapshot, uptodate, urls
 from .assets import MEDIA_DIR
-from .buildcache import BUILD_DIR, BuildCache, Fingerprints, find_entry, fingerprint, generator_stamp, open_cache, write_blob, write_index
+from .buildcache import (
+    BUILD_DIR,
+    BuildCache,
+    Fingerprints,
+    find_entry,
+    fingerprint,
+    generator_stamp,
+    open_cache,
+    read_blob,
+    write_blob,
+    write_index,
+)
 from .config import SiteConfig, load_config
 from .content import ARTICLES_DIR, LoadCache, load_article, load_site
 from .dates import now_from_env
@@ -287,8 +298,9 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     articles = list(site.articles)
     records = {r.url: r for r in snap.records}
     pages: dict[str, bytes] = {}
-    for index, article, route, page, _, _ in edited:
-        articles[index] = dataclasses.replace(article, body_html="")
+    for index, article, route, page, _, entry in edited:
+        # As a full build leaves it: the HTML in the cache, when the patch stored it there.
+        articles[index] = dataclasses.replace(article, body_html="", body_blob=entry[1] if entry else "")
         pages[urls.output_file(route.url)] = page
         old = records[article.url]
         category = config.category(article.category)
@@ -373,7 +385,7 @@ class QuickInputs:
 
 
 # What a body edit changes in an article; everything else must stay equal for a quick page.
-_BODY_FIELDS = {"body": "", "body_line": 0, "body_links": (), "body_images": (), "body_html": "", "lead": ""}
+_BODY_FIELDS = {"body": "", "body_line": 0, "body_links": (), "body_images": (), "body_html": "", "lead": "", "body_blob": ""}
 
 
 _Quick = tuple[Article, Route, bytes, dict[str, str], tuple[str, str] | None]
@@ -544,7 +556,7 @@ def _build(
 
     def finalize(staging: Path) -> None:
         plan.clock.lap("pages rendered or linked, files copied")
-        records = site_records(plan.site, covers)
+        records = site_records(plan.site, covers, with_bodies(plan.site.articles, cache.folder))
         if made is not None:
             made.update(plan=plan, records=records, covers=covers)
         reports.append(index_site(staging, records, search_cache))
@@ -688,6 +700,7 @@ def _prepare(
         photos=photos.processed, env=env, seconds=config.limits.markdown_seconds, folder=cache.folder,
         known=cache.previous.get("markdown", {}), salt=fingerprint(stamp, template_prints.get("macros.html", "")),
         write=write and cache_usable,  # never write into a cache folder that was refused
+        drop_stored=write and cache_usable,
     )
     site, markup_diags, markdown_cached = _with_html(site, options.jobs, markup_state, cache, _stage(progress, "Chuyển Markdown"))
     clock.lap("markdown")
@@ -810,6 +823,9 @@ class _MarkupState:
     known: dict[str, str]  # Markdown entries of the previous build: key -> blob hash
     salt: str  # the generator and the picture macro
     write: bool
+    # An article's HTML stored in the cache comes back as its sapo alone (`_Markup`): the build
+    # keeps the blob's hash instead of the HTML (`Article.body_blob`).
+    drop_stored: bool = False
 
 
 def _with_html(
@@ -823,35 +839,32 @@ def _with_html(
     for doc in documents:
         key = _markdown_key(doc, state, _body_photos(doc, state.photos))
         hit, _ = find_entry(state.folder, state.known, key)
-        found.append((hit.data.decode("utf-8"), key, hit.sha, "cached") if hit is not None else None)
+        found.append(_outcome(doc, hit.data.decode("utf-8"), key, hit.sha, "cached", state) if hit is not None else None)
         if hit is None:
             missing.append(doc)
     made = iter(parallel_map(_markup_chunk, missing, jobs, state, progress))
-    outcomes: list[_Markup] = [outcome if outcome is not None else next(made) for outcome in found]
     articles = []
     pages = []
     diags = []
     cached = 0
-    rendered: list[str | Diagnostic] = []
-    for outcome in outcomes:
+    for doc, known in zip(documents, found, strict=True):
+        outcome = known if known is not None else next(made)
         if isinstance(outcome, Diagnostic):
-            rendered.append(outcome)
+            diags.append(outcome)
             continue
-        body, key, sha, how = outcome
-        rendered.append(body)
+        text, key, sha, how = outcome
         cached += cache.account("markdown", key, sha, how, "bộ nhớ đệm hỏng ở một bài: đã chuyển lại Markdown của bài đó")
-    for doc, body_html in zip(documents, rendered, strict=True):
-        # The Markdown source is dropped once it is HTML: nothing later reads it.
-        if isinstance(body_html, Diagnostic):
-            diags.append(body_html)
-        elif isinstance(doc, Article):
-            if doc.summary:
-                articles.append(dataclasses.replace(doc, body="", body_html=body_html))
-            else:
-                lead, rest = split_lead(body_html)
-                articles.append(dataclasses.replace(doc, body="", body_html=rest, lead=lead))
+        # The Markdown source is dropped once it is HTML: nothing later reads it. So is an
+        # article's HTML once the cache holds it (`text` is then its sapo): only its page shows it.
+        if isinstance(doc, StaticPage):
+            pages.append(dataclasses.replace(doc, body="", body_html=text))
+        elif state.drop_stored and sha is not None:
+            articles.append(dataclasses.replace(doc, body="", body_html="", lead=text, body_blob=sha))
+        elif doc.summary:
+            articles.append(dataclasses.replace(doc, body="", body_html=text))
         else:
-            pages.append(dataclasses.replace(doc, body="", body_html=body_html))
+            lead, rest = split_lead(text)
+            articles.append(dataclasses.replace(doc, body="", body_html=rest, lead=lead))
     return dataclasses.replace(site, articles=tuple(articles), pages=tuple(pages)), diags, cached
 
 
@@ -864,7 +877,14 @@ _BODY_IMG = re.compile(r'<img [^>]*?src="(/anh/[^"]+)"[^>]*>')
 
 _Markup = tuple[str, str, str | None, str] | Diagnostic
 """A document's HTML, its cache key, the blob that holds it and how it was had
-("cached", "made", "damaged"), or the error that stopped it."""
+("cached", "made", "damaged"), or the error that stopped it. With `drop_stored`, an article
+whose HTML is in a blob gives only its sapo instead of the HTML ("" when it has a summary)."""
+
+
+def _outcome(doc: Article | StaticPage, html: str, key: str, sha: str | None, how: str, state: _MarkupState) -> _Markup:
+    if state.drop_stored and sha is not None and isinstance(doc, Article):
+        html = "" if doc.summary else split_lead(html)[0]
+    return html, key, sha, how
 
 
 def _body_photos(doc: Article | StaticPage, photos: Photos) -> dict[str, PhotoView]:
@@ -896,7 +916,7 @@ def _markup_chunk(documents: Sequence[Article | StaticPage], state: _MarkupState
         key = _markdown_key(doc, state, views)
         hit, how = find_entry(state.folder, state.known, key)
         if hit is not None:
-            results.append((hit.data.decode("utf-8"), key, hit.sha, how))
+            results.append(_outcome(doc, hit.data.decode("utf-8"), key, hit.sha, how, state))
             continue
         if picture is None:
             picture = state.env.get_template("macros.html").module.picture  # type: ignore[attr-defined]
@@ -933,7 +953,7 @@ def _markup_chunk(documents: Sequence[Article | StaticPage], state: _MarkupState
 
         html = _BODY_IMG.sub(to_picture, body) if by_url else body
         stored = write_blob(state.folder, html.encode("utf-8"))[0] if state.write else None
-        results.append((html, key, stored, how))
+        results.append(_outcome(doc, html, key, stored, how, state))
     return results
 
 
@@ -956,13 +976,42 @@ def _render_chunk(jobs: Sequence[tuple[Route, str]], state: _RenderState) -> lis
             results.append((hit.sha, hit.path, how))
             continue
         try:
-            data = render_route(state.env, route, state.globals, state.root)
+            data = render_route(state.env, with_body(route, state.folder), state.globals, state.root)
         except TemplateFailed as exc:
             results.append(exc.diagnostic)
             continue
         sha, path = write_blob(state.folder, data)
         results.append((sha, path, how))
     return results
+
+
+def with_body(route: Route, folder: Path) -> Route:
+    """The route with its article's HTML read back from the build cache when the model left it
+    there (`Article.body_blob`): what rendering the page needs, and nothing before it."""
+    context = route.context
+    if not isinstance(context, ArticleContext) or not context.article.body_blob:
+        return route
+    view = context.article
+    return dataclasses.replace(route, context=dataclasses.replace(context, article=dataclasses.replace(
+        view, body_html=article_html(view.body_blob, view.body_cut, folder), body_blob="", body_cut=False,
+    )))
+
+
+def with_bodies(articles: Iterable[Article], folder: Path) -> Iterator[Article]:
+    """The articles, one at a time, each with its HTML read back from the build cache."""
+    for a in articles:
+        yield dataclasses.replace(a, body_html=article_html(a.body_blob, not a.summary, folder), body_blob="") if a.body_blob else a
+
+
+def article_html(blob: str, cut: bool, folder: Path) -> str:
+    """An article's body HTML from its blob, without its first paragraph (the sapo) when `cut`.
+    The blob was written or verified by this build, which holds the cache's lock: a blob gone
+    or changed since is a cache damaged under the build, which stops it."""
+    hit = read_blob(folder, blob)
+    if hit is None:
+        raise OSError(f"bộ nhớ đệm dựng trang bị hỏng trong lúc dựng ({blob[:12]}): dựng lại")
+    html = hit.data.decode("utf-8")
+    return split_lead(html)[1] if cut else html
 
 
 def _source_links(site: Site) -> tuple[dict[str, dict[str, str]], list[Diagnostic]]:

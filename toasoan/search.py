@@ -184,11 +184,12 @@ def article_record(article: Article, shard: str, category: str, image: str | Non
     return Record(url=article.url, shard=shard, html="\n".join(parts))
 
 
-def site_records(site: Site, images: dict[str, str]) -> list[Record]:
-    """Every published article's record, by URL; `images` maps article URLs to cover URLs."""
+def site_records(site: Site, images: dict[str, str], articles: Iterable[Article] | None = None) -> list[Record]:
+    """Every published article's record, by URL; `images` maps article URLs to cover URLs.
+    `articles`: the site's articles with their HTML, when the site's own leave it elsewhere."""
     shards = shard_keys(site.articles)
     records = []
-    for a in site.articles:
+    for a in site.articles if articles is None else articles:
         cat = site.config.category(a.category)
         records.append(article_record(a, shards[a.url], cat.name if cat else a.category, images.get(a.url)))
     return sorted(records, key=lambda r: r.url)

@@ -14,7 +14,7 @@ import jinja2.meta
 
 from . import dates, structured
 from .errors import Diagnostic, error
-from .routes import Route
+from .routes import ArticleContext, Route
 from .sources import relative
 
 
@@ -123,6 +123,9 @@ def check_templates(env: jinja2.Environment, root: Path) -> list[Diagnostic]:
 
 def render_route(env: jinja2.Environment, route: Route, site_globals: dict[str, object], root: Path) -> bytes:
     """Render one route; a failing template raises TemplateFailed naming the template line."""
+    context = route.context
+    if isinstance(context, ArticleContext) and context.article.body_blob:
+        raise ValueError(f"{route.url}: the article's HTML is still in the cache (pipeline.with_body reads it)")
     try:
         template = env.get_template(route.template)
         return template.render(**site_globals, **route.variables()).encode("utf-8")

@@ -95,6 +95,10 @@ class ArticleView:
     # The photo link previews show (og:image, JSON-LD image): the cover, else the first gallery
     # photo, else the first photo in the body; the one the photo stage gave an `og` crop.
     preview: PhotoView | None
+    # Not for templates: the build cache blob that holds the body when `body_html` is "" until the
+    # page is rendered (`Article.body_blob`), and whether its first paragraph, the sapo, is cut.
+    body_blob: str = ""
+    body_cut: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -252,6 +256,8 @@ def article_view(article: Article, config: SiteConfig, officials: dict[str, Offi
         author=article.author,
         summary=article.summary or article.lead,
         body_html=article.body_html,
+        body_blob=article.body_blob,
+        body_cut=not article.summary,
         # A photo missing from `photos` failed to process: its error is reported, nothing rendered.
         cover=photo_view(article.cover, photos) if article.cover and article.cover.source in photos else None,
         gallery=tuple(photo_view(p, photos) for p in article.gallery if p.source in photos),
