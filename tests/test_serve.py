@@ -606,3 +606,10 @@ def test_a_theme_folder_made_while_serving_is_watched(running: Server, site: Pat
     _wait_for(lambda: "Mẫu riêng một" in running.get("/gioi-thieu/").text)
     template.write_text('{% extends "base.html" %}{% block content %}<p>Mẫu riêng hai</p>{% endblock %}\n', encoding="utf-8")
     _wait_for(lambda: "Mẫu riêng hai" in running.get("/gioi-thieu/").text)
+
+
+def test_a_page_without_a_body_end_still_gets_the_reload_script() -> None:
+    """A template may leave out `</body>` (or be read half-written just after a save): the page
+    must still reload when the next version comes, or the open tab stays stuck on it."""
+    assert serve_module._with_reload(b"<p>x</p>", "run.1") == b"<p>x</p>" + serve_module._RELOAD_SCRIPT.replace("__VERSION__", '"run.1"').encode()
+    assert serve_module._with_reload(b"<body>x</body></body>", "v").count(b"<script>") == 1

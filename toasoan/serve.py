@@ -217,6 +217,8 @@ def _watch(observer: Any, site: Path, output: Path, state: _State) -> None:
 
 def _with_reload(page: bytes, version: str) -> bytes:
     script = _RELOAD_SCRIPT.replace("__VERSION__", json.dumps(version)).encode()
+    if b"</body>" not in page:  # a template without it (or caught half-written): the page still reloads
+        return page + script
     return page.replace(b"</body>", script + b"</body>", 1)
 
 
@@ -412,6 +414,10 @@ def _quick_pages(options: BuildOptions, state: _State) -> None:
     long before the full build that follows ends."""
     while True:
         state.wake_quick.wait()
+        with state.lock:
+            settle = state.template_saved > 0
+        if settle:
+            time.sleep(DEBOUNCE)  # the rest of the save's writes: a template read half-written shows an empty page
         with state.lock:
             if state.stopping:
                 return
