@@ -14,10 +14,14 @@ round, appends a new sentence to that article's Markdown file and prints:
   that event; the time comes from the page's navigation timing, on the same clock);
 - build: what `serve` printed for that rebuild.
 
-With --template NAME, one more round appends a Jinja comment to templates/NAME (every page
-that uses it is rendered again). The edited files get their bytes back at the end. Without
---site the sample portal (with its photo cache, if any) is copied to a temporary folder first:
-the repository is never edited. Figures, not assertions: the machine's load shows in them.
+With --template NAME, once the full builds of those saves have written the last one, one more
+round writes a visible marker into templates/NAME (a site without its own copy gets the
+theme's, with the marker: a new override) and prints the same figures for the reloaded page that
+shows it (made from memory with the new templates, see docs/ARCHITECTURE.md, `serve`), then how
+long after the save the full build wrote it to the output folder. The edited files get their
+bytes back at the end. Without --site the sample portal (with its photo cache, if any) is copied
+to a temporary folder first: the repository is never edited. Figures, not assertions: the
+machine's load shows in them.
 """
 
 from __future__ import annotations
@@ -90,11 +94,39 @@ def _version(port: int) -> str | None:
 
 
 def _rebuild_lines(log: Path) -> list[str]:
-    return [line for line in log.read_text(encoding="utf-8").splitlines() if line.startswith(("Đã dựng", "Không dựng"))]
+    return [line for line in log.read_text(encoding="utf-8").splitlines() if line.startswith(("Đã dựng", "Không dựng", "Đã đọc lại"))]
 
 
-def _round(page: Any, events: queue.Queue[tuple[float, str]], path: Path, text: str, marker: str, log: Path) -> None:
-    """Write `text` to `path`, wait for the event and for the page to reload itself, print the figures."""
+def _written(output: Path, url: str, marker: str) -> float:
+    """Wait until serve's output folder holds the page at `url` showing `marker` (the full build
+    wrote it); the time it was seen."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        for page in output.glob("toasoan-serve-*/public/" + urls.output_file(url)):
+            try:
+                if marker in page.read_text(encoding="utf-8"):
+                    return time.time()
+            except OSError:
+                pass  # swapped away at this moment
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the full build did not write {marker!r} to {url}")
+        time.sleep(0.2)  # polling a file: the bench's own bound, not the server's
+
+
+def _visible(template: str, marker: str) -> str:
+    """`template` with a paragraph showing `marker`: in the content block of a template that
+    extends another, else just before `</body>`."""
+    tag = f'<p id="bench-template">{marker}</p>'
+    if "{% extends" in template and "{% block content %}" in template:
+        return template.replace("{% block content %}", "{% block content %}" + tag, 1)
+    if "</body>" in template:
+        return template.replace("</body>", tag + "</body>", 1)
+    raise SystemExit("--template: the template has neither a content block nor </body> to show a marker in")
+
+
+def _round(page: Any, events: queue.Queue[tuple[float, str]], path: Path, text: str, marker: str, log: Path) -> float:
+    """Write `text` to `path`, wait for the event and for the page to reload itself into a page
+    showing `marker`, print the figures; the time of the write."""
     while not events.empty():
         events.get_nowait()
     built = len(_rebuild_lines(log))
@@ -103,11 +135,10 @@ def _round(page: Any, events: queue.Queue[tuple[float, str]], path: Path, text: 
     path.write_text(text, encoding="utf-8")
     arrived, _ = events.get(timeout=TIMEOUT)
     page.wait_for_function(
-        "o => performance.timeOrigin !== o && performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd > 0",
-        arg=origin, timeout=TIMEOUT * 1000,
+        "([o, m]) => performance.timeOrigin !== o && performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd > 0"
+        " && document.body.innerText.includes(m)",
+        arg=[origin, marker], timeout=TIMEOUT * 1000,
     )
-    if marker not in page.inner_text("body"):
-        raise SystemExit(f"the reloaded page does not show {marker!r}")
     loaded = page.evaluate(
         "performance.timeOrigin + performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd"
     ) / 1000
@@ -117,6 +148,7 @@ def _round(page: Any, events: queue.Queue[tuple[float, str]], path: Path, text: 
         f"  ({'; '.join(lines) or 'no rebuild line yet'})",
         flush=True,
     )
+    return wrote
 
 
 def main() -> int:
@@ -146,9 +178,14 @@ def main() -> int:
             originals[template] = template.read_bytes() if template.is_file() else None
             theme_source = (REPO / "templates" / args.template).read_text(encoding="utf-8")
         port, log = _free_port(), Path(tmp) / "serve.log"
+        output = Path(tmp) / "serve-tmp"  # serve's temporary folder: its output, to see what the full builds wrote
+        output.mkdir()
         started = time.perf_counter()
         with open(log, "wb") as stderr:
-            proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "serve", "--site", str(site), "--port", str(port)], stderr=stderr)
+            proc = subprocess.Popen(
+                [sys.executable, str(REPO / "build.py"), "serve", "--site", str(site), "--port", str(port)],
+                stderr=stderr, env={**os.environ, "TMPDIR": str(output)},
+            )
         try:
             deadline = time.monotonic() + TIMEOUT
             while _version(port) is None:  # bounded wait on the server's own answer
@@ -166,16 +203,19 @@ def main() -> int:
                 page.goto(f"http://127.0.0.1:{port}{url}")
                 body = article.read_text(encoding="utf-8")
                 print(f"article body saves ({args.rounds}):", flush=True)
+                marker = ""
                 for n in range(1, args.rounds + 1):
                     marker = f"Câu đo thời gian số {n} lúc {dt.datetime.now():%H%M%S%f}."
-                    _round(page, events, article, f"{body.rstrip()}\n\n{marker}\n", marker, log)
+                    wrote = _round(page, events, article, f"{body.rstrip()}\n\n{marker}\n", marker, log)
                 if template is not None:
+                    if marker:  # the template round starts with no full build running
+                        print(f"  full builds wrote the last save {_written(output, url, marker) - wrote:.1f} s after it", flush=True)
                     print("template save:", flush=True)
                     source = template.read_text(encoding="utf-8") if template.is_file() else theme_source
                     template.parent.mkdir(exist_ok=True)
-                    marker = f"Câu đo sau mẫu trang {dt.datetime.now():%H%M%S%f}."
-                    _round(page, events, article, f"{body.rstrip()}\n\n{marker}\n", marker, log)
-                    _round(page, events, template, f"{source}{{# bench {marker} #}}\n", marker, log)
+                    marker = f"Mẫu trang đo lúc {dt.datetime.now():%H%M%S%f}."
+                    wrote = _round(page, events, template, _visible(source, marker), marker, log)
+                    print(f"  full build wrote it {_written(output, url, marker) - wrote:.1f} s after the save", flush=True)
                 browser.close()
         finally:
             for path, data in originals.items():

@@ -1,5 +1,6 @@
-"""The quick preview of a body edit (`serve` shows it before the full build finishes) is exactly the
-page the full build then writes; any change that reaches other pages gets no quick page."""
+"""The quick preview of a body edit or a template save (`serve` shows it before the full build
+finishes) is exactly the page the full build then writes; any change that reaches other pages, or
+templates that do not compile, get no quick page."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from sitekit import REPO
 
 from toasoan import urls
-from toasoan.pipeline import BuildOptions, _Plan, build
-from toasoan.preview import preview_article
+from toasoan.pipeline import THEME_DIR, BuildOptions, _Plan, build
+from toasoan.preview import PlanPages, load_templates, preview_article
 
 ENV = {"SOURCE_DATE_EPOCH": "1790000000"}
 
@@ -92,3 +93,64 @@ def test_a_changed_first_paragraph_of_an_article_without_sapo_gets_no_quick_page
     assert quick is not None
     build(BuildOptions(site_dir=site, environ=ENV))
     assert quick[1] == _page(site, quick[0])
+
+
+def test_pages_made_again_with_saved_templates_are_the_full_build_s(sample: tuple[Path, list[_Plan]]) -> None:
+    """After a template save every page of the kept plan is made again with the templates read
+    from disk, and each is the page the following full build writes: an edited override, a new
+    override of a theme template, a removed override (the theme's comes back), and an article
+    whose body was saved after them."""
+    site, plans = sample
+    own = site / "templates"
+    own.mkdir()
+    try:
+        (own / "page.html").write_text((REPO / "templates/page.html").read_text(encoding="utf-8").replace("{% block content %}", "{% block content %}<p>Trang riêng cũ</p>", 1), encoding="utf-8")
+        (own / "base.html").write_text((REPO / "templates/base.html").read_text(encoding="utf-8"), encoding="utf-8")
+        build(BuildOptions(site_dir=site, environ=ENV), keep=plans.append)
+        plan = plans[-1]
+        (own / "page.html").unlink()
+        (own / "base.html").write_text((REPO / "templates/base.html").read_text(encoding="utf-8").replace("</main>", '</main><p id="mau-moi">Mẫu trang mới</p>', 1), encoding="utf-8")
+        (own / "article.html").write_text((REPO / "templates/article.html").read_text(encoding="utf-8").replace("{% block content %}", "{% block content %}<p>Bài theo mẫu riêng</p>", 1), encoding="utf-8")
+        templates = load_templates(site, THEME_DIR)
+        assert templates is not None
+        pages = PlanPages(plan)
+        assert pages.renders_with(templates)
+        made = {url: pages.render(url, templates) for url in pages.routes}
+        path = _articles(site)[0]
+        path.write_text(path.read_text(encoding="utf-8") + "\nĐoạn viết sau khi đổi mẫu trang.\n", encoding="utf-8")
+        quick = preview_article(plan, path, drafts=False, env=templates.env)
+        assert quick is not None
+        made[quick[0]] = quick[1]
+        build(BuildOptions(site_dir=site, environ=ENV), keep=plans.append)
+        assert len(made) == len(plan.routes) > 50
+        for url, page in made.items():
+            assert page is not None and "Mẫu trang mới".encode() in page and "Trang riêng cũ".encode() not in page, url
+            assert page == _page(site, url), url
+        assert "Bài theo mẫu riêng".encode() in made[quick[0]] and "Đoạn viết sau khi đổi mẫu trang.".encode() in made[quick[0]]
+    finally:
+        shutil.rmtree(own)
+
+
+def test_no_pages_from_templates_that_do_not_compile_fail_or_redraw_bodies(sample: tuple[Path, list[_Plan]]) -> None:
+    site, plans = sample
+    pages = PlanPages(plans[-1])
+    own = site / "templates"
+    own.mkdir()
+    try:
+        base = (REPO / "templates/base.html").read_text(encoding="utf-8")
+        (own / "base.html").write_text(base.replace("</main>", "{% if %}</main>", 1), encoding="utf-8")
+        assert load_templates(site, THEME_DIR) is None  # a syntax error: the full build reports it
+        (own / "base.html").write_text(base.replace("</main>", "{{ khong_co_bien }}</main>", 1), encoding="utf-8")
+        failing = load_templates(site, THEME_DIR)
+        assert failing is not None and pages.render("/", failing) is None  # fails when rendered
+        (own / "base.html").unlink()
+        macros = (REPO / "templates/macros.html").read_text(encoding="utf-8")
+        (own / "macros.html").write_text(macros.replace('decoding="async"', 'decoding="sync"'), encoding="utf-8")
+        redrawn = load_templates(site, THEME_DIR)
+        # The photos inside bodies are drawn by macros.html: the bodies kept in the plan are stale.
+        assert redrawn is not None and not pages.renders_with(redrawn) and pages.render("/", redrawn) is None
+        (own / "macros.html").unlink()
+        theme = load_templates(site, THEME_DIR)
+        assert theme is not None and pages.render("/", theme) is not None and pages.render("/khong-co/", theme) is None
+    finally:
+        shutil.rmtree(own)

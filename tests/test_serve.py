@@ -4,6 +4,7 @@ only to its own host name, and leaves nothing behind when stopped."""
 
 from __future__ import annotations
 
+import fcntl
 import http.client
 import json
 import os
@@ -14,13 +15,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sitekit import BUILD, run_cli, write_site
+from sitekit import BUILD, REPO, run_cli, write_site
 
 from toasoan import serve as serve_module
+from toasoan import urls
 from toasoan.pipeline import BuildOptions
 
 SITE = """\
@@ -387,6 +390,125 @@ def test_a_body_save_is_shown_at_once_from_memory_then_by_the_full_build(site: P
         server.stop()
 
 
+@contextmanager
+def _full_builds_held(server: Server) -> Iterator[None]:
+    """Hold the output's build lock: a full build started meanwhile waits for it, so what the
+    server answers until then is made without any full build."""
+    lock = next(server.tmp.glob("toasoan-serve-*/.public.lock"))  # left by the first build
+    with open(lock, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+
+
+def _without_reload(served: bytes) -> bytes:
+    """The page as written, without the reload script `serve` adds before `</body>`."""
+    return re.sub(rb"<script>\(function\(\)\{var v=.*?</script>(?=</body>)", b"", served, count=1, flags=re.S)
+
+
+def _full_builds(server: Server) -> int:
+    return server.stderr().count("Đã dựng lại")
+
+
+MARK = '<p id="mau-moi">Mẫu trang mới</p>'
+TEMPLATE_SITE = ARTICLE_SITE + """\
+-- content/articles/bai-hai.md --
+---
+title: Bài thứ hai
+date: 2023-06-08 09:00
+category: kinh-te
+summary: Sapo bài thứ hai.
+---
+
+Nội dung bài thứ hai.
+"""
+
+
+def _serve_with_own_base(site: Path, tmp_path: Path) -> tuple[Server, Path, str]:
+    """`serve` on a site with its own copy of the theme's base.html."""
+    write_site(site, TEMPLATE_SITE)
+    base = site / "templates/base.html"
+    base.parent.mkdir()
+    original = (REPO / "templates/base.html").read_text(encoding="utf-8")
+    base.write_text(original, encoding="utf-8")
+    server = _start(site, tmp_path)
+    _answering(server)
+    return server, base, original
+
+
+def test_a_template_save_is_shown_at_once_from_memory_then_by_the_full_build(site: Path, tmp_path: Path) -> None:
+    """With the full build held back, a template save already changes every page (and the 404
+    answer), made on demand from the kept plan; a body saved after it is shown with the new
+    template too; each of these pages is byte for byte what the full build then writes."""
+    server, base, original = _serve_with_own_base(site, tmp_path)
+    try:
+        addresses = ["/", "/2023/06/bai/", "/2023/06/bai-hai/", "/chuyen-muc/thoi-su/", "/404.html"]
+        for url in addresses:
+            answer = server.get(url)
+            assert answer.status == 200 and MARK not in answer.text, url
+        version = server.get("/__toasoan_version").text
+        article = site / "content/articles/bai.md"
+        with _full_builds_held(server):
+            base.write_text(original.replace("</main>", "</main>" + MARK, 1), encoding="utf-8")
+            _wait_for(lambda: MARK in server.get("/").text)
+            assert server.get("/__toasoan_version").text != version  # the open pages were told
+            quick = {url: server.get(url) for url in addresses}
+            missing = server.get("/khong-co/")
+            article.write_text(article.read_text(encoding="utf-8") + "\nĐoạn viết sau khi đổi mẫu.\n", encoding="utf-8")
+            _wait_for(lambda: "Đoạn viết sau khi đổi mẫu." in server.get("/2023/06/bai/").text)
+            quick["/2023/06/bai/"] = server.get("/2023/06/bai/index.html")
+            assert _full_builds(server) == 1  # all of it without a full build
+            assert "Đã đọc lại mẫu trang" in server.stderr()
+        assert missing.status == 404 and MARK in missing.text
+        out = next(server.tmp.glob("toasoan-serve-*/public"))
+        _wait_for(lambda: "Đoạn viết sau khi đổi mẫu." in (out / "2023/06/bai/index.html").read_text(encoding="utf-8"))
+        for url, answer in quick.items():
+            assert answer.status == 200 and MARK in answer.text, url
+            assert _without_reload(answer.body) == (out / urls.output_file(url)).read_bytes(), url
+        assert _without_reload(missing.body) == (out / "404.html").read_bytes()
+    finally:
+        server.stop()
+
+
+def test_a_template_that_does_not_compile_gets_no_quick_page_and_the_full_build_s_errors_follow(site: Path, tmp_path: Path) -> None:
+    server, base, original = _serve_with_own_base(site, tmp_path)
+    try:
+        with _full_builds_held(server):
+            base.write_text(original.replace("</main>", "</main>" + MARK, 1), encoding="utf-8")
+            _wait_for(lambda: MARK in server.get("/").text)
+            base.write_text(original.replace("</main>", "</main>{% if %}", 1), encoding="utf-8")
+            _wait_for(lambda: "Mẫu trang vừa lưu có lỗi" in server.stderr())
+            # Neither the broken template nor the one before it: the last full build's page.
+            page = server.get("/")
+            assert page.status == 200 and MARK not in page.text and "toasoan-problems" not in page.text
+            assert _full_builds(server) == 1
+        _wait_for(lambda: server.get("/").status == 500)
+        assert "templates/base.html:" in server.get("/").text and "toasoan-problems" in server.get("/").text
+    finally:
+        server.stop()
+
+
+def test_a_template_save_after_another_kind_of_save_waits_for_the_full_build(site: Path, tmp_path: Path) -> None:
+    """A config edit reaches pages the kept plan does not know: the template save that follows
+    is read, but the pages wait for the full build (which shows both)."""
+    server, base, original = _serve_with_own_base(site, tmp_path)
+    try:
+        config = site / "site_config.yaml"
+        with _full_builds_held(server):
+            config.write_text(config.read_text(encoding="utf-8").replace("Báo Thử Nghiệm", "Báo Đã Đổi Tên"), encoding="utf-8")
+            base.write_text(original.replace("</main>", "</main>" + MARK, 1), encoding="utf-8")
+            _wait_for(lambda: "Đã đọc lại mẫu trang" in server.stderr())
+            page = server.get("/")
+            assert MARK not in page.text and "Báo Thử Nghiệm" in page.text
+            assert _full_builds(server) == 1
+        _wait_for(lambda: MARK in server.get("/").text)
+        assert "Báo Đã Đổi Tên" in server.get("/").text
+    finally:
+        server.stop()
+
+
 DRAFTS = """\
 -- content/articles/2026/12/hen-gio.md --
 ---
@@ -484,3 +606,10 @@ def test_a_theme_folder_made_while_serving_is_watched(running: Server, site: Pat
     _wait_for(lambda: "Mẫu riêng một" in running.get("/gioi-thieu/").text)
     template.write_text('{% extends "base.html" %}{% block content %}<p>Mẫu riêng hai</p>{% endblock %}\n', encoding="utf-8")
     _wait_for(lambda: "Mẫu riêng hai" in running.get("/gioi-thieu/").text)
+
+
+def test_a_page_without_a_body_end_still_gets_the_reload_script() -> None:
+    """A template may leave out `</body>` (or be read half-written just after a save): the page
+    must still reload when the next version comes, or the open tab stays stuck on it."""
+    assert serve_module._with_reload(b"<p>x</p>", "run.1") == b"<p>x</p>" + serve_module._RELOAD_SCRIPT.replace("__VERSION__", '"run.1"').encode()
+    assert serve_module._with_reload(b"<body>x</body></body>", "v").count(b"<script>") == 1

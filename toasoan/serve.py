@@ -8,7 +8,10 @@ message`), never a stale page, and the save that fixes them brings the pages bac
 
 A save that changes only an article's body is shown at once: a thread beside the full builds
 makes that article's page from the last good build's plan kept in memory (`preview`), serves it
-from memory and pushes the new version; the full build that follows writes the same page.
+from memory and pushes the new version; the full build that follows writes the same page. A
+template save is shown at once too: once the templates compile, the open pages reload and each
+page asked for is made on demand from the kept plan with the new templates, until the full build
+that follows ends.
 
 Drafts and scheduled articles are shown, marked on their pages. An address a good build of this
 run published for a source file that now lives elsewhere (its slug or date edited) redirects
@@ -27,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
@@ -40,7 +44,7 @@ from watchdog.observers import Observer
 
 from .errors import BuildFailed
 from .pipeline import BuildOptions, _Plan, build
-from .preview import preview_article
+from .preview import PlanPages, Templates, load_templates, preview_article
 from .writer import OutputRefused
 
 DEBOUNCE = 0.05  # after the first change, wait this long for the rest of a save's writes
@@ -82,11 +86,29 @@ class _State:
         self.addresses: dict[str, str] = {}
         self.sources: dict[str, str] = {}
         self.plan: _Plan | None = None  # the last good build's, for quick pages
-        # Articles saved since (quick pages are made from them), and quick pages: URL -> (the
-        # save's number, the page), served until a full build that started after that save ends.
-        self.saved: list[Path] = []
+        self.pages: PlanPages | None = None  # its pages by address
+        # Every save under what `serve` watches has a number; `plan_seen` is the last one before
+        # the plan's build began (that build read them all).
         self.saves = 0
+        self.plan_seen = 0
+        # Articles saved since (quick pages are made from them), and quick pages: URL -> (the
+        # save's number, the page, the article), served until a full build that started after
+        # that save ends.
+        self.saved: list[Path] = []
         self.quick: dict[str, tuple[int, bytes, Path]] = {}
+        # Template saves: the last one not yet read by the quick thread, then the templates it
+        # read (None: one does not compile, so nothing is quick until the full build reports it),
+        # kept until a full build that started after that save ends; pages made with them on
+        # demand, by address.
+        self.template_saved = 0
+        self.templates: tuple[int, Templates | None] | None = None
+        self.rendered: dict[str, bytes] = {}
+        self.generation = 0  # moves whenever `rendered` is emptied: a page made before is not kept
+        # The last save whose reach the quick pages cannot tell (a static file, the config, an
+        # article edit beyond its body...), and the last article save not yet looked at: the
+        # kept plan's other pages are made again only while neither came after `plan_seen`.
+        self.unsure = 0
+        self.articles_pending = 0
         self.wake_quick = threading.Event()
 
     def label(self) -> str:
@@ -153,12 +175,26 @@ class _Changes(FileSystemEventHandler):
             if len(rel) == 1 and rel[0] in _FOLDERS and event.is_directory and event.event_type in ("created", "moved"):
                 self.watch(path)
             if rel and rel[0] in _WATCHED:
-                if rel[:2] == ("content", "articles") and path.suffix == ".md" and raw == event.src_path:
-                    with self.state.lock:
-                        self.state.saved.append(path)
-                        self.state.saves += 1
-                    self.state.wake_quick.set()
+                if not (event.is_directory and event.event_type == "modified"):  # its entries have their own events
+                    self._number(path, rel, raw == event.src_path)
                 self.state.dirty.set()
+
+    def _number(self, path: Path, rel: tuple[str, ...], source: bool) -> None:
+        """Number the save and say what it may reach: a template (every page: made again on
+        demand), an article (its body alone: its quick page), anything else (only the full build
+        can tell)."""
+        state = self.state
+        with state.lock:
+            state.saves += 1
+            if rel[0] == "templates":
+                state.template_saved = state.saves
+            elif rel[:2] == ("content", "articles") and path.suffix == ".md" and source:
+                state.saved.append(path)
+                state.articles_pending = state.saves
+            else:
+                state.unsure = state.saves
+                return
+        state.wake_quick.set()
 
 
 def _watch(observer: Any, site: Path, output: Path, state: _State) -> None:
@@ -181,6 +217,8 @@ def _watch(observer: Any, site: Path, output: Path, state: _State) -> None:
 
 def _with_reload(page: bytes, version: str) -> bytes:
     script = _RELOAD_SCRIPT.replace("__VERSION__", json.dumps(version)).encode()
+    if b"</body>" not in page:  # a template without it (or caught half-written): the page still reloads
+        return page + script
     return page.replace(b"</body>", script + b"</body>", 1)
 
 
@@ -273,7 +311,7 @@ def _handler(output: Path, state: _State) -> type[SimpleHTTPRequestHandler]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
             else:
-                missing = _read(output / "404.html")
+                missing = _quick_page(state, "/404.html") or _read(output / "404.html")
                 if missing is None:
                     self.send_error(404)  # sends the same headers for HEAD, without the body
                 else:
@@ -328,48 +366,124 @@ def _one_line(exc: BaseException | None) -> str:
     return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
 
+def _address(request: str) -> str:
+    """The page address a request names: `/a/b/index.html` and `/a/b/` are one page."""
+    path = urllib.parse.unquote(request.split("?", 1)[0].split("#", 1)[0])
+    return path[: -len("index.html")] if path.endswith("/index.html") else path
+
+
+def _templates_in_use(state: _State) -> Templates | None:
+    """(Lock held.) The templates saved since the plan's build began, while every page of the plan
+    can be made with them: they compiled, every other save since was an article's body seen to
+    change alone, and the bodies' photo macro is the plan's."""
+    if state.templates is None or state.pages is None:
+        return None
+    number, templates = state.templates
+    if templates is None or number <= state.plan_seen or max(state.unsure, state.articles_pending) > state.plan_seen:
+        return None
+    return templates if state.pages.renders_with(templates) else None
+
+
 def _quick_page(state: _State, request: str) -> bytes | None:
-    """The quick page made for this address since the last full build, if any."""
-    path = request.split("?", 1)[0].split("#", 1)[0]
-    if path.endswith("/index.html"):
-        path = path[: -len("index.html")]
+    """The quick page for this address, if any: an article's made since the last full build, or
+    any page of the kept plan, made on first request with the templates saved since."""
+    url = _address(request)
     with state.lock:
-        found = state.quick.get(path)
-    return found[1] if found is not None else None
+        found = state.quick.get(url)
+        if found is not None:
+            return found[1]
+        templates, pages = _templates_in_use(state), state.pages
+        if templates is None or pages is None:
+            return None
+        page = state.rendered.get(url)
+        generation = state.generation
+    if page is None:
+        page = pages.render(url, templates)  # outside the lock: other requests go on meanwhile
+        if page is not None:
+            with state.lock:
+                if state.generation == generation:
+                    state.rendered[url] = page
+    return page
 
 
 def _quick_pages(options: BuildOptions, state: _State) -> None:
-    """Runs beside the full builds: each saved article whose body alone changed gets its page
-    made at once from the last good build's plan (`preview.preview_article`) and the open pages
-    are told, long before the full build that follows ends."""
+    """Runs beside the full builds. Each saved article whose body alone changed gets its page made
+    at once from the last good build's plan (`preview.preview_article`); a template save gets the
+    templates read and compiled (`preview.load_templates`), the article pages already made again
+    with them, and every other page made when asked for (`_quick_page`). The open pages are told,
+    long before the full build that follows ends."""
     while True:
         state.wake_quick.wait()
+        with state.lock:
+            settle = state.template_saved > 0
+        if settle:
+            time.sleep(DEBOUNCE)  # the rest of the save's writes: a template read half-written shows an empty page
         with state.lock:
             if state.stopping:
                 return
             state.wake_quick.clear()
             saved, state.saved = state.saved, []
-            number, plan = state.saves, state.plan
+            template_saved, state.template_saved = state.template_saved, 0
+            number, plan, seen, current = state.saves, state.plan, state.plan_seen, state.templates
+            # After a template save, the articles' quick pages are made again with the new templates.
+            redo = {path: n for n, _, path in state.quick.values()} if template_saved else {}
         if plan is None or not state.built or state.problems:
-            continue
-        for path in dict.fromkeys(saved):
+            continue  # nothing quick is served: the full build that follows answers
+        started = time.perf_counter()
+        if template_saved:
+            try:
+                current = (template_saved, load_templates(plan.root, options.theme_dir))
+            except Exception:  # noqa: BLE001 - an unreadable template: the full build reports it
+                current = (template_saved, None)
+            if current[1] is not None:
+                print(f"Đã đọc lại mẫu trang trong {time.perf_counter() - started:.3f} giây (dựng đầy đủ theo sau)", file=sys.stderr)
+            else:
+                print("Mẫu trang vừa lưu có lỗi: chờ bản dựng đầy đủ báo lỗi", file=sys.stderr)
+        saved_since = current is not None and current[0] > seen
+        templates = current[1] if current is not None and saved_since else None
+        broken = saved_since and templates is None  # nothing quick until the full build reports it
+        numbers = {**redo, **dict.fromkeys(saved, number)}
+        made: dict[Path, tuple[str, bytes] | None] = {}
+        for path in [] if broken else numbers:
             started = time.perf_counter()
             try:
-                made = preview_article(plan, path, options.drafts)
+                quick = preview_article(plan, path, options.drafts, templates.env if templates else None)
             except Exception:  # noqa: BLE001 - the full build that follows reports what went wrong
-                made = None
-            with state.changed:
+                quick = None
+            made[path] = quick
+            if quick is not None:
+                print(f"Đã dựng nhanh {quick[0]} trong {time.perf_counter() - started:.3f} giây (dựng đầy đủ theo sau)", file=sys.stderr)
+        with state.changed:
+            if state.plan is not plan:
+                # A full build ended meanwhile: what it may not have read is looked at again over it.
+                if number > state.plan_seen:
+                    state.template_saved = max(state.template_saved, template_saved)
+                    state.saved[:0] = saved
+                    state.wake_quick.set()
+                continue
+            bump = False
+            if template_saved:
+                state.templates = current
+                state.rendered = {}
+                state.generation += 1
+                bump = _templates_in_use(state) is not None
+                if broken:
+                    state.quick = {}  # made with the templates before: nothing quick until the full build
+            for path, saved_as in numbers.items():
                 # A page made for an earlier save of this file is not the truth any more.
-                stale = [url for url, entry in state.quick.items() if entry[2] == path]
-                for url in stale:
+                for url in [url for url, entry in state.quick.items() if entry[2] == path]:
                     del state.quick[url]
-                if made is None or state.plan is not plan:  # a full build ended meanwhile: it is newer
+                page = made.get(path)
+                if page is None:
+                    state.unsure = max(state.unsure, number)  # only the full build can tell what it reaches
                     continue
-                url, page = made
-                state.quick[url] = (number, page, path)
+                state.quick[page[0]] = (saved_as, page[1], path)
+                bump = True
+            if state.articles_pending <= number:
+                state.articles_pending = 0
+            if bump:
                 state.version += 1
                 state.changed.notify_all()
-            print(f"Đã dựng nhanh {url} trong {time.perf_counter() - started:.3f} giây (dựng đầy đủ theo sau)", file=sys.stderr)
 
 
 def _rebuild(options: BuildOptions, state: _State) -> None:
@@ -394,10 +508,16 @@ def _rebuild(options: BuildOptions, state: _State) -> None:
         return
     for diag in result.warnings:
         print(diag, file=sys.stderr)
+    pages = PlanPages(plans[-1]) if plans else None
     with state.lock:
-        if plans:
-            state.plan = plans[-1]
+        if plans:  # none when the build found the output up to date: the kept plan still is
+            state.plan, state.pages = plans[-1], pages
+        state.plan_seen = seen
         state.quick = {url: entry for url, entry in state.quick.items() if entry[0] > seen}
+        if state.templates is not None and state.templates[0] <= seen:
+            state.templates = None  # this build read them
+        state.rendered = {}
+        state.generation += 1
     state.update(built=True, problems=(), bump=True, addresses=result.addresses)
     print(f"Đã dựng lại {result.pages} trang trong {time.perf_counter() - started:.2f} giây", file=sys.stderr)
 
@@ -405,6 +525,8 @@ def _rebuild(options: BuildOptions, state: _State) -> None:
 def _failed(state: _State, lines: list[str], summary: str) -> None:
     with state.lock:
         state.quick = {}  # the problems are what the open pages show now
+        state.rendered = {}
+        state.generation += 1
     for line in lines:
         print(line, file=sys.stderr)
     print(f"{summary} Trình duyệt hiện danh sách lỗi thay cho mọi trang cho đến khi sửa xong.", file=sys.stderr)

@@ -4,6 +4,7 @@ renamed article's open page follows it. The browser is never touched after the f
 
 from __future__ import annotations
 
+import fcntl
 import http.client
 import os
 import socket
@@ -11,12 +12,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sitekit import BUILD, write_site
+from sitekit import BUILD, REPO, write_site
 
 ARTICLE = "content/articles/2023/06/lam-viec-voi-so-thong-tin.md"
 URL = "/2023/06/lam-viec-voi-so-thong-tin/"  # the slug comes from the file name
@@ -52,12 +54,20 @@ def _answers(port: int) -> bool:
 @pytest.fixture
 def serving(site: Path, tmp_path: Path) -> Iterator[Serving]:
     write_site(site, SITE)
+    with _serve(site, tmp_path) as served:
+        yield served
+
+
+@contextmanager
+def _serve(site: Path, tmp_path: Path) -> Iterator[Serving]:
     port = _free_port()
     log = tmp_path / "serve.log"
+    tmp = tmp_path / "tmp"  # serve's temporary folder, with the output and its build lock
+    tmp.mkdir()
     with open(log, "wb") as stderr:
         proc = subprocess.Popen(
             [sys.executable, str(BUILD), "serve", "--site", str(site), "--port", str(port)],
-            stderr=stderr, env={**os.environ, "SOURCE_DATE_EPOCH": "1790000000"},
+            stderr=stderr, env={**os.environ, "SOURCE_DATE_EPOCH": "1790000000", "TMPDIR": str(tmp)},
         )
     try:
         deadline = time.monotonic() + 60
@@ -140,3 +150,44 @@ def test_the_open_page_follows_title_edits_errors_and_renames(browser: Any, serv
     page.wait_for_function("document.body.innerText.includes('Nội dung hội nghị.')", timeout=WAIT_MS)
     assert errors == []
     page.close()
+
+
+MARK = "Mẫu trang mới đã lưu"
+
+
+def test_a_template_save_reloads_the_open_page_before_the_full_build(browser: Any, site: Path, tmp_path: Path) -> None:
+    """The site's own base.html is saved while the full build is held back (its output lock is
+    taken here): the open page reloads into the new template at once, made from memory; once the
+    full build is let through it reloads again into the same page."""
+    write_site(site, SITE)
+    base = site / "templates/base.html"
+    base.parent.mkdir()
+    original = (REPO / "templates/base.html").read_text(encoding="utf-8")
+    base.write_text(original, encoding="utf-8")
+    with _serve(site, tmp_path) as serving:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(serving.url + URL)
+        assert MARK not in page.inner_text("body")
+        lock = next((tmp_path / "tmp").glob("toasoan-serve-*/.public.lock"))
+        with open(lock, "rb") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            try:
+                base.write_text(original.replace("</main>", f'</main><p id="mau-moi">{MARK}</p>', 1), encoding="utf-8")
+                page.wait_for_function("document.getElementById('mau-moi') !== null", timeout=WAIT_MS)
+                assert "Bản đầu tiên của bài." in page.inner_text("main")
+                assert serving.log.read_text(encoding="utf-8").count("Đã dựng lại") == 1  # no full build yet
+                quick = page.evaluate("performance.timeOrigin")
+            finally:
+                fcntl.flock(held, fcntl.LOCK_UN)
+        # The full build's version reloads the page once more: the same template, now from disk.
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while serving.log.read_text(encoding="utf-8").count("Đã dựng lại") < 2:  # bounded wait on the server's word
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        page.wait_for_function(
+            "o => performance.timeOrigin !== o && document.getElementById('mau-moi') !== null", arg=quick, timeout=WAIT_MS,
+        )
+        assert page.inner_text("#mau-moi") == MARK and errors == []
+        page.close()

@@ -50,7 +50,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "snapshot": {"buildcache", "checked", "images", "model", "search", "templates"},
     "shortcut": {"buildcache", "config", "errors", "uptodate", "writer"},
-    "preview": {"pipeline", "sources"},
+    "preview": {"pipeline", "routes", "sources", "templates"},
     "scaffold": {"config", "content", "text"},
     "serve": {"errors", "pipeline", "preview", "writer"},
     "newsite": {"__version__", "text"},
