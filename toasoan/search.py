@@ -49,11 +49,18 @@ MANIFEST = "shards.json"
 LANGUAGE = "vi"
 SHARD_MAX = 3000  # articles in one year before its shards are made of months
 SHARD_MIN = 1000  # articles in one shard at least (but the only one): years are gathered to reach it
+SHARD_TAIL = 32  # the newest articles, in a shard of their own: SHARD_TAIL to 2 * SHARD_TAIL - 1 of them
+TAIL_SUFFIX = "-moi"  # that shard's name: its group's and this
+# The search page multiplies that shard's scores by this (Pagefind's `indexWeight`): a word found
+# once weighs about half as much in a shard of 32 articles as in one of a thousand (Pagefind's
+# BM25 takes the word's rarity in its own shard); kept under the bonus Pagefind gives an exact
+# spelling (about 1.75 times), so exact diacritics still rank first in either shard.
+TAIL_WEIGHT = 1.5
 CHUNK_BYTES = 12_000  # target size of one word-index chunk (CBOR, before gzip, estimated)
 TITLE_WEIGHT = 7  # Pagefind's weight of an <h1>: the title's folded copy weighs the same
 LOCATIONS_MAX = 1  # positions kept for a common word in one page (the heaviest: the title's)
 COMMON = 10  # a word is common in a shard when one page in COMMON has it or more
-SETTINGS = f"records-3 chunk-{CHUNK_BYTES} heaviest-locations-{LOCATIONS_MAX}-common-{COMMON}"  # change when records or post-processing change
+SETTINGS = f"records-4 chunk-{CHUNK_BYTES} heaviest-locations-{LOCATIONS_MAX}-common-{COMMON}"  # change when records or post-processing change
 # Pagefind's files shared by every shard: published once, beside the newest shard's index.
 ENGINE_FILES = ("pagefind.js", "pagefind-worker.js")  # and wasm.*.pagefind
 UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
@@ -71,6 +78,13 @@ class Record:
     url: str
     shard: str
     html: str
+    # SHA-256 of the URL and the HTML, made with the record: a shard's cache key is taken over
+    # its records' digests, so a build that indexes one shard does not hash the whole archive.
+    digest: bytes = b""
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            object.__setattr__(self, "digest", _record_digest(self.url, self.html))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +138,24 @@ def _folded_words(text: str) -> str:
     return " ".join(seen)
 
 
-def shard_keys(articles: Sequence[Article], minimum: int | None = None) -> dict[str, str]:
+def shard_keys(articles: Sequence[Article], minimum: int | None = None, tail: int | None = None) -> dict[str, str]:
     """Article URL → shard. Years (months of a year with more than SHARD_MAX articles) are taken
     oldest first and gathered until a shard holds `minimum` articles (SHARD_MIN, or the
     TOASOAN_SEARCH_SHARD_MIN environment variable); what is left at the newest end joins the last
-    shard. Pagefind ranks each shard with its own word statistics, so a shard is never tiny; old
-    years keep their shard as new articles come in."""
+    shard. Old years keep their shard as new articles come in.
+
+    The newest shard is then cut by count, oldest first, in blocks of `tail` articles (SHARD_TAIL,
+    or TOASOAN_SEARCH_SHARD_TAIL): its last block and the articles after it, `tail` to
+    `2 * tail - 1` of them, form a shard of their own, `<name>-moi`. That is where edits land
+    (the newest articles), so re-indexing after an edit costs tens of records, not a thousand; the
+    rest of the newest shard changes only once every `tail` new articles. Pagefind ranks each
+    shard with its own word statistics: a word found once in a small shard weighs less than in a
+    big one, which the search page offsets with TAIL_WEIGHT (tests/browser/test_search_ranking.py);
+    the cut is made only when the newest shard keeps at least `minimum // 2` articles."""
     if minimum is None:
         minimum = int(os.environ.get("TOASOAN_SEARCH_SHARD_MIN", "") or SHARD_MIN)
+    if tail is None:
+        tail = int(os.environ.get("TOASOAN_SEARCH_SHARD_TAIL", "") or SHARD_TAIL)
     per_year: dict[int, int] = {}
     for a in articles:
         per_year[a.date.year] = per_year.get(a.date.year, 0) + 1
@@ -151,7 +175,15 @@ def shard_keys(articles: Sequence[Article], minimum: int | None = None) -> dict[
         newest = groups.pop()
         groups[-1] += newest
     name = {unit: group[0] if len(group) == 1 else f"{group[0]}_{group[-1]}" for group in groups for unit in group}
-    return {url: name[unit] for url, unit in unit_of.items()}
+    keys = {url: name[unit] for url, unit in unit_of.items()}
+    if groups and tail > 0:
+        last = name[groups[-1][0]]
+        members = sorted((a.date, a.url) for a in articles if keys[a.url] == last)
+        cut = len(members) - tail - len(members) % tail  # the head keeps a multiple of `tail`
+        if cut >= max(minimum // 2, 1):
+            for _, url in members[cut:]:
+                keys[url] = last + TAIL_SUFFIX
+    return keys
 
 
 def article_record(article: Article, shard: str, category: str, image: str | None) -> Record:
@@ -236,9 +268,12 @@ def index_site(staging: Path, records: Sequence[Record], cache: Path) -> SearchR
 def _shard_hash(records: Iterable[Record], version: str) -> str:
     digest = hashlib.sha256(f"pagefind {version}\n{SETTINGS}\n".encode())
     for r in records:
-        digest.update(f"{len(r.url)}:{r.url}{len(r.html)}:".encode())
-        digest.update(r.html.encode())
+        digest.update(r.digest)
     return digest.hexdigest()[:16]
+
+
+def _record_digest(url: str, html: str) -> bytes:
+    return hashlib.sha256(f"{len(url)}:{url}{len(html)}:{html}".encode()).digest()
 
 
 def _build_shard(records: Sequence[Record], entry: Path) -> int:
@@ -272,34 +307,53 @@ def _build_shard(records: Sequence[Record], entry: Path) -> int:
 
 def _publish(bundle: Path, entries: dict[str, Path]) -> None:
     """Each shard's index files under `bundle/<shard>/` (hard links from the cache); Pagefind's
-    engine beside the newest shard (the search page's primary index), its UI once at the top."""
+    engine beside the newest shard (the search page's primary index), its UI once at the top.
+    Some 10,000 files at 10k articles: linked by name between open folders, one listing each."""
     order = sorted(entries, reverse=True)
     bundle.mkdir(parents=True, exist_ok=True)
     for shard in order:
         source, target = entries[shard], bundle / shard
-        for path in sorted(source.rglob("*")):
-            rel = path.relative_to(source)
-            keep = rel.parts[0] in ("index", "fragment", "filter") or rel.name == "pagefind-entry.json"
-            keep = keep or rel.name.endswith(".pf_meta") or (shard == order[0] and _engine_file(rel))
-            if path.is_file() and keep:
-                (target / rel).parent.mkdir(parents=True, exist_ok=True)
-                _link(path, target / rel)
+        target.mkdir()
+        top = []
+        for name in sorted(path.name for path in source.iterdir()):
+            if name in ("index", "fragment", "filter"):
+                (target / name).mkdir()
+                _link_folder(source / name, target / name)
+            elif name == "pagefind-entry.json" or name.endswith(".pf_meta") or (shard == order[0] and _engine_file(name)):
+                top.append(name)
+        _link_folder(source, target, top)
     if order:
-        for name in UI_FILES:
-            _link(entries[order[0]] / name, bundle / name)
-    manifest = {"version": pagefind_version(), "shards": order}
+        _link_folder(entries[order[0]], bundle, UI_FILES)
+    weights = {shard: TAIL_WEIGHT for shard in order if shard.endswith(TAIL_SUFFIX)}
+    manifest = {"version": pagefind_version(), "shards": order, "weights": weights}
     (bundle / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _engine_file(rel: Path) -> bool:
-    return len(rel.parts) == 1 and (rel.name in ENGINE_FILES or (rel.name.startswith("wasm.") and rel.name.endswith(".pagefind")))
+def _names(folder: int) -> list[str]:
+    with os.scandir(folder) as found:
+        return sorted(entry.name for entry in found)
 
 
-def _link(source: Path, target: Path) -> None:
+def _engine_file(name: str) -> bool:
+    return name in ENGINE_FILES or (name.startswith("wasm.") and name.endswith(".pagefind"))
+
+
+def _link_folder(source: Path, target: Path, names: Iterable[str] | None = None) -> None:
+    """Hard links in `target` to the files `names` of `source` (all of them by default), copies
+    where a link cannot be made."""
+    src = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+        dst = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for name in _names(src) if names is None else names:
+                try:
+                    os.link(name, name, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
+                except OSError:
+                    shutil.copyfile(source / name, target / name)
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
 
 
 def _prune(cache: Path, used: set[Path]) -> None:
