@@ -12,7 +12,7 @@ import pytest
 from sitekit import run_cli, tree_bytes, write_site
 
 from toasoan.model import Article
-from toasoan.search import shard_keys
+from toasoan.search import article_record, index_site, shard_keys
 
 SITE = """\
 -- content/articles/2023/06/chuyen-doi-so.md --
@@ -288,3 +288,14 @@ Nội dung mới.
     old = {k: v for k, v in before.items() if k.startswith("2023_2024/")}
     assert old and old == {k: v for k, v in after.items() if k.startswith("2023_2024/")}
     assert b"zqxsua" in b"".join(_payload(root / "public/pagefind" / k) for k in after if k.startswith("2023_2024-moi/index/"))
+
+
+def test_index_site_names_every_file_it_publishes(tmp_path: Path) -> None:
+    """A patch build takes the bundle's files from `index_site` rather than listing them again:
+    the list must be exactly what is on disk, or a file would miss its `.gz` copy and header."""
+    articles = _dated(3)
+    records = [article_record(a, "2025-moi" if n == 2 else "2025", "Tin", None) for n, a in enumerate(articles)]
+    files: list[str] = []
+    index_site(tmp_path / "staging", records, tmp_path / "cache", files)
+    on_disk = sorted(p.relative_to(tmp_path / "staging").as_posix() for p in (tmp_path / "staging").rglob("*") if p.is_file())
+    assert files == on_disk and "pagefind/shards.json" in files and "pagefind/2025-moi/pagefind.js" in files
