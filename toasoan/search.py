@@ -49,13 +49,8 @@ MANIFEST = "shards.json"
 LANGUAGE = "vi"
 SHARD_MAX = 3000  # articles in one year before its shards are made of months
 SHARD_MIN = 1000  # articles in one shard at least (but the only one): years are gathered to reach it
-SHARD_TAIL = 32  # the newest articles, in a shard of their own: SHARD_TAIL to 2 * SHARD_TAIL - 1 of them
+SHARD_TAIL = 64  # the newest articles, in a shard of their own: SHARD_TAIL to 2 * SHARD_TAIL - 1 of them
 TAIL_SUFFIX = "-moi"  # that shard's name: its group's and this
-# The search page multiplies that shard's scores by this (Pagefind's `indexWeight`): a word found
-# once weighs about half as much in a shard of 32 articles as in one of a thousand (Pagefind's
-# BM25 takes the word's rarity in its own shard); kept under the bonus Pagefind gives an exact
-# spelling (about 1.75 times), so exact diacritics still rank first in either shard.
-TAIL_WEIGHT = 1.5
 CHUNK_BYTES = 12_000  # target size of one word-index chunk (CBOR, before gzip, estimated)
 TITLE_WEIGHT = 7  # Pagefind's weight of an <h1>: the title's folded copy weighs the same
 LOCATIONS_MAX = 1  # positions kept for a common word in one page (the heaviest: the title's)
@@ -149,9 +144,11 @@ def shard_keys(articles: Sequence[Article], minimum: int | None = None, tail: in
     `2 * tail - 1` of them, form a shard of their own, `<name>-moi`. That is where edits land
     (the newest articles), so re-indexing after an edit costs tens of records, not a thousand; the
     rest of the newest shard changes only once every `tail` new articles. Pagefind ranks each
-    shard with its own word statistics: a word found once in a small shard weighs less than in a
-    big one, which the search page offsets with TAIL_WEIGHT (tests/browser/test_search_ranking.py);
-    the cut is made only when the newest shard keeps at least `minimum // 2` articles."""
+    shard with its own word statistics (BM25): a word found once weighs less in a shard of 64
+    articles than in one of a thousand, so `tail` is the smallest size at which a strong match
+    there still ranks before weak ones in a big shard, and an exact spelling before an inexact
+    one either way (tests/browser/test_search_ranking.py; at 32 the latter failed). The cut is
+    made only when the newest shard keeps at least `minimum // 2` articles."""
     if minimum is None:
         minimum = int(os.environ.get("TOASOAN_SEARCH_SHARD_MIN", "") or SHARD_MIN)
     if tail is None:
@@ -330,8 +327,7 @@ def _publish(bundle: Path, entries: dict[str, Path]) -> list[str]:
         written += (f"{shard}/{linked}" for linked in _link_folder(source, target, top))
     if order:
         written += _link_folder(entries[order[0]], bundle, UI_FILES)
-    weights = {shard: TAIL_WEIGHT for shard in order if shard.endswith(TAIL_SUFFIX)}
-    manifest = {"version": pagefind_version(), "shards": order, "weights": weights}
+    manifest = {"version": pagefind_version(), "shards": order}
     (bundle / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False) + "\n", encoding="utf-8")
     return [*written, MANIFEST]
 

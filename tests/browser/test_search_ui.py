@@ -204,7 +204,7 @@ def test_a_title_with_d_stroke_ranks_first_without_it(browser: Any, titles: str)
 @pytest.fixture(scope="module")
 def tailed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The sharded portal plus a newer article, with the newest article in a shard of its own
-    (`<name>-moi`, weighted in the manifest) as the newest few dozen are in a real archive."""
+    (`<name>-moi`) as the newest few dozen are in a real archive."""
     site = SHARDED_SITE + """\
 -- content/articles/2024/06/lua-moi.md --
 ---
@@ -225,7 +225,7 @@ Ruộng lúa xanh tốt; trạm điện mới cấp nước tưới.
         server.shutdown()
 
 
-def test_the_newest_shard_is_merged_with_its_weight(browser: Any, tailed: str) -> None:
+def test_the_newest_shard_is_opened_and_the_other_merged(browser: Any, tailed: str) -> None:
     page = browser.new_page()
     # Keep what the search page gives Pagefind's UI, then let the UI start as usual.
     page.add_init_script("""(() => {
@@ -241,10 +241,8 @@ def test_the_newest_shard_is_merged_with_its_weight(browser: Any, tailed: str) -
     page.goto(tailed + "/tim-kiem/")
     box = page.locator(".pagefind-ui__search-input")
     box.wait_for()
-    options = page.evaluate("({ first: window.__options.bundlePath, weight: window.__options.indexWeight,"
-                            " merged: window.__options.mergeIndex })")
-    assert options == {"first": "/pagefind/2023_2024-moi/", "weight": 1.5,
-                       "merged": [{"bundlePath": "/pagefind/2023_2024/", "indexWeight": 1}]}
+    options = page.evaluate("({ first: window.__options.bundlePath, merged: window.__options.mergeIndex })")
+    assert options == {"first": "/pagefind/2023_2024-moi/", "merged": [{"bundlePath": "/pagefind/2023_2024/"}]}
     box.fill("dien")
     # "điện" in the newest article and in the oldest (folded copies), "diện" in the middle one.
     assert sorted(_links(page, 3)) == ["/2023/03/lua/", "/2024/05/lua-van-phuc/", "/2024/06/lua-moi/"]
