@@ -3,7 +3,9 @@
 Each published article becomes one record: a small HTML document made from its data (title,
 sapo, body, tags, officials, category, date, cover; plus a hidden copy of its words with đ/Đ
 spelt d/D, since Pagefind folds tone marks but not đ). Articles are split into shards by year
-(years gathered to SHARD_MIN articles, a year with more than SHARD_MAX split by month); each shard is an independent Pagefind
+(years gathered to SHARD_MIN articles, a year with more than SHARD_MAX split by month), and the
+newest 64 to 127 articles apart (SHARD_TAIL), so that an edit re-indexes a few dozen records, not a
+thousand; each shard is an independent Pagefind
 bundle at `pagefind/<shard>/`, and `pagefind/shards.json` lists them newest first for the search
 page, which searches the newest and merges the others (Pagefind's `mergeIndex`), so results are
 ranked together.
@@ -18,7 +20,7 @@ Every bundle is rewritten to be reproducible and cheap to search: filter files s
 by content (Pagefind 1.5 writes them in hash-map order), the word index cut into small chunks, so
 a query downloads the postings of its words, not hundreds of neighbours, and a common word keeps
 one location per page (its heaviest, the title's if it is there): at 10,000 articles a search for
-"chuyen doi so" downloads about 470 KB, not 900 KB."""
+"chuyen doi so" downloads about 480 KB, not 900 KB."""
 
 from __future__ import annotations
 
