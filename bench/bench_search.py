@@ -5,10 +5,13 @@ browser downloads for one fresh search.
     python bench/bench_search.py --site /tmp/corpus-10k --output /tmp/out-10k [--query "chuyen doi so"]
     python bench/bench_search.py --output /tmp/out-10k --transfer-only
 
-Without --transfer-only it builds the site first (a whole process, `build.py build`), then
-times the search index alone: a second build whose cache holds nothing for search (its
-`search/` folder removed), and a third with every shard in the cache. The indexer's own time and
-peak memory come from the build's `search` line on stderr (TOASOAN_SEARCH_STATS=1).
+Without --transfer-only it builds the site twice (whole processes, `build.py build`), each time
+into an emptied output folder, so that neither build is a no-op (a build whose inputs and output
+did not change does nothing at all): first with no search shard in the cache (its `search/`
+folder removed: every shard is indexed; pages and the rest come from the build cache once a
+first build made them), then with every shard in the cache. The indexer's own time and peak
+memory come from the build's `search-stats` line on stderr (TOASOAN_SEARCH_STATS=1). The cost
+of re-indexing one shard after an edit is `bench_build.py --scenarios body`'s.
 
 The transfer is measured in Debian's Chromium (Playwright, executable_path=/usr/bin/chromium):
 the output is served on 127.0.0.1 by `http.server` (sending a file's `.gz` copy, made by the
@@ -146,8 +149,10 @@ def main() -> int:
             parser.error("--site is needed unless --transfer-only")
         cache = args.site / ".cache" / "search"
         shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(args.output, ignore_errors=True)
         print("cold (no search cache):", json.dumps(build(args.site, args.output)))
-        print("warm (every shard cached):", json.dumps(build(args.site, args.output)))
+        shutil.rmtree(args.output)
+        print("every shard cached:", json.dumps(build(args.site, args.output)))
     print("transfer:", json.dumps(transfer(args.output, args.query), ensure_ascii=False))
     return 0
 

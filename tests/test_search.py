@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import shutil
@@ -9,6 +10,9 @@ from pathlib import Path
 
 import pytest
 from sitekit import run_cli, tree_bytes, write_site
+
+from toasoan.model import Article
+from toasoan.search import article_record, index_site, shard_keys
 
 SITE = """\
 -- content/articles/2023/06/chuyen-doi-so.md --
@@ -226,3 +230,72 @@ def test_a_failing_indexer_keeps_the_old_output(built: Path, tmp_path: Path) -> 
     assert run.code != 0
     assert "chỉ mục tìm kiếm" in run.stderr
     assert tree_bytes(out) == before
+
+
+def _dated(count: int, start: dt.datetime = dt.datetime(2025, 1, 1), prefix: str = "bai") -> list[Article]:
+    return [
+        Article(source=f"bai-{n}.md", title=f"Bài {n}", date=start + dt.timedelta(hours=n), updated=None, category="tin", tags=(),
+                author=None, summary=None, officials=(), cover=None, gallery=(), audio=None, body_images=(), body_links=(),
+                slug=f"bai-{n}", draft=False, body="", body_line=1, url=f"/{prefix}/{n:05d}/")
+        for n in range(count)
+    ]
+
+
+def test_the_newest_articles_have_a_shard_of_their_own_that_moves_by_blocks() -> None:
+    """The newest shard keeps a multiple of `tail` articles; the newest `tail` to `2 * tail - 1`
+    are a shard of their own, so the big one changes only once every `tail` new articles."""
+    def sizes(keys: dict[str, str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for shard in keys.values():
+            found[shard] = found.get(shard, 0) + 1
+        return found
+
+    assert sizes(shard_keys(_dated(1025), 1000, 32)) == {"2025": 992, "2025-moi": 33}
+    assert sizes(shard_keys(_dated(1055), 1000, 32)) == {"2025": 992, "2025-moi": 63}
+    assert sizes(shard_keys(_dated(1056), 1000, 32)) == {"2025": 1024, "2025-moi": 32}
+    # The head is the oldest articles; a new article joins the newest shard and moves nothing else.
+    before, after = shard_keys(_dated(1030), 1000, 32), shard_keys(_dated(1031), 1000, 32)
+    assert {u: s for u, s in after.items() if u in before} == before
+    assert max(before, key=lambda u: u) in {u for u, s in before.items() if s == "2025-moi"}
+    # Older years keep their shards; a shard under half the minimum is not cut.
+    two_years = _dated(1200, dt.datetime(2024, 1, 1), "cu") + _dated(1030)
+    assert sizes(shard_keys(two_years, 1000, 32)) == {"2024": 1200, "2025": 992, "2025-moi": 38}
+    assert sizes(shard_keys(_dated(1200), 1000, 32)) == {"2025": 1152, "2025-moi": 48}
+    assert sizes(shard_keys(_dated(40), 1000, 32)) == {"2025": 40}
+    assert sizes(shard_keys(_dated(1025), 1000, 0)) == {"2025": 1025}
+
+
+def test_an_edit_of_the_newest_article_indexes_only_the_newest_shard(tmp_path: Path) -> None:
+    env = {"TOASOAN_SEARCH_SHARD_MIN": "2", "TOASOAN_SEARCH_SHARD_TAIL": "1"}
+    root = write_site(tmp_path / "site", SITE + """\
+-- content/articles/2024/02/moi.md --
+---
+title: Tin mới nhất
+date: 2024-02-01 08:00
+category: thoi-su
+---
+Nội dung mới.
+""")
+    _build(root, root / "public", env)
+    manifest = json.loads((root / "public/pagefind/shards.json").read_text(encoding="utf-8"))
+    assert manifest["shards"] == ["2023_2024-moi", "2023_2024"]
+    before = tree_bytes(root / "public/pagefind")
+    path = root / "content/articles/2024/02/moi.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Nội dung mới.", "Nội dung mới zqxsua."), encoding="utf-8")
+    out = _build(root, root / "public", env)
+    assert "Tìm kiếm: 3 bài trong 2 phần (1 dựng mới, 1 lấy từ bộ nhớ đệm)" in out
+    after = tree_bytes(root / "public/pagefind")
+    old = {k: v for k, v in before.items() if k.startswith("2023_2024/")}
+    assert old and old == {k: v for k, v in after.items() if k.startswith("2023_2024/")}
+    assert b"zqxsua" in b"".join(_payload(root / "public/pagefind" / k) for k in after if k.startswith("2023_2024-moi/index/"))
+
+
+def test_index_site_names_every_file_it_publishes(tmp_path: Path) -> None:
+    """A patch build takes the bundle's files from `index_site` rather than listing them again:
+    the list must be exactly what is on disk, or a file would miss its `.gz` copy and header."""
+    articles = _dated(3)
+    records = [article_record(a, "2025-moi" if n == 2 else "2025", "Tin", None) for n, a in enumerate(articles)]
+    files: list[str] = []
+    index_site(tmp_path / "staging", records, tmp_path / "cache", files)
+    on_disk = sorted(p.relative_to(tmp_path / "staging").as_posix() for p in (tmp_path / "staging").rglob("*") if p.is_file())
+    assert files == on_disk and "pagefind/shards.json" in files and "pagefind/2025-moi/pagefind.js" in files

@@ -318,8 +318,8 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
 
     def finalize(staging: Path) -> None:
         clock.lap("pages linked or written")
-        reports.append(index_site(staging, by_url, search_cache))
-        bundle = [relative(staging, f) for f in walk_files(staging, staging / BUNDLE)]
+        bundle: list[str] = []
+        reports.append(index_site(staging, by_url, search_cache, bundle))
         clock.lap("search")
         fresh = sorted(pages) + bundle
         deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), {}, options.jobs, lambda *_: None, paths=fresh)

@@ -3,7 +3,9 @@
 Each published article becomes one record: a small HTML document made from its data (title,
 sapo, body, tags, officials, category, date, cover; plus a hidden copy of its words with đ/Đ
 spelt d/D, since Pagefind folds tone marks but not đ). Articles are split into shards by year
-(years gathered to SHARD_MIN articles, a year with more than SHARD_MAX split by month); each shard is an independent Pagefind
+(years gathered to SHARD_MIN articles, a year with more than SHARD_MAX split by month), and the
+newest 64 to 127 articles apart (SHARD_TAIL), so that an edit re-indexes a few dozen records, not a
+thousand; each shard is an independent Pagefind
 bundle at `pagefind/<shard>/`, and `pagefind/shards.json` lists them newest first for the search
 page, which searches the newest and merges the others (Pagefind's `mergeIndex`), so results are
 ranked together.
@@ -18,7 +20,7 @@ Every bundle is rewritten to be reproducible and cheap to search: filter files s
 by content (Pagefind 1.5 writes them in hash-map order), the word index cut into small chunks, so
 a query downloads the postings of its words, not hundreds of neighbours, and a common word keeps
 one location per page (its heaviest, the title's if it is there): at 10,000 articles a search for
-"chuyen doi so" downloads about 470 KB, not 900 KB."""
+"chuyen doi so" downloads about 480 KB, not 900 KB."""
 
 from __future__ import annotations
 
@@ -49,11 +51,13 @@ MANIFEST = "shards.json"
 LANGUAGE = "vi"
 SHARD_MAX = 3000  # articles in one year before its shards are made of months
 SHARD_MIN = 1000  # articles in one shard at least (but the only one): years are gathered to reach it
+SHARD_TAIL = 64  # the newest articles, in a shard of their own: SHARD_TAIL to 2 * SHARD_TAIL - 1 of them
+TAIL_SUFFIX = "-moi"  # that shard's name: its group's and this
 CHUNK_BYTES = 12_000  # target size of one word-index chunk (CBOR, before gzip, estimated)
 TITLE_WEIGHT = 7  # Pagefind's weight of an <h1>: the title's folded copy weighs the same
 LOCATIONS_MAX = 1  # positions kept for a common word in one page (the heaviest: the title's)
 COMMON = 10  # a word is common in a shard when one page in COMMON has it or more
-SETTINGS = f"records-3 chunk-{CHUNK_BYTES} heaviest-locations-{LOCATIONS_MAX}-common-{COMMON}"  # change when records or post-processing change
+SETTINGS = f"records-4 chunk-{CHUNK_BYTES} heaviest-locations-{LOCATIONS_MAX}-common-{COMMON}"  # change when records or post-processing change
 # Pagefind's files shared by every shard: published once, beside the newest shard's index.
 ENGINE_FILES = ("pagefind.js", "pagefind-worker.js")  # and wasm.*.pagefind
 UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
@@ -71,6 +75,13 @@ class Record:
     url: str
     shard: str
     html: str
+    # SHA-256 of the URL and the HTML, made with the record: a shard's cache key is taken over
+    # its records' digests, so a build that indexes one shard does not hash the whole archive.
+    digest: bytes = b""
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            object.__setattr__(self, "digest", _record_digest(self.url, self.html))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +135,26 @@ def _folded_words(text: str) -> str:
     return " ".join(seen)
 
 
-def shard_keys(articles: Sequence[Article], minimum: int | None = None) -> dict[str, str]:
+def shard_keys(articles: Sequence[Article], minimum: int | None = None, tail: int | None = None) -> dict[str, str]:
     """Article URL → shard. Years (months of a year with more than SHARD_MAX articles) are taken
     oldest first and gathered until a shard holds `minimum` articles (SHARD_MIN, or the
     TOASOAN_SEARCH_SHARD_MIN environment variable); what is left at the newest end joins the last
-    shard. Pagefind ranks each shard with its own word statistics, so a shard is never tiny; old
-    years keep their shard as new articles come in."""
+    shard. Old years keep their shard as new articles come in.
+
+    The newest shard is then cut by count, oldest first, in blocks of `tail` articles (SHARD_TAIL,
+    or TOASOAN_SEARCH_SHARD_TAIL): its last block and the articles after it, `tail` to
+    `2 * tail - 1` of them, form a shard of their own, `<name>-moi`. That is where edits land
+    (the newest articles), so re-indexing after an edit costs tens of records, not a thousand; the
+    rest of the newest shard changes only once every `tail` new articles. Pagefind ranks each
+    shard with its own word statistics (BM25): a word found once weighs less in a shard of 64
+    articles than in one of a thousand, so `tail` is the smallest size at which a strong match
+    there still ranks before weak ones in a big shard, and an exact spelling before an inexact
+    one either way (tests/browser/test_search_ranking.py; at 32 the latter failed). The cut is
+    made only when the newest shard keeps at least `minimum // 2` articles."""
     if minimum is None:
         minimum = int(os.environ.get("TOASOAN_SEARCH_SHARD_MIN", "") or SHARD_MIN)
+    if tail is None:
+        tail = int(os.environ.get("TOASOAN_SEARCH_SHARD_TAIL", "") or SHARD_TAIL)
     per_year: dict[int, int] = {}
     for a in articles:
         per_year[a.date.year] = per_year.get(a.date.year, 0) + 1
@@ -151,7 +174,15 @@ def shard_keys(articles: Sequence[Article], minimum: int | None = None) -> dict[
         newest = groups.pop()
         groups[-1] += newest
     name = {unit: group[0] if len(group) == 1 else f"{group[0]}_{group[-1]}" for group in groups for unit in group}
-    return {url: name[unit] for url, unit in unit_of.items()}
+    keys = {url: name[unit] for url, unit in unit_of.items()}
+    if groups and tail > 0:
+        last = name[groups[-1][0]]
+        members = sorted((a.date, a.url) for a in articles if keys[a.url] == last)
+        cut = len(members) - tail - len(members) % tail  # the head keeps a multiple of `tail`
+        if cut >= max(minimum // 2, 1):
+            for _, url in members[cut:]:
+                keys[url] = last + TAIL_SUFFIX
+    return keys
 
 
 def article_record(article: Article, shard: str, category: str, image: str | None) -> Record:
@@ -198,9 +229,11 @@ def site_records(site: Site, images: dict[str, str], articles: Iterable[Article]
 # --- building the shards -------------------------------------------------------------------
 
 
-def index_site(staging: Path, records: Sequence[Record], cache: Path) -> SearchReport:
+def index_site(staging: Path, records: Sequence[Record], cache: Path, files: list[str] | None = None) -> SearchReport:
     """Publish one bundle per shard in `staging/pagefind/`, from the cache or made afresh;
-    entries of `cache` (the `search/` folder of the build cache) no build used are removed."""
+    entries of `cache` (the `search/` folder of the build cache) no build used are removed.
+    The published files' output paths are added to `files`, sorted, when it is given (a patch
+    build needs them and need not list 10,000 files again)."""
     started = time.perf_counter()
     by_shard: dict[str, list[Record]] = {}
     for r in records:
@@ -224,7 +257,9 @@ def index_site(staging: Path, records: Sequence[Record], cache: Path) -> SearchR
             for made in pool.map(lambda job: _build_shard(by_shard[job[0]], job[1]), todo):
                 peak = max(peak, made)
                 built += 1
-        _publish(staging / BUNDLE, entries)
+        published = _publish(staging / BUNDLE, entries)
+        if files is not None:
+            files.extend(sorted(f"{BUNDLE}/{path}" for path in published))
         _prune(cache, set(entries.values()))
     except OSError as exc:
         if isinstance(exc, SearchFailed):
@@ -237,9 +272,12 @@ def index_site(staging: Path, records: Sequence[Record], cache: Path) -> SearchR
 def _shard_hash(records: Iterable[Record], version: str) -> str:
     digest = hashlib.sha256(f"pagefind {version}\n{SETTINGS}\n".encode())
     for r in records:
-        digest.update(f"{len(r.url)}:{r.url}{len(r.html)}:".encode())
-        digest.update(r.html.encode())
+        digest.update(r.digest)
     return digest.hexdigest()[:16]
+
+
+def _record_digest(url: str, html: str) -> bytes:
+    return hashlib.sha256(f"{len(url)}:{url}{len(html)}:{html}".encode()).digest()
 
 
 def _build_shard(records: Sequence[Record], entry: Path) -> int:
@@ -271,36 +309,60 @@ def _build_shard(records: Sequence[Record], entry: Path) -> int:
     return peak
 
 
-def _publish(bundle: Path, entries: dict[str, Path]) -> None:
+def _publish(bundle: Path, entries: dict[str, Path]) -> list[str]:
     """Each shard's index files under `bundle/<shard>/` (hard links from the cache); Pagefind's
-    engine beside the newest shard (the search page's primary index), its UI once at the top."""
+    engine beside the newest shard (the search page's primary index), its UI once at the top.
+    Some 10,000 files at 10k articles: linked by name between open folders, one listing each.
+    Returns the paths written, relative to `bundle`."""
     order = sorted(entries, reverse=True)
     bundle.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
     for shard in order:
         source, target = entries[shard], bundle / shard
-        for path in sorted(source.rglob("*")):
-            rel = path.relative_to(source)
-            keep = rel.parts[0] in ("index", "fragment", "filter") or rel.name == "pagefind-entry.json"
-            keep = keep or rel.name.endswith(".pf_meta") or (shard == order[0] and _engine_file(rel))
-            if path.is_file() and keep:
-                (target / rel).parent.mkdir(parents=True, exist_ok=True)
-                _link(path, target / rel)
+        target.mkdir()
+        top = []
+        for name in sorted(path.name for path in source.iterdir()):
+            if name in ("index", "fragment", "filter"):
+                (target / name).mkdir()
+                written += (f"{shard}/{name}/{linked}" for linked in _link_folder(source / name, target / name))
+            elif name == "pagefind-entry.json" or name.endswith(".pf_meta") or (shard == order[0] and _engine_file(name)):
+                top.append(name)
+        written += (f"{shard}/{linked}" for linked in _link_folder(source, target, top))
     if order:
-        for name in UI_FILES:
-            _link(entries[order[0]] / name, bundle / name)
+        written += _link_folder(entries[order[0]], bundle, UI_FILES)
     manifest = {"version": pagefind_version(), "shards": order}
     (bundle / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False) + "\n", encoding="utf-8")
+    return [*written, MANIFEST]
 
 
-def _engine_file(rel: Path) -> bool:
-    return len(rel.parts) == 1 and (rel.name in ENGINE_FILES or (rel.name.startswith("wasm.") and rel.name.endswith(".pagefind")))
+def _names(folder: int) -> list[str]:
+    with os.scandir(folder) as found:
+        return sorted(entry.name for entry in found)
 
 
-def _link(source: Path, target: Path) -> None:
+def _engine_file(name: str) -> bool:
+    return name in ENGINE_FILES or (name.startswith("wasm.") and name.endswith(".pagefind"))
+
+
+def _link_folder(source: Path, target: Path, names: Sequence[str] | None = None) -> Sequence[str]:
+    """Hard links in `target` to the files `names` of `source` (all of them by default), copies
+    where a link cannot be made; returns the names."""
+    src = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+        dst = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if names is None:
+                names = _names(src)
+            for name in names:
+                try:
+                    os.link(name, name, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
+                except OSError:
+                    shutil.copyfile(source / name, target / name)
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
+    return names
 
 
 def _prune(cache: Path, used: set[Path]) -> None:

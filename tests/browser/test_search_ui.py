@@ -199,3 +199,52 @@ def test_a_title_with_d_stroke_ranks_first_without_it(browser: Any, titles: str)
     assert _links(page, 2) == ["/2023/04/chuyen-doi/", "/2023/05/tin-van/"]
     assert errors == []
     page.close()
+
+
+@pytest.fixture(scope="module")
+def tailed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sharded portal plus a newer article, with the newest article in a shard of its own
+    (`<name>-moi`) as the newest few dozen are in a real archive."""
+    site = SHARDED_SITE + """\
+-- content/articles/2024/06/lua-moi.md --
+---
+title: Lúa mùa trổ bông
+date: 2024-06-10 08:00
+category: kinh-te
+---
+Ruộng lúa xanh tốt; trạm điện mới cấp nước tưới.
+"""
+    root = write_site(tmp_path_factory.mktemp("tailed") / "site", site)
+    run = run_cli("--site", root, "--output", root / "public", env={"TOASOAN_SEARCH_SHARD_MIN": "2", "TOASOAN_SEARCH_SHARD_TAIL": "1"})
+    assert run.code == 0, run.stderr
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root / "public")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def test_the_newest_shard_is_opened_and_the_other_merged(browser: Any, tailed: str) -> None:
+    page = browser.new_page()
+    # Keep what the search page gives Pagefind's UI, then let the UI start as usual.
+    page.add_init_script("""(() => {
+        let real;
+        Object.defineProperty(window, "PagefindUI", {
+            configurable: true,
+            set(value) { real = value; },
+            get() { return real && function (options) { window.__options = JSON.parse(JSON.stringify(options)); return new real(options); }; },
+        });
+    })();""")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(tailed + "/tim-kiem/")
+    box = page.locator(".pagefind-ui__search-input")
+    box.wait_for()
+    options = page.evaluate("({ first: window.__options.bundlePath, merged: window.__options.mergeIndex })")
+    assert options == {"first": "/pagefind/2023_2024-moi/", "merged": [{"bundlePath": "/pagefind/2023_2024/"}]}
+    box.fill("dien")
+    # "điện" in the newest article and in the oldest (folded copies), "diện" in the middle one.
+    assert sorted(_links(page, 3)) == ["/2023/03/lua/", "/2024/05/lua-van-phuc/", "/2024/06/lua-moi/"]
+    assert errors == []
+    page.close()
