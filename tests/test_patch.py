@@ -8,8 +8,10 @@ import hashlib
 import os
 import pickle
 import random
+import shutil
 from pathlib import Path
 
+import pytest
 from sitekit import tree_bytes
 from test_incremental import Site, _build, _clean_build
 
@@ -131,3 +133,29 @@ def test_a_file_written_again_with_its_old_stat_is_still_seen(tmp_path: Path) ->
     _build(site.root, output, site.now)
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
     assert "Đoạn thứ HAI" in "".join(v.decode("utf-8", "replace") for k, v in tree_bytes(output).items() if k.endswith(".html"))
+
+
+def test_the_snapshot_keeps_no_search_text_and_a_lost_shard_gets_a_full_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two shards (the newest two or three articles apart): an edit re-indexes its own shard, from
+    # the articles' HTML in the build cache, and takes the other from the search cache.
+    monkeypatch.setenv("TOASOAN_SEARCH_SHARD_MIN", "2")
+    monkeypatch.setenv("TOASOAN_SEARCH_SHARD_TAIL", "2")
+    site = Site(tmp_path / "site", random.Random(13))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    assert first.search is not None and first.search.shards > 1
+    (snap_file,) = _snapshots(site)
+    records = pickle.loads(snap_file.read_bytes()[32:]).records
+    assert records and all(r.html == "" and r.digest for r in records)  # URL, shard, digest: no text
+    shown = _published(site, first)
+    _edit_second_paragraph(shown[0], "Đoạn thứ hai (sửa một lần)")
+    edited = _build(site.root, output, site.now)
+    assert _patched(edited) and edited.search is not None and (edited.search.built, edited.search.cached) == (1, 1)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    # The search cache lost every shard: the patch cannot make the others, a full build does.
+    (search_cache,) = (p for p in (site.root / ".cache").rglob("search") if p.is_dir())
+    shutil.rmtree(search_cache)
+    _edit_second_paragraph(shown[0], "Đoạn thứ hai (sửa lần hai)")
+    again = _build(site.root, output, site.now)
+    assert not _patched(again) and again.search is not None and again.search.built >= 1
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)

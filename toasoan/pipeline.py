@@ -48,7 +48,7 @@ from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import ArticleContext, Route, article_route, plan_routes
 from .scanner import prose_lines, source_links
-from .search import BUNDLE, SearchReport, article_record, index_site, site_records
+from .search import BUNDLE, Record, SearchReport, ShardGone, article_record, index_site, shard_records
 from .shortcut import default_theme_dir
 from .sitemaps import NEWS_WINDOW, sitemap_files
 from .sources import inside, relative, walk_files
@@ -296,15 +296,14 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     if edited is None:
         return None
     articles = list(site.articles)
-    records = {r.url: r for r in snap.records}
     pages: dict[str, bytes] = {}
     for index, article, route, page, _, entry in edited:
         # As a full build leaves it: the HTML in the cache, when the patch stored it there.
         articles[index] = dataclasses.replace(article, body_html="", body_blob=entry[1] if entry else "")
         pages[urls.output_file(route.url)] = page
-        old = records[article.url]
-        category = config.category(article.category)
-        records[article.url] = article_record(article, old.shard, category.name if category else article.category, snap.covers.get(article.url))
+    records = _remade_records(snap, [article for _, article, *_ in edited], cache.folder)
+    if records is None:
+        return None
     clock.lap("edited articles")
     uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
     listed = (f"{folder}/{name}" if folder else name for folder, names in record.output.folders for name in names)
@@ -315,11 +314,12 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     made: list[str] = [MARKER, *pages]
 
     by_url = tuple(sorted(records.values(), key=lambda r: r.url))
+    light: list[Record] = []
 
     def finalize(staging: Path) -> None:
         clock.lap("pages linked or written")
         bundle: list[str] = []
-        reports.append(index_site(staging, by_url, search_cache, bundle))
+        reports.append(index_site(staging, by_url, search_cache, bundle, light))
         clock.lap("search")
         fresh = sorted(pages) + bundle
         deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), {}, options.jobs, lambda *_: None, paths=fresh)
@@ -329,7 +329,10 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         made.append(deploy.HEADERS)
         clock.lap("deploy files (.gz, _headers)")
 
-    count = commit_output(out, files, finalize=finalize)
+    try:
+        count = commit_output(out, files, finalize=finalize)
+    except ShardGone:  # the search cache lost a shard the patch does not make again
+        return None
     clock.lap("swap")
     if not uptodate.inputs_changed(*shortcut.input_files(options.site_dir, options.theme_dir), last.hashed):
         result = {**record.result, "search": dataclasses.asdict(reports[0])}
@@ -342,7 +345,8 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
             if own:
                 links[article.source] = own
         snapshot.write(snap_file, dataclasses.replace(
-            snap, inputs=last.inputs, site=dataclasses.replace(site, articles=tuple(articles)), links=links, records=by_url,
+            snap, inputs=last.inputs, site=dataclasses.replace(site, articles=tuple(articles)), links=links,
+            records=tuple(sorted(light, key=lambda r: r.url)),
         ))
         # The edited articles' HTML joins the cache's index (nothing is removed: a full build prunes).
         markdown = dict(cache.previous.get("markdown", {}))
@@ -355,6 +359,28 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         markdown_cached=len(site.articles) + len(site.pages) - len(pages), articles_cached=len(site.articles) - len(pages),
         timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in site.articles) + tuple((p.source, p.url) for p in site.pages),
     )
+
+
+def _remade_records(snap: snapshot.Snapshot, edited: Sequence[Article], folder: Path) -> dict[str, Record] | None:
+    """The search records by URL for a patch: the snapshot's (URL, shard and digest only, no
+    HTML), with every record of a shard that holds an edited article made again, the others'
+    HTML read back from the build cache; None when an HTML is not there (a full build then)."""
+    config = snap.site.config
+    records = {r.url: r for r in snap.records}
+    changed = {a.url: a for a in edited}
+    if any(url not in records for url in changed):
+        return None
+    shards = {records[url].shard for url in changed}
+    members = [changed.get(a.url, a) for a in snap.site.articles if a.url in records and records[a.url].shard in shards]
+    if any(not a.body_blob and a.url not in changed for a in members):
+        return None  # this model keeps no way to its HTML
+    try:
+        for a in with_bodies(members, folder):
+            category = config.category(a.category)
+            records[a.url] = article_record(a, records[a.url].shard, category.name if category else a.category, snap.covers.get(a.url))
+    except OSError:
+        return None
+    return records
 
 
 def _carried(path: str, pages: dict[str, bytes]) -> bool:
@@ -556,10 +582,13 @@ def _build(
 
     def finalize(staging: Path) -> None:
         plan.clock.lap("pages rendered or linked, files copied")
-        records = site_records(plan.site, covers, with_bodies(plan.site.articles, cache.folder))
+        # Records are made and indexed shard by shard, each article's HTML read back from the
+        # cache: memory holds a few shards' records, not every article's.
+        light: list[Record] = []
+        records = shard_records(plan.site, covers, lambda articles: with_bodies(articles, cache.folder))
+        reports.append(index_site(staging, records, search_cache, kept=light))
         if made is not None:
-            made.update(plan=plan, records=records, covers=covers)
-        reports.append(index_site(staging, records, search_cache))
+            made.update(plan=plan, records=sorted(light, key=lambda r: r.url), covers=covers)
         plan.clock.lap("search")
         _deploy_files(staging, plan, page_shas, options.jobs)
         plan.clock.lap("deploy files (.gz, _headers)")

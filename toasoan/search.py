@@ -28,6 +28,7 @@ import base64
 import gzip
 import hashlib
 import html
+import itertools
 import json
 import os
 import re
@@ -35,8 +36,8 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -66,6 +67,11 @@ TIMEOUT = 1800  # seconds for one shard
 
 class SearchFailed(OSError):
     """The search index could not be made; the staging folder is discarded, the old output stays."""
+
+
+class ShardGone(SearchFailed):
+    """A shard given without its records' HTML is not in the cache any more (a patch build then
+    gives way to a full build, which has every record)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,47 +221,70 @@ def article_record(article: Article, shard: str, category: str, image: str | Non
     return Record(url=article.url, shard=shard, html="\n".join(parts))
 
 
-def site_records(site: Site, images: dict[str, str], articles: Iterable[Article] | None = None) -> list[Record]:
-    """Every published article's record, by URL; `images` maps article URLs to cover URLs.
-    `articles`: the site's articles with their HTML, when the site's own leave it elsewhere."""
+def shard_records(
+    site: Site, images: dict[str, str], with_html: Callable[[Iterable[Article]], Iterable[Article]] | None = None,
+) -> Iterator[Record]:
+    """Every published article's record, made one at a time, shard by shard and by URL within a
+    shard (the order `index_site` takes them in). `with_html` gives articles their HTML when
+    the model leaves it in the build cache (`pipeline.with_bodies`)."""
     shards = shard_keys(site.articles)
-    records = []
-    for a in site.articles if articles is None else articles:
+    order = sorted(site.articles, key=lambda a: (shards[a.url], a.url))
+    for a in order if with_html is None else with_html(order):
         cat = site.config.category(a.category)
-        records.append(article_record(a, shards[a.url], cat.name if cat else a.category, images.get(a.url)))
-    return sorted(records, key=lambda r: r.url)
+        yield article_record(a, shards[a.url], cat.name if cat else a.category, images.get(a.url))
 
 
 # --- building the shards -------------------------------------------------------------------
 
 
-def index_site(staging: Path, records: Sequence[Record], cache: Path, files: list[str] | None = None) -> SearchReport:
+def index_site(
+    staging: Path, records: Iterable[Record], cache: Path, files: list[str] | None = None, kept: list[Record] | None = None,
+) -> SearchReport:
     """Publish one bundle per shard in `staging/pagefind/`, from the cache or made afresh;
     entries of `cache` (the `search/` folder of the build cache) no build used are removed.
     The published files' output paths are added to `files`, sorted, when it is given (a patch
-    build needs them and need not list 10,000 files again)."""
+    build needs them and need not list 10,000 files again).
+
+    `records` come shard by shard (`shard_records`; a list in any order is grouped first), and
+    each shard's HTML is let go as soon as its bundle is made or found in the cache: memory holds
+    a few shards, not the archive. `kept` is given every record without its HTML (URL, shard,
+    digest: what tells a later build which shards changed). A record without HTML stands for one
+    whose shard's bundle must be in the cache; when it is not, SearchFailed."""
     started = time.perf_counter()
-    by_shard: dict[str, list[Record]] = {}
-    for r in records:
-        by_shard.setdefault(r.shard, []).append(r)
+    if isinstance(records, Sequence):
+        records = sorted(records, key=lambda r: r.shard)  # stable: by URL within a shard, as given
     version = pagefind_version()
     entries: dict[str, Path] = {}
     built = 0
     peak = 0
+    count = 0
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        todo: list[tuple[str, Path]] = []
-        for shard in sorted(by_shard):
-            entry = cache / f"{shard}-{_shard_hash(by_shard[shard], version)}"
-            if not (entry / "pagefind-entry.json").is_file():
-                todo.append((shard, entry))
-            entries[shard] = entry
         # Shards are independent bundles: one indexer process per shard, as many at once as
         # there are cores (each makes the same bytes whatever runs beside it).
-        workers = max(1, min(len(todo), os.cpu_count() or 1, 4))
+        workers = max(1, min(os.cpu_count() or 1, 4))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for made in pool.map(lambda job: _build_shard(by_shard[job[0]], job[1]), todo):
-                peak = max(peak, made)
+            running: list[Future[int]] = []
+            for shard, group in itertools.groupby(records, key=lambda r: r.shard):
+                if shard in entries:
+                    raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: phần `{shard}` đến hai lần")
+                members = list(group)
+                count += len(members)
+                entry = cache / f"{shard}-{_shard_hash(members, version)}"
+                entries[shard] = entry
+                if kept is not None:
+                    kept.extend(Record(url=r.url, shard=r.shard, html="", digest=r.digest) for r in members)
+                if (entry / "pagefind-entry.json").is_file():
+                    continue
+                if any(not r.html for r in members):
+                    raise ShardGone(f"không tạo được chỉ mục tìm kiếm: phần `{shard}` không còn trong bộ nhớ đệm")
+                while len(running) >= workers:  # at most `workers` shards' HTML held at once
+                    peak = max(peak, running.pop(0).result())
+                    built += 1
+                running.append(pool.submit(_build_shard, members, entry))
+                del members
+            for future in running:
+                peak = max(peak, future.result())
                 built += 1
         published = _publish(staging / BUNDLE, entries)
         if files is not None:
@@ -265,7 +294,7 @@ def index_site(staging: Path, records: Sequence[Record], cache: Path, files: lis
         if isinstance(exc, SearchFailed):
             raise
         raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: {exc}") from exc
-    return SearchReport(shards=len(entries), built=built, cached=len(entries) - built, records=len(records),
+    return SearchReport(shards=len(entries), built=built, cached=len(entries) - built, records=count,
                         seconds=time.perf_counter() - started, peak_kb=peak)
 
 
