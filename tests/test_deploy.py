@@ -144,3 +144,30 @@ def test_unchanged_files_are_not_compressed_again(tmp_path: Path) -> None:
     assert deploy.precompress(staging, cache, dict(used), {}, 1, account) == 1
     assert hows == ["damaged"]
     assert gzip.decompress((staging / "a/index.html.gz").read_bytes()) == (staging / "a/index.html").read_bytes()
+
+
+def test_a_page_rendered_again_gets_its_gzip_copy_from_the_worker_that_rendered_it(site: Path) -> None:
+    """Pages rendered by a build get their `.gz` copies where they are rendered (from the bytes in
+    hand, no read-back): the same page rendered again (a template comment) reuses its cached copy,
+    a damaged one is made again with a notice, and the output stays a clean build's."""
+    out = _build(site)
+    clean = tree_bytes(out)
+    page = out / "2023/06/bai/index.html.gz"
+    (blob,) = (p for p in (site / ".cache/build").rglob("blobs/*/*") if p.stat().st_ino == page.stat().st_ino)
+    theme = Path(__file__).resolve().parent.parent / "templates"
+    (site / "templates").mkdir()
+    # A Jinja comment: every page is rendered again, to the same bytes.
+    (site / "templates/article.html").write_text((theme / "article.html").read_text(encoding="utf-8") + "{# sửa #}\n", encoding="utf-8")
+    again = run_cli("--site", site, "--jobs", "2")
+    assert again.code == 0, again.stderr
+    assert "bộ nhớ đệm hỏng" not in again.stderr
+    assert page.stat().st_ino == blob.stat().st_ino  # the cached copy, linked
+    data = blob.read_bytes()
+    blob.unlink()  # damaged: the published copy (a hard link) keeps its bytes
+    blob.write_bytes(data[: len(data) // 2])
+    (site / "templates/article.html").write_text((theme / "article.html").read_text(encoding="utf-8") + "{# sửa lần hai #}\n", encoding="utf-8")
+    remade = run_cli("--site", site, "--jobs", "2")
+    assert remade.code == 0, remade.stderr
+    assert "bộ nhớ đệm hỏng ở một tệp nén" in remade.stderr
+    assert tree_bytes(out) == clean
+    assert gzip.decompress(page.read_bytes()) == (out / "2023/06/bai/index.html").read_bytes()

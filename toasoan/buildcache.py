@@ -36,7 +36,7 @@ from .writer import remove_folder
 BUILD_DIR = "build"
 _INDEX = "index"
 _PROFILES = {False: _INDEX, True: "index-drafts"}  # with drafts or not -> its index file
-_LIBRARIES = ("Jinja2", "Markdown", "nh3", "Babel", "MarkupSafe", "pillow", "PyYAML", "python-frontmatter")
+_LIBRARIES = ("Jinja2", "Markdown", "nh3", "Babel", "MarkupSafe", "pillow", "PyYAML", "python-frontmatter", "deflate")
 
 
 @cache  # the code and the libraries of a running process do not change

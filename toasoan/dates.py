@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from email.utils import format_datetime as _rfc822
 from zoneinfo import ZoneInfo
@@ -95,7 +96,17 @@ def zone(name: str) -> ZoneInfo:
 
 def vi_datetime(value: dt.datetime) -> str:
     """`Thứ Tư, 07/06/2023 15:30`."""
-    return _babel_format(value, "EEEE, dd/MM/yyyy HH:mm", tzinfo=value.tzinfo, locale="vi")
+    if value.tzinfo is None or value.year < 1000:
+        return _babel_format(value, "EEEE, dd/MM/yyyy HH:mm", tzinfo=value.tzinfo, locale="vi")
+    # Babel's pattern costs ~0.1 ms a call (once on every article page); only the day's name
+    # needs the locale, the digits are the value's own (in its own zone, as Babel's are here).
+    return f"{_vi_weekday(value.weekday())}, {value.day:02d}/{value.month:02d}/{value.year} {value.hour:02d}:{value.minute:02d}"
+
+
+@functools.cache
+def _vi_weekday(weekday: int) -> str:
+    """The Vietnamese name of a weekday (0: Monday), as Babel's `EEEE` writes it."""
+    return _babel_format_date(dt.date(2024, 1, 1) + dt.timedelta(days=weekday), "EEEE", locale="vi")
 
 
 def vi_date(value: dt.date) -> str:
@@ -107,7 +118,9 @@ def vi_date(value: dt.date) -> str:
 
 def short_date(value: dt.date) -> str:
     """`07/06/2023`."""
-    return value.strftime("%d/%m/%Y")
+    # As strftime("%d/%m/%Y") writes it (the year unpadded, as glibc's %Y), without strftime's
+    # cost on an aware datetime (~40 µs: it asks the zone for the offset and DST).
+    return f"{value.day:02d}/{value.month:02d}/{value.year}"
 
 
 def month_label(value: dt.date) -> str:

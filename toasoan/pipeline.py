@@ -540,9 +540,15 @@ def _build(
     # A page is kept by a hash of exactly what made it: its typed context, the templates it
     # uses (with what they include), the site-wide template values and the generator itself.
     page_shas: dict[str, str] = {}  # output path -> SHA-256, for pages (their compressed copies)
+    # Pages rendered by this build, with their `.gz` copies made by the worker that rendered them
+    # (no read-back, in parallel): output path -> (copy, the page's size).
+    gzipped: dict[str, tuple[deploy.Compressed, int]] = {}
     keys = page_keys(plan, globals_)
     plan.clock.lap("page keys")
-    state = _RenderState(env=plan.env, globals=globals_, root=root, folder=cache.folder, known=cache.previous.get("page", {}))
+    state = _RenderState(
+        env=plan.env, globals=globals_, root=root, folder=cache.folder, known=cache.previous.get("page", {}),
+        known_gzip=cache.previous.get("gzip", {}),
+    )
     cached = [0]
 
     def staged(route: Route, key: str, sha: str, blob: Path, how: str) -> OutputFile:
@@ -568,7 +574,11 @@ def _build(
             if isinstance(result, Diagnostic):
                 failures.append(result)
                 continue
-            page = staged(route, key, *result)
+            sha, blob, how, copy, size = result
+            page = staged(route, key, sha, blob, how)
+            if copy is not None:
+                cache.account("gzip", copy.key, copy.sha, copy.how, _GZIP_DAMAGED)
+                gzipped[page.path] = (copy, size)
             if not failures:
                 yield page
         if failures:
@@ -590,7 +600,7 @@ def _build(
         if made is not None:
             made.update(plan=plan, records=sorted(light, key=lambda r: r.url), covers=covers)
         plan.clock.lap("search")
-        _deploy_files(staging, plan, page_shas, options.jobs)
+        _deploy_files(staging, plan, page_shas, gzipped, options.jobs)
         plan.clock.lap("deploy files (.gz, _headers)")
 
     try:
@@ -628,16 +638,26 @@ def _write_headers(staging: Path, paths: Iterable[str], assets: Assets) -> None:
     (staging / deploy.HEADERS).write_bytes(deploy.headers_file(paths, lambda path: deploy.immutable(path, hashed)))
 
 
-def _deploy_files(staging: Path, plan: _Plan, page_shas: dict[str, str], jobs: int) -> None:
-    """Once every file is staged (the search index too): `.gz` copies from the build cache, and
-    `_headers` naming how long each file may be cached."""
+_GZIP_DAMAGED = "bộ nhớ đệm hỏng ở một tệp nén: đã nén lại tệp đó"
+
+
+def _deploy_files(
+    staging: Path, plan: _Plan, page_shas: dict[str, str], gzipped: dict[str, tuple[deploy.Compressed, int]], jobs: int,
+) -> None:
+    """Once every file is staged (the search index too): `.gz` copies from the build cache (those
+    of the pages rendered by this build were made by the workers already), and `_headers`
+    naming how long each file may be cached."""
     cache = plan.cache
 
     def account(key: str, sha: str, how: str) -> None:
-        cache.account("gzip", key, sha, how, "bộ nhớ đệm hỏng ở một tệp nén: đã nén lại tệp đó")
+        cache.account("gzip", key, sha, how, _GZIP_DAMAGED)
 
-    deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), page_shas, jobs, account)
-    _write_headers(staging, deploy.published(staging), plan.assets)
+    files = deploy.published(staging)
+    for path, (copy, size) in gzipped.items():
+        deploy.link_copy(staging, path, copy.blob, size)
+    rest = [path for path in files if path not in gzipped]
+    deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), page_shas, jobs, account, paths=rest)
+    _write_headers(staging, files, plan.assets)
 
 
 def page_keys(plan: _Plan, globals_: dict[str, Any]) -> list[str]:
@@ -993,16 +1013,22 @@ class _RenderState:
     root: Path
     folder: Path  # the build cache
     known: dict[str, str]  # pages of the previous build: key -> blob hash
+    known_gzip: dict[str, str]  # `.gz` copies of the previous build: key -> blob hash
 
 
-def _render_chunk(jobs: Sequence[tuple[Route, str]], state: _RenderState) -> list[tuple[str, Path, str] | Diagnostic]:
+_Rendered = tuple[str, Path, str, deploy.Compressed | None, int]
+"""(the page's hash, its blob, how it was had, its `.gz` copy when it gets one, its size)."""
+
+
+def _render_chunk(jobs: Sequence[tuple[Route, str]], state: _RenderState) -> list[_Rendered | Diagnostic]:
     """Each page from the cache when its key is known and its blob sound, else rendered into
-    the cache; the writer links the blob into the output."""
-    results: list[tuple[str, Path, str] | Diagnostic] = []
+    the cache with its `.gz` copy (made here, from the bytes in hand, rather than read back from
+    the staging folder later); the writer links the blobs into the output."""
+    results: list[_Rendered | Diagnostic] = []
     for route, key in jobs:
         hit, how = find_entry(state.folder, state.known, key)
         if hit is not None:
-            results.append((hit.sha, hit.path, how))
+            results.append((hit.sha, hit.path, how, None, len(hit.data)))
             continue
         try:
             data = render_route(state.env, with_body(route, state.folder), state.globals, state.root)
@@ -1010,7 +1036,10 @@ def _render_chunk(jobs: Sequence[tuple[Route, str]], state: _RenderState) -> lis
             results.append(exc.diagnostic)
             continue
         sha, path = write_blob(state.folder, data)
-        results.append((sha, path, how))
+        copy = None
+        if deploy.wants_gzip(urls.output_file(route.url), len(data)):
+            copy = deploy.compressed(state.folder, state.known_gzip, sha, data)
+        results.append((sha, path, how, copy, len(data)))
     return results
 
 

@@ -25,8 +25,10 @@ OG_WIDTH, OG_HEIGHT = 1200, 630  # images.OG_SIZE: the crop every article's prev
 
 JSON = dict[str, Any]
 
-# What may not appear raw inside <script>: `</script>` and `<!--` both need `<`; `&` and `>` for good measure.
-_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+# What may not appear raw inside <script>: `</script>` and `<!--` both need `<`; `&` and `>` for good
+# measure. Three `str.replace` calls: `str.translate` with a mapping looks every character up in
+# Python (~0.5 µs a character, a tenth of a millisecond on each article page).
+_UNSAFE = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"))
 
 
 def json_ld(data: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Markup:
@@ -41,7 +43,10 @@ def json_ld(data: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Markup:
 
 def serialize(data: Any) -> str:
     """JSON text that is safe inside an HTML <script> element: no `<`, `>` or `&` left raw."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=True).translate(_UNSAFE)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    for raw, escaped in _UNSAFE:
+        text = text.replace(raw, escaped)
+    return text
 
 
 def absolute(site: SiteView, url: str) -> str:

@@ -55,3 +55,25 @@ def test_parse_day() -> None:
 
 def test_now_comes_from_source_date_epoch() -> None:
     assert now_from_env({"SOURCE_DATE_EPOCH": "1686126600"}, TZ) == WANT
+
+
+@pytest.mark.parametrize("tz", [TZ, dt.UTC, ZoneInfo("America/New_York"), dt.timezone(dt.timedelta(hours=-11))])
+def test_vi_datetime_writes_what_babel_writes(tz: dt.tzinfo) -> None:
+    """`vi_datetime` takes only the day's name from Babel: every weekday, hour and minute, in any
+    zone (the value's own, DST included), still reads exactly as Babel's full pattern."""
+    from babel.dates import format_datetime
+
+    value = dt.datetime(1999, 12, 25, 23, 59, tzinfo=tz)
+    for _ in range(800):
+        value += dt.timedelta(hours=37, minutes=13)
+        assert vi_datetime(value) == format_datetime(value, "EEEE, dd/MM/yyyy HH:mm", tzinfo=value.tzinfo, locale="vi")
+    early = dt.datetime(999, 3, 4, 5, 6, tzinfo=tz)  # a year under 1000: Babel's four digits
+    assert vi_datetime(early) == format_datetime(early, "EEEE, dd/MM/yyyy HH:mm", tzinfo=tz, locale="vi")
+
+
+@pytest.mark.parametrize("year", [1, 99, 999, 1000, 2023, 9999])
+def test_short_date_writes_what_strftime_writes(year: int) -> None:
+    """`short_date` formats the digits itself: the same text as strftime("%d/%m/%Y"), years under
+    1000 unpadded included, for dates, naive and aware datetimes."""
+    for value in (dt.date(year, 1, 2), dt.datetime(year, 3, 4, 5, 6), dt.datetime(year, 12, 31, 23, 0, tzinfo=TZ)):
+        assert short_date(value) == value.strftime("%d/%m/%Y")
