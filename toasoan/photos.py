@@ -189,6 +189,17 @@ def _share_cards(
     return cards, report.drawn, diags
 
 
+def redraw_card(site: Site, article: Article, folder: Path) -> tuple[Processed | None, int]:
+    """The share card of `article` from the cache under `folder` (`cache_dir`), drawn when missing
+    (a patch build whose edit changed a headline); None when it could not be made or the cache
+    held a damaged entry (a full build reports that). Also how many cards were drawn."""
+    made, report = make_cards([share_card(site, article)], cache_root(folder, image_settings(site.config)), 1, write=True)
+    (outcome,) = made.values()
+    if not isinstance(outcome, Processed) or outcome.og is None or report.broken:
+        return None, report.drawn
+    return outcome, report.drawn
+
+
 def _at_uses(uses: list[tuple[str, Asset]], message: str, *, as_warning: bool = False) -> list[Diagnostic]:
     make = warning if as_warning else error
     return [make(document, asset.line, f"ảnh `{asset.src}`: {message}") for document, asset in uses]

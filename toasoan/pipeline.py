@@ -30,7 +30,18 @@ from .filetypes import library_check
 from .images import PHOTO_SUFFIXES, claim_cache
 from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
-from .photos import SitePhotos, cache_dir, card_urls, check_cache_dir, photo_files, plan_photos, prune_photos
+from .photos import (
+    SitePhotos,
+    cache_dir,
+    card_urls,
+    check_cache_dir,
+    needs_card,
+    photo_files,
+    plan_photos,
+    prune_photos,
+    redraw_card,
+    share_card,
+)
 from .proofread import site_findings, small_covers
 from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
@@ -38,7 +49,7 @@ from .routes import ArticleContext, Route, article_route, plan_routes
 from .scanner import prose_lines, source_links
 from .search import BUNDLE, SearchReport, article_record, index_site, site_records
 from .shortcut import default_theme_dir
-from .sitemaps import NEWS_WINDOW, sitemap_files
+from .sitemaps import MAX_URLS, NEWS_WINDOW, sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import CardView, CategoryView, OfficialView, Photos, PhotoView, article_view, card_view, photo_view, site_view
@@ -223,7 +234,14 @@ def _write_snapshot(record_file: Path, inputs: str, made: dict[str, Any]) -> Non
         inputs=inputs, site=_without_html(plan.site), related=plan.related, share_cards=card_urls(plan.photos),
         link_targets=plan.link_targets, photos=plan.photos.processed, links=plan.markup.links, assets=plan.assets,
         markdown_salt=plan.markup.salt, records=tuple(made["records"]), covers=made["covers"],
+        page_keys=_list_keys(plan.site, plan.routes, made["keys"]),
     ))
+
+
+def _list_keys(site: Site, routes: Sequence[Route], keys: Sequence[str]) -> dict[str, str]:
+    """The page keys of every route but the articles' (URL -> key)."""
+    articles = {a.url for a in site.articles}
+    return {r.url: k for r, k in zip(routes, keys, strict=True) if r.url not in articles}
 
 
 def _without_html(site: Site) -> Site:
@@ -233,11 +251,13 @@ def _without_html(site: Site) -> Site:
 
 
 def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None], last: _Last) -> BuildResult | None:
-    """A build that makes again only the pages of articles whose body alone was edited (and their
-    search shards, `.gz` copies and `_headers`), linking every other file from the last output;
-    None when it cannot tell that this gives exactly what a full build would (a full build then
-    answers). It needs the last build's snapshot, that build's output as it left it, the same
-    clock window, every changed input an article's body, and those articles without findings."""
+    """A build that makes again only what the edited articles reach, linking every other file from
+    the last output; None when it cannot tell that this gives exactly what a full build would (a
+    full build then answers). It needs the last build's snapshot, that build's output as it left
+    it, the same clock window, every changed input a published article's file, and those articles
+    without findings. A body edit re-makes the article's page (`_edited_articles`); an edit that
+    changes what cards, tag, official or "Xem thêm" lists show re-makes the pages whose key moved
+    (`_card_changes`)."""
     clock = _Stopwatch()
     record = last.record
     if not (record.built_at <= last.now and (record.valid_until is None or last.now < record.valid_until)):
@@ -268,25 +288,27 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     now = now_from_env(options.environ, config.tz)
     cache = open_cache(cache_dir(root, config), generator_stamp(), options.drafts)
     edited = _edited_articles(options, snap, sources, now, env, globals_, cache.folder)
-    if edited is None:
-        return None
-    articles = list(site.articles)
-    records = {r.url: r for r in snap.records}
-    pages: dict[str, bytes] = {}
-    for index, article, route, page, _, _ in edited:
-        articles[index] = dataclasses.replace(article, body_html="")
-        pages[urls.output_file(route.url)] = page
-        old = records[article.url]
-        category = config.category(article.category)
-        records[article.url] = article_record(article, old.shard, category.name if category else article.category, snap.covers.get(article.url))
-    clock.lap("edited articles")
+    if edited is not None:
+        changes = _body_changes(snap, edited)
+        clock.lap("edited articles")
+    else:
+        found = _card_changes(options, snap, sources, now, env, globals_, cache, record, out)
+        if found is None:
+            return None
+        changes = found
+        clock.lap("edited cards")
     uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
     listed = (f"{folder}/{name}" if folder else name for folder, names in record.output.folders for name in names)
-    kept = sorted(p for p in listed if _carried(p, pages))
-    files = [OutputFile(p, copy_from=out / p, link=True) for p in kept] + [OutputFile(p, data=page) for p, page in sorted(pages.items())]
+    kept = sorted(p for p in listed if _carried(p, changes))
+    files = [OutputFile(p, copy_from=out / p, link=True) for p in kept] + [changes.files[p] for p in sorted(changes.files)]
+    records = {r.url: r for r in snap.records}
+    for index, article in changes.articles.items():
+        old = records[site.articles[index].url]
+        category = config.category(article.category)
+        records[article.url] = article_record(article, old.shard, category.name if category else article.category, snap.covers.get(article.url))
     search_cache = _search_cache(root, config, options.drafts)
     reports: list[SearchReport] = []
-    made: list[str] = [MARKER, *pages]
+    made: list[str] = [MARKER, *changes.files]
 
     by_url = tuple(sorted(records.values(), key=lambda r: r.url))
 
@@ -295,7 +317,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         reports.append(index_site(staging, by_url, search_cache))
         bundle = [relative(staging, f) for f in walk_files(staging, staging / BUNDLE)]
         clock.lap("search")
-        fresh = sorted(pages) + bundle
+        fresh = sorted(changes.files) + bundle
         deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), {}, options.jobs, lambda *_: None, paths=fresh)
         made.extend(bundle)
         made.extend(f"{p}.gz" for p in fresh if (staging / f"{p}.gz").is_file())
@@ -305,37 +327,82 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
 
     count = commit_output(out, files, finalize=finalize)
     clock.lap("swap")
+    model = changes.site
+    if changes.addresses and not options.drafts:
+        uptodate.write_addresses(cache_dir(root, config) / BUILD_DIR, _published_addresses(model))
     if not uptodate.inputs_changed(*shortcut.input_files(options.site_dir, options.theme_dir), last.hashed):
-        result = {**record.result, "search": dataclasses.asdict(reports[0])}
+        result = {**record.result, "search": dataclasses.asdict(reports[0]), "pages": changes.pages}
         uptodate.write_record(last.record_file, dataclasses.replace(
             record, inputs=last.inputs, built_at=last.now, output=uptodate.output_state(out), result=result, hashed=last.hashed,
         ))
         links = dict(snap.links)
-        for _, article, _, _, own, _ in edited:
-            links.pop(article.source, None)
+        for index, article in changes.articles.items():
+            source = site.articles[index].source
+            links.pop(source, None)
+            own = changes.links.get(source)
             if own:
                 links[article.source] = own
         snapshot.write(snap_file, dataclasses.replace(
-            snap, inputs=last.inputs, site=dataclasses.replace(site, articles=tuple(articles)), links=links, records=by_url,
+            snap, inputs=last.inputs, site=model, links=links, records=by_url, related=changes.related,
+            share_cards=changes.share_cards, link_targets=changes.link_targets, page_keys=changes.page_keys,
         ))
-        # The edited articles' HTML joins the cache's index (nothing is removed: a full build prunes).
-        markdown = dict(cache.previous.get("markdown", {}))
-        markdown.update(entry for *_, entry in edited if entry is not None)
-        write_index(cache.folder, {**cache.previous, "markdown": markdown}, cache.index)
+        # The entries this build used join the cache's index (nothing is removed: a full build prunes).
+        entries = dict(cache.previous)
+        for kind, made_now in changes.index.items():
+            entries[kind] = {**entries.get(kind, {}), **made_now}
+        write_index(cache.folder, entries, cache.index)
     clock.lap("up-to-date record, snapshot")
     carried_gz = sum(1 for p in kept if p.endswith(".gz"))  # a full build counts pages and copies, not these
     return dataclasses.replace(
-        last.result, files=count - carried_gz, output=out, search=reports[0], pages_cached=last.result.pages - len(pages), photos_decoded=0,
-        markdown_cached=len(site.articles) + len(site.pages) - len(pages), articles_cached=len(site.articles) - len(pages),
-        timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in site.articles) + tuple((p.source, p.url) for p in site.pages),
+        last.result, pages=changes.pages, files=count - carried_gz, output=out, search=reports[0],
+        pages_cached=changes.pages - changes.rendered, photos_decoded=0, cards_drawn=changes.cards_drawn,
+        markdown_cached=len(site.articles) + len(site.pages) - len(changes.articles), articles_cached=len(site.articles) - len(changes.articles),
+        timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in model.articles) + tuple((p.source, p.url) for p in model.pages),
     )
 
 
-def _carried(path: str, pages: dict[str, bytes]) -> bool:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Changes:
+    """What a patch build changes in the last output and in the snapshot."""
+
+    site: Site  # the model after the edits (no article's HTML)
+    articles: dict[int, Article]  # the edited articles (with their HTML) by index in the model
+    links: dict[str, dict[str, str]]  # each edited article's links written as source paths
+    files: dict[str, OutputFile]  # output path -> the file written or linked instead of the last one
+    dropped: frozenset[str]  # files of the last output this one no longer has
+    pages: int  # routes of the site
+    rendered: int  # pages made or taken from the cache instead of linked from the last output
+    index: dict[str, dict[str, str]]  # the build cache entries this build made or used, by kind
+    related: tuple[tuple[int, ...], ...]
+    share_cards: dict[str, str]
+    link_targets: frozenset[str]
+    page_keys: dict[str, str]
+    cards_drawn: int = 0
+    addresses: bool = False  # a title of a published article changed: the addresses record too
+
+
+def _body_changes(snap: snapshot.Snapshot, edited: list[_Edited]) -> _Changes:
+    """The changes of edits to article bodies alone: their pages."""
+    articles = list(snap.site.articles)
+    for index, article, *_ in edited:
+        articles[index] = dataclasses.replace(article, body_html="")
+    markdown = {entry[0]: entry[1] for *_, entry in edited if entry is not None}
+    return _Changes(
+        site=dataclasses.replace(snap.site, articles=tuple(articles)),
+        articles={index: article for index, article, *_ in edited}, links={snap.site.articles[i].source: own for i, _, _, _, own, _ in edited},
+        files={urls.output_file(route.url): OutputFile(urls.output_file(route.url), data=page) for _, _, route, page, _, _ in edited},
+        dropped=frozenset(), pages=len(snap.page_keys) + len(articles), rendered=len(edited), index={"markdown": markdown},
+        related=snap.related, share_cards=snap.share_cards, link_targets=snap.link_targets, page_keys=snap.page_keys,
+    )
+
+
+def _carried(path: str, changes: _Changes) -> bool:
     """Whether a file of the last output is linked into the patched one as it is."""
     if path in (MARKER, deploy.HEADERS) or path.startswith(BUNDLE + "/"):
         return False
-    return path not in pages and not (path.endswith(".gz") and path[:-3] in pages)
+    if path in changes.files or path in changes.dropped:
+        return False
+    return not (path.endswith(".gz") and (path[:-3] in changes.files or path[:-3] in changes.dropped))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -445,6 +512,218 @@ def _edited_articles(
     return edited
 
 
+def _same_place(new: Article, old: Article) -> bool:
+    """Whether an edited article stays where it was: same address, date, state, photos (the same
+    files in the same places, captions aside), audio and old addresses; its cards may change."""
+
+    def files(article: Article) -> tuple[Any, ...]:
+        cover = article.cover.source if article.cover else None
+        audio = article.audio
+        sound = (audio.source, audio.name, audio.media_path, audio.duration) if audio else None
+        return (
+            cover, tuple(a.source for a in article.gallery), tuple(a.source for a in article.body_images), sound,
+            tuple(a for a, _ in article.aliases),
+        )
+
+    same = (new.url, new.date, new.draft, new.slug) == (old.url, old.date, old.draft, old.slug)
+    return same and files(new) == files(old)
+
+
+def _with_markup(article: Article, html: str) -> Article:
+    """An article with its Markdown made into HTML, as `_with_html` keeps it."""
+    if article.summary:
+        return dataclasses.replace(article, body="", body_html=html)
+    lead, rest = split_lead(html)
+    return dataclasses.replace(article, body="", body_html=rest, lead=lead)
+
+
+def _card_changes(
+    options: BuildOptions, snap: snapshot.Snapshot, sources: set[str], now: dt.datetime, env: jinja2.Environment,
+    globals_: dict[str, Any], cache: BuildCache, record: uptodate.Record, out: Path,
+) -> _Changes | None:
+    """The changes of edits that may reach other pages (a title, sapo, tag, official, category,
+    caption...): the model with the edited articles, the "Xem thêm" picks again when what they
+    read changed, every route again, and made again only the pages whose key moved (lists, home,
+    tags...: their keys are in the snapshot), the edited articles' own pages and those whose "Xem
+    thêm" shows a changed card or picks others; feeds, sitemaps and redirect pages made again and
+    kept when their bytes moved; a share card drawn for a changed headline. None when an edited
+    article moved (address, date, state, photos, audio, aliases), has a finding, or the edit
+    changes a finding, a claim or a link check of the site."""
+    root = options.site_dir.resolve()
+    site = snap.site
+    config = site.config
+    by_source = {a.source: i for i, a in enumerate(site.articles)}
+    articles = list(site.articles)
+    loaded: dict[int, Article] = {}
+    for source in sorted(sources):
+        index = by_source.get(source)
+        if index is None:
+            return None
+        article, diags = load_article(root, config, site.officials, root / source)
+        if article is None or diags or not (options.drafts or article.is_published(now)):
+            return None
+        article = dataclasses.replace(article, url=urls.article_url(config, article))
+        if not _same_place(article, site.articles[index]):
+            return None
+        loaded[index] = articles[index] = article
+    # Their links written as source paths, found as a full build finds them (the others' bodies are "").
+    links, link_diags = _source_links(dataclasses.replace(site, articles=tuple(articles), pages=()))
+    if link_diags:
+        return None
+    state = _MarkupState(
+        links={**snap.links, **{s: links.get(s, {}) for s in sources}}, photos=snap.photos, env=env,
+        seconds=config.limits.markdown_seconds, folder=cache.folder, known=cache.previous.get("markdown", {}),
+        salt=snap.markdown_salt, write=True,
+    )
+    order = sorted(loaded)
+    markdown: dict[str, str] = {}
+    edited: dict[int, Article] = {}
+    for index, marked in zip(order, _markup_chunk([loaded[i] for i in order], state), strict=True):
+        if isinstance(marked, Diagnostic):
+            return None
+        html, key, sha, _ = marked
+        if sha is not None:
+            markdown[key] = sha
+        edited[index] = _with_markup(loaded[index], html)
+        articles[index] = dataclasses.replace(edited[index], body_html="")
+    model = dataclasses.replace(site, articles=tuple(articles))
+    if site_findings([*model.articles, *model.held], now) != site_findings([*site.articles, *site.held], now):
+        return None  # a title now repeated, a tag spelt two ways...
+    photos = snap.photos
+    stamp = generator_stamp()
+    index_entries: dict[str, dict[str, str]] = {"markdown": markdown}
+    # "Xem thêm": the picks again only when what they read changed (officials, tags, category).
+    related = snap.related
+    if any(related_inputs([model.articles[i]]) != related_inputs([site.articles[i]]) for i in edited):
+        picked = _related(model, options.jobs, cache, stamp, write=True)
+        related = tuple(tuple(p) for p in picked)
+        index_entries["related"] = cache.used.get("related", {})
+
+    def card(article: Article) -> CardView:
+        return card_view(article_view(article, config, site.officials, photos))
+
+    recarded = {i for i in edited if card(model.articles[i]) != card(site.articles[i])}
+    # Share cards of the edited articles shown without a photo: drawn again for a new headline.
+    share_cards = dict(snap.share_cards)
+    drawn = 0
+    new_files: dict[str, OutputFile] = {}
+    for index in sorted(edited):
+        article = model.articles[index]
+        if not needs_card(article):
+            continue
+        wanted = share_card(model, article)
+        url = urls.card_url(wanted.key())
+        if share_cards.get(article.source) == url:
+            continue
+        entry, count = redraw_card(model, article, cache_dir(root, config))
+        drawn += count
+        if entry is None or entry.og is None:
+            return None
+        share_cards[article.source] = url
+        new_files[url.lstrip("/")] = OutputFile(url.lstrip("/"), copy_from=Path(entry.folder) / entry.og.file, link=True)
+    routes, route_diags = plan_routes(model, photos, options.jobs, [list(p) for p in related], now=now, share_cards=share_cards)
+    if route_diags:
+        return None
+    # Addresses: what a link may name, and the files of pages that came or went.
+    article_urls = {a.url: i for i, a in enumerate(model.articles)}
+    old_urls = {*snap.page_keys, *article_urls}
+    new_urls = {r.url for r in routes}
+    targets = (snap.link_targets - old_urls) | new_urls
+    with_bodies = dataclasses.replace(model, articles=tuple(edited.values()), pages=())
+    if _check_links(with_bodies, targets):
+        return None
+    if targets != snap.link_targets and _check_links(model, targets) != _check_links(model, snap.link_targets):
+        return None
+    old_count, new_count = len(old_urls), len(routes)
+    if old_count != new_count and max(old_count, new_count) > MAX_URLS:
+        return None  # the sitemap may be split otherwise
+    dropped = {urls.output_file(u) for u in old_urls - new_urls}
+    listed = {f"{folder}/{name}" if folder else name for folder, names in record.output.folders for name in names}
+    folders = {folder for folder, _ in record.output.folders}
+    for url in new_urls - old_urls:
+        path = urls.output_file(url)
+        parents = ["/".join(path.split("/")[:depth]) for depth in range(1, path.count("/") + 1)]
+        if path in listed or path in folders or any(p in listed for p in parents):
+            return None  # it would land on a file or folder of the last output: let a full build judge
+    used_cards = set(share_cards.values())
+    dropped |= {url.lstrip("/") for url in set(snap.share_cards.values()) - used_cards}
+    # The pages to make: lists whose key moved, the edited articles, and the articles whose
+    # "Xem thêm" changed; every other page is the last output's.
+    prints = template_fingerprints(env)
+    others = [r for r in routes if r.url not in article_urls]
+    keys = route_keys(stamp, globals_, snap.assets, prints, others)
+    page_keys = {r.url: k for r, k in zip(others, keys, strict=True)}
+    jobs = [(r, k) for r, k in zip(others, keys, strict=True) if snap.page_keys.get(r.url) != k]
+    reread: dict[int, Route] = {}
+    for route in routes:
+        index = article_urls.get(route.url, -1)
+        if index < 0 or index in edited:
+            continue
+        if related[index] != snap.related[index] or any(j in recarded for j in related[index]):
+            reread[index] = route
+    bodies = _bodies(root, model, sorted(reread), state)
+    if bodies is None:
+        return None
+    whole = {**edited, **bodies}
+    for route in routes:
+        index = article_urls.get(route.url, -1)
+        if index in whole:
+            context = route.context
+            assert isinstance(context, ArticleContext)
+            view = article_view(whole[index], config, site.officials, photos)
+            full = dataclasses.replace(route, context=dataclasses.replace(context, article=view))
+            (key,) = route_keys(stamp, globals_, snap.assets, prints, [full])
+            jobs.append((full, key))
+    render = _RenderState(env=env, globals=globals_, root=root, folder=cache.folder, known=cache.previous.get("page", {}))
+    pages: dict[str, str] = {}
+    outcomes = _render_chunk(jobs, render) if len(jobs) < 64 else [o for c in parallel_chunks(_render_chunk, jobs, options.jobs, render, None) for o in c]
+    for (route, key), outcome in zip(jobs, outcomes, strict=True):
+        if isinstance(outcome, Diagnostic):
+            return None
+        sha, blob, _ = outcome
+        pages[key] = sha
+        path = urls.output_file(route.url)
+        new_files[path] = OutputFile(path, copy_from=blob, link=True)
+    index_entries["page"] = pages
+    # Feeds, sitemaps and the edited articles' redirect pages: made again, kept when they moved.
+    generated = feed_files(model, photos, now) + sitemap_files(model, routes, now)
+    generated += [r.file for r in redirect_files(dataclasses.replace(model, articles=tuple(model.articles[i] for i in sorted(edited))))]
+    for file in generated:
+        assert file.data is not None
+        if file.path not in listed:
+            return None
+        if (out / file.path).read_bytes() != file.data:
+            new_files[file.path] = file
+    titles = any(model.articles[i].title != site.articles[i].title for i in edited)
+    return _Changes(
+        site=model, articles=edited, links={site.articles[i].source: links.get(site.articles[i].source, {}) for i in edited},
+        files=new_files, dropped=frozenset(dropped), pages=len(routes), rendered=len(jobs), index=index_entries,
+        related=related, share_cards=share_cards, link_targets=frozenset(targets), page_keys=page_keys, cards_drawn=drawn,
+        addresses=titles,
+    )
+
+
+def _bodies(root: Path, site: Site, indexes: Sequence[int], state: _MarkupState) -> dict[int, Article] | None:
+    """Unedited articles read again with their HTML (from the build cache, else made), for pages
+    whose "Xem thêm" changed; None when one does not read back as the model has it."""
+    found: list[Article] = []
+    for index in indexes:
+        old = site.articles[index]
+        article, _ = load_article(root, site.config, site.officials, root / old.source)
+        if article is None:
+            return None
+        article = dataclasses.replace(article, url=old.url)
+        if not _same_but_body(article, old):
+            return None
+        found.append(article)
+    result: dict[int, Article] = {}
+    for index, article, outcome in zip(indexes, found, _markup_chunk(found, state), strict=True):
+        if isinstance(outcome, Diagnostic):
+            return None
+        result[index] = _with_markup(article, outcome[0])
+    return result
+
+
 def _result_to_json(result: BuildResult) -> dict[str, Any]:
     return {
         "pages": result.pages, "articles": result.articles, "unpublished": result.unpublished,
@@ -532,7 +811,7 @@ def _build(
         plan.clock.lap("pages rendered or linked, files copied")
         records = site_records(plan.site, covers)
         if made is not None:
-            made.update(plan=plan, records=records, covers=covers)
+            made.update(plan=plan, records=records, covers=covers, keys=keys)
         reports.append(index_site(staging, records, search_cache))
         plan.clock.lap("search")
         _deploy_files(staging, plan, page_shas, options.jobs)
@@ -587,10 +866,14 @@ def _deploy_files(staging: Path, plan: _Plan, page_shas: dict[str, str], jobs: i
 
 def page_keys(plan: _Plan, globals_: dict[str, Any]) -> list[str]:
     """Each route's page key. A card or an official shown on many pages is hashed once."""
-    shared = fingerprint(plan.stamp, globals_["site"], plan.assets)
+    return route_keys(plan.stamp, globals_, plan.assets, plan.template_prints, plan.routes)
+
+
+def route_keys(stamp: str, globals_: dict[str, Any], assets: Assets, prints: dict[str, str], routes: Iterable[Route]) -> list[str]:
+    """The page keys of `routes` (`page_keys`, for any routes)."""
+    shared = fingerprint(stamp, globals_["site"], assets)
     keyed = Fingerprints((CardView, OfficialView, CategoryView, PhotoView))
-    prints = plan.template_prints
-    return [keyed(shared, prints.get(r.template, ""), r.template, r.context) for r in plan.routes]
+    return [keyed(shared, prints.get(r.template, ""), r.template, r.context) for r in routes]
 
 
 def page_globals(plan: _Plan) -> dict[str, Any]:
