@@ -42,10 +42,10 @@ from .photos import (
     redraw_card,
     share_card,
 )
-from .proofread import site_findings, small_covers
+from .proofread import duplicate_titles, site_findings, small_covers, tag_spellings
 from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
-from .routes import ArticleContext, Route, article_route, plan_routes
+from .routes import ArticleContext, HomeContext, Route, article_route, plan_routes
 from .scanner import prose_lines, source_links
 from .search import BUNDLE, SearchReport, article_record, index_site, site_records
 from .shortcut import default_theme_dir
@@ -587,8 +587,12 @@ def _card_changes(
         edited[index] = _with_markup(loaded[index], html)
         articles[index] = dataclasses.replace(edited[index], body_html="")
     model = dataclasses.replace(site, articles=tuple(articles))
-    if site_findings([*model.articles, *model.held], now) != site_findings([*site.articles, *site.held], now):
-        return None  # a title now repeated, a tag spelt two ways...
+    # The site-wide findings (dates did not move): a title now repeated, a tag spelt two ways...
+    everyone, before = [*model.articles, *model.held], [*site.articles, *site.held]
+    for name, find in (("title", duplicate_titles), ("tags", tag_spellings)):
+        moved = any(getattr(model.articles[i], name) != getattr(site.articles[i], name) for i in edited)
+        if moved and find(everyone) != find(before):
+            return None
     photos = snap.photos
     stamp = generator_stamp()
     index_entries: dict[str, dict[str, str]] = {"markdown": markdown}
@@ -651,9 +655,11 @@ def _card_changes(
     # "Xem thêm" changed; every other page is the last output's.
     prints = template_fingerprints(env)
     others = [r for r in routes if r.url not in article_urls]
-    keys = route_keys(stamp, globals_, snap.assets, prints, others)
-    page_keys = {r.url: k for r, k in zip(others, keys, strict=True)}
-    jobs = [(r, k) for r, k in zip(others, keys, strict=True) if snap.page_keys.get(r.url) != k]
+    reached = _reached(others, snap.page_keys, {model.articles[i].url for i in edited}, _moved_lists(site, model, edited))
+    keys = route_keys(stamp, globals_, snap.assets, prints, reached)
+    page_keys = {r.url: snap.page_keys[r.url] for r in others if r.url in snap.page_keys}  # a route not reached keeps its key
+    page_keys.update((r.url, k) for r, k in zip(reached, keys, strict=True))
+    jobs = [(r, k) for r, k in zip(reached, keys, strict=True) if snap.page_keys.get(r.url) != k]
     reread: dict[int, Route] = {}
     for route in routes:
         index = article_urls.get(route.url, -1)
@@ -701,6 +707,42 @@ def _card_changes(
         related=related, share_cards=share_cards, link_targets=frozenset(targets), page_keys=page_keys, cards_drawn=drawn,
         addresses=titles,
     )
+
+
+def _moved_lists(old: Site, new: Site, edited: Iterable[int]) -> set[str]:
+    """The lists (by their first page's URL) whose members or heading an edit may change: every
+    tag and official page of an article whose tags or officials changed, both categories and
+    the home page's sections when its category changed (dates do not move: the archives keep
+    their members)."""
+    found: set[str] = set()
+    for index in edited:
+        before, after = old.articles[index], new.articles[index]
+        if before.tags != after.tags:
+            found.update(urls.tag_url(t) for t in (*before.tags, *after.tags))
+        if before.officials != after.officials:
+            found.update(urls.official_url(r.official_id) for r in (*before.officials, *after.officials) if r.official_id)
+        if before.category != after.category:
+            found.update({urls.category_url(before.category), urls.category_url(after.category), "/"})
+    return found
+
+
+_PAGED = re.compile(rf"{urls.PAGE_PREFIX}[0-9]+/$")
+
+
+def _reached(routes: Sequence[Route], known: dict[str, str], edited: set[str], moved: set[str]) -> list[Route]:
+    """The routes (not articles') whose page an edit may change: new ones, the pages of the lists
+    in `moved`, and those that show an edited article's card. Any other shows the same cards of
+    the same lists as before: its key is the last one."""
+    found = []
+    for route in routes:
+        context = route.context
+        if isinstance(context, HomeContext):
+            cards = [*([context.lead] if context.lead else []), *context.latest, *(c for s in context.sections for c in s.articles)]
+        else:
+            cards = list(getattr(context, "articles", ()))
+        if route.url not in known or _PAGED.sub("", route.url) in moved or any(c.url in edited for c in cards):
+            found.append(route)
+    return found
 
 
 def _bodies(root: Path, site: Site, indexes: Sequence[int], state: _MarkupState) -> dict[int, Article] | None:
