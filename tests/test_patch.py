@@ -227,8 +227,9 @@ def test_a_title_that_repeats_another_gets_a_full_build_with_its_warning(tmp_pat
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, seed: int) -> None:
-    """Edits editors make to what cards and lists show (titles, sapos, tags, officials, categories),
-    one or two articles at a time: each build is a patch, and its output a clean build's."""
+    """Edits editors make to what cards and lists show (titles, sapos, tags, officials, categories,
+    the date of the last update), one or two articles at a time: each build is a patch, and its
+    output a clean build's."""
     rng = random.Random(seed)
     site = Site(tmp_path / "site", rng)
     for _ in range(5):
@@ -239,13 +240,14 @@ def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, se
     for _ in range(8):
         shown = [p for p in _published(site, result) if not any(d.path == p.relative_to(site.root).as_posix() for d in result.warnings)]
         for path in rng.sample(shown, rng.randint(1, 2)):
-            kind = rng.choice(["title", "summary", "tags", "officials", "category"])
+            kind = rng.choice(["title", "summary", "tags", "officials", "category", "updated"])
             value = {
                 "title": f"Tiêu đề sửa {rng.randint(1, 10**6)}",
                 "summary": f"Sa-pô sửa {rng.randint(1, 10**6)}",
                 "tags": f"[{', '.join(rng.sample(['chuyển đổi số', 'nông nghiệp', 'y tế', 'giáo dục'], rng.randint(0, 3)))}]",
                 "officials": f"[{', '.join(rng.sample(['pham-duy-hung', 'le-thi-mai'], rng.randint(0, 2)))}]",
                 "category": rng.choice(["thoi-su", "kinh-te"]),
+                "updated": f"2026-09-21 {rng.randint(10, 20)}:00",  # the sitemaps' and feeds' dates
             }[kind]
             site._edit_front(path, kind, value)
             history.append(f"{kind} {path.name}")

@@ -49,7 +49,7 @@ from .routes import ArticleContext, HomeContext, Route, article_route, plan_rout
 from .scanner import prose_lines, source_links
 from .search import BUNDLE, SearchReport, article_record, index_site, site_records
 from .shortcut import default_theme_dir
-from .sitemaps import MAX_URLS, NEWS_WINDOW, sitemap_files
+from .sitemaps import MAX_URLS, NEWS_WINDOW, news_sitemap, sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import CardView, CategoryView, OfficialView, Photos, PhotoView, article_view, card_view, photo_view, site_view
@@ -590,8 +590,8 @@ def _card_changes(
     # The site-wide findings (dates did not move): a title now repeated, a tag spelt two ways...
     everyone, before = [*model.articles, *model.held], [*site.articles, *site.held]
     for name, find in (("title", duplicate_titles), ("tags", tag_spellings)):
-        moved = any(getattr(model.articles[i], name) != getattr(site.articles[i], name) for i in edited)
-        if moved and find(everyone) != find(before):
+        differs = any(getattr(model.articles[i], name) != getattr(site.articles[i], name) for i in edited)
+        if differs and find(everyone) != find(before):
             return None
     photos = snap.photos
     stamp = generator_stamp()
@@ -655,7 +655,8 @@ def _card_changes(
     # "Xem thêm" changed; every other page is the last output's.
     prints = template_fingerprints(env)
     others = [r for r in routes if r.url not in article_urls]
-    reached = _reached(others, snap.page_keys, {model.articles[i].url for i in edited}, _moved_lists(site, model, edited))
+    moved = _moved_lists(site, model, edited)
+    reached = _reached(others, snap.page_keys, {model.articles[i].url for i in edited}, moved)
     keys = route_keys(stamp, globals_, snap.assets, prints, reached)
     page_keys = {r.url: snap.page_keys[r.url] for r in others if r.url in snap.page_keys}  # a route not reached keeps its key
     page_keys.update((r.url, k) for r, k in zip(reached, keys, strict=True))
@@ -692,7 +693,13 @@ def _card_changes(
         new_files[path] = OutputFile(path, copy_from=blob, link=True)
     index_entries["page"] = pages
     # Feeds, sitemaps and the edited articles' redirect pages: made again, kept when they moved.
-    generated = feed_files(model, photos, now) + sitemap_files(model, routes, now)
+    # The sitemap lists every page with its members' newest change: the same while the pages,
+    # their members and every date stay (the news sitemap shows titles: always made again).
+    same_pages = not moved and [r.url for r in others] == list(snap.page_keys)
+    if same_pages and all(model.articles[i].updated == site.articles[i].updated for i in edited):
+        generated = [*feed_files(model, photos, now), news_sitemap(model, now)]
+    else:
+        generated = feed_files(model, photos, now) + sitemap_files(model, routes, now)
     generated += [r.file for r in redirect_files(dataclasses.replace(model, articles=tuple(model.articles[i] for i in sorted(edited))))]
     for file in generated:
         assert file.data is not None
