@@ -197,15 +197,24 @@ def test_an_edit_to_a_card_is_patched_into_the_pages_that_show_it(tmp_path: Path
     assert again.up_to_date
 
 
-def test_a_card_edit_that_moves_an_article_gets_a_full_build(tmp_path: Path) -> None:
-    """A new date (the lists' order, the search shards) or a new address: a full build."""
+def test_a_new_date_is_patched_but_a_new_address_or_schedule_gets_a_full_build(tmp_path: Path) -> None:
+    """A new date within the address's month moves the article in its lists, archives, feeds,
+    sitemaps and search shards: patched. A new address, or a date in the future: a full build."""
     site = Site(tmp_path / "site", random.Random(22))
     output = site.root / "public"
     first = _build(site.root, output, site.now)
     path = _published(site, first)[0]
     site._edit_front(path, "date", "2026-09-03 07:15")
+    assert _patched(_build(site.root, output, site.now))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    site._edit_front(path, "date", "2026-09-21 20:00")  # in the news sitemap's two days now
+    assert _patched(_build(site.root, output, site.now))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    site._edit_front(path, "date", "2026-09-25 20:00")  # scheduled: readers no longer see it
     assert not _patched(_build(site.root, output, site.now))
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    site._edit_front(path, "date", "2026-09-20 20:00")
+    _build(site.root, output, site.now)
     site._edit_front(path, "slug", "dia-chi-moi")
     assert not _patched(_build(site.root, output, site.now))
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
@@ -228,8 +237,8 @@ def test_a_title_that_repeats_another_gets_a_full_build_with_its_warning(tmp_pat
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, seed: int) -> None:
     """Edits editors make to what cards and lists show (titles, sapos, tags, officials, categories,
-    the date of the last update), one or two articles at a time: each build is a patch, and its
-    output a clean build's."""
+    dates, the date of the last update), one or two articles at a time: each build is a patch,
+    and its output a clean build's."""
     rng = random.Random(seed)
     site = Site(tmp_path / "site", rng)
     for _ in range(5):
@@ -240,7 +249,7 @@ def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, se
     for _ in range(8):
         shown = [p for p in _published(site, result) if not any(d.path == p.relative_to(site.root).as_posix() for d in result.warnings)]
         for path in rng.sample(shown, rng.randint(1, 2)):
-            kind = rng.choice(["title", "summary", "tags", "officials", "category", "updated"])
+            kind = rng.choice(["title", "summary", "tags", "officials", "category", "updated", "date"])
             value = {
                 "title": f"Tiêu đề sửa {rng.randint(1, 10**6)}",
                 "summary": f"Sa-pô sửa {rng.randint(1, 10**6)}",
@@ -248,6 +257,7 @@ def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, se
                 "officials": f"[{', '.join(rng.sample(['pham-duy-hung', 'le-thi-mai'], rng.randint(0, 2)))}]",
                 "category": rng.choice(["thoi-su", "kinh-te"]),
                 "updated": f"2026-09-21 {rng.randint(10, 20)}:00",  # the sitemaps' and feeds' dates
+                "date": f"2026-09-{rng.randint(1, 21):02d} {rng.randint(6, 20):02d}:15",  # still published, same address
             }[kind]
             site._edit_front(path, kind, value)
             history.append(f"{kind} {path.name}")

@@ -47,7 +47,7 @@ from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import ArticleContext, HomeContext, Route, article_route, plan_routes
 from .scanner import prose_lines, source_links
-from .search import BUNDLE, SearchReport, article_record, index_site, site_records
+from .search import BUNDLE, SearchReport, article_record, index_site, shard_keys, site_records
 from .shortcut import default_theme_dir
 from .sitemaps import MAX_URLS, NEWS_WINDOW, news_sitemap, sitemap_files
 from .sources import inside, relative, walk_files
@@ -289,7 +289,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     cache = open_cache(cache_dir(root, config), generator_stamp(), options.drafts)
     edited = _edited_articles(options, snap, sources, now, env, globals_, cache.folder)
     if edited is not None:
-        changes = _body_changes(snap, edited)
+        changes = _body_changes(snap, edited, last.result.valid_until)
         clock.lap("edited articles")
     else:
         found = _card_changes(options, snap, sources, now, env, globals_, cache, record, out)
@@ -302,8 +302,11 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     kept = sorted(p for p in listed if _carried(p, changes))
     files = [OutputFile(p, copy_from=out / p, link=True) for p in kept] + [changes.files[p] for p in sorted(changes.files)]
     records = {r.url: r for r in snap.records}
-    for index, article in changes.articles.items():
-        old = records[site.articles[index].url]
+    if changes.shards is not None:
+        shards = changes.shards
+        records = {url: r if r.shard == shards[url] else dataclasses.replace(r, shard=shards[url]) for url, r in records.items()}
+    for article in changes.articles.values():
+        old = records[article.url]
         category = config.category(article.category)
         records[article.url] = article_record(article, old.shard, category.name if category else article.category, snap.covers.get(article.url))
     search_cache = _search_cache(root, config, options.drafts)
@@ -331,15 +334,18 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     if changes.addresses and not options.drafts:
         uptodate.write_addresses(cache_dir(root, config) / BUILD_DIR, _published_addresses(model))
     if not uptodate.inputs_changed(*shortcut.input_files(options.site_dir, options.theme_dir), last.hashed):
-        result = {**record.result, "search": dataclasses.asdict(reports[0]), "pages": changes.pages}
+        until = changes.valid_until
+        result = {
+            **record.result, "search": dataclasses.asdict(reports[0]), "pages": changes.pages, "valid_until": until.isoformat() if until else None,
+        }
         uptodate.write_record(last.record_file, dataclasses.replace(
             record, inputs=last.inputs, built_at=last.now, output=uptodate.output_state(out), result=result, hashed=last.hashed,
+            valid_until=until.timestamp() if until else None,
         ))
         links = dict(snap.links)
-        for index, article in changes.articles.items():
-            source = site.articles[index].source
-            links.pop(source, None)
-            own = changes.links.get(source)
+        for article in changes.articles.values():
+            links.pop(article.source, None)
+            own = changes.links.get(article.source)
             if own:
                 links[article.source] = own
         snapshot.write(snap_file, dataclasses.replace(
@@ -354,9 +360,10 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     clock.lap("up-to-date record, snapshot")
     carried_gz = sum(1 for p in kept if p.endswith(".gz"))  # a full build counts pages and copies, not these
     return dataclasses.replace(
-        last.result, pages=changes.pages, files=count - carried_gz, output=out, search=reports[0],
+        last.result, pages=changes.pages, valid_until=changes.valid_until, files=count - carried_gz, output=out, search=reports[0],
         pages_cached=changes.pages - changes.rendered, photos_decoded=0, cards_drawn=changes.cards_drawn,
-        markdown_cached=len(site.articles) + len(site.pages) - len(changes.articles), articles_cached=len(site.articles) - len(changes.articles),
+        markdown_cached=len(site.articles) + len(site.pages) - changes.markdown_made,
+        articles_cached=len(site.articles) + len(site.held) - changes.read,
         timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in model.articles) + tuple((p.source, p.url) for p in model.pages),
     )
 
@@ -377,11 +384,15 @@ class _Changes:
     share_cards: dict[str, str]
     link_targets: frozenset[str]
     page_keys: dict[str, str]
+    valid_until: dt.datetime | None  # as `BuildResult.valid_until`
+    read: int  # article files read again
+    markdown_made: int  # documents whose Markdown was not in the build cache
     cards_drawn: int = 0
     addresses: bool = False  # a title of a published article changed: the addresses record too
+    shards: dict[str, str] | None = None  # every article's search shard by URL, when a date moved
 
 
-def _body_changes(snap: snapshot.Snapshot, edited: list[_Edited]) -> _Changes:
+def _body_changes(snap: snapshot.Snapshot, edited: list[_Edited], valid_until: dt.datetime | None) -> _Changes:
     """The changes of edits to article bodies alone: their pages."""
     articles = list(snap.site.articles)
     for index, article, *_ in edited:
@@ -393,6 +404,7 @@ def _body_changes(snap: snapshot.Snapshot, edited: list[_Edited]) -> _Changes:
         files={urls.output_file(route.url): OutputFile(urls.output_file(route.url), data=page) for _, _, route, page, _, _ in edited},
         dropped=frozenset(), pages=len(snap.page_keys) + len(articles), rendered=len(edited), index={"markdown": markdown},
         related=snap.related, share_cards=snap.share_cards, link_targets=snap.link_targets, page_keys=snap.page_keys,
+        valid_until=valid_until, read=len(edited), markdown_made=len(edited),
     )
 
 
@@ -513,8 +525,8 @@ def _edited_articles(
 
 
 def _same_place(new: Article, old: Article) -> bool:
-    """Whether an edited article stays where it was: same address, date, state, photos (the same
-    files in the same places, captions aside), audio and old addresses; its cards may change."""
+    """Whether an edited article stays where it was: same address, state, photos (the same files
+    in the same places, captions aside), audio and old addresses; its cards and date may change."""
 
     def files(article: Article) -> tuple[Any, ...]:
         cover = article.cover.source if article.cover else None
@@ -525,7 +537,7 @@ def _same_place(new: Article, old: Article) -> bool:
             tuple(a for a, _ in article.aliases),
         )
 
-    same = (new.url, new.date, new.draft, new.slug) == (old.url, old.date, old.draft, old.slug)
+    same = (new.url, new.draft, new.slug) == (old.url, old.draft, old.slug)
     return same and files(new) == files(old)
 
 
@@ -563,8 +575,9 @@ def _card_changes(
         if article is None or diags or not (options.drafts or article.is_published(now)):
             return None
         article = dataclasses.replace(article, url=urls.article_url(config, article))
-        if not _same_place(article, site.articles[index]):
-            return None
+        old = site.articles[index]
+        if not _same_place(article, old) or (article.date != old.date and not (article.date <= now and old.date <= now)):
+            return None  # moved, or a scheduled article's date (the next publication) changed
         loaded[index] = articles[index] = article
     # Their links written as source paths, found as a full build finds them (the others' bodies are "").
     links, link_diags = _source_links(dataclasses.replace(site, articles=tuple(articles), pages=()))
@@ -576,21 +589,34 @@ def _card_changes(
         salt=snap.markdown_salt, write=True,
     )
     order = sorted(loaded)
+    made = 0  # Markdown not found in the cache
     markdown: dict[str, str] = {}
     edited: dict[int, Article] = {}
     for index, marked in zip(order, _markup_chunk([loaded[i] for i in order], state), strict=True):
         if isinstance(marked, Diagnostic):
             return None
-        html, key, sha, _ = marked
+        html, key, sha, how = marked
+        made += how != "cached"
         if sha is not None:
             markdown[key] = sha
         edited[index] = _with_markup(loaded[index], html)
         articles[index] = dataclasses.replace(edited[index], body_html="")
+    # A new date puts the article elsewhere in the model (newest first, as `load_site` orders it):
+    # from here on indexes are the new model's, `was` gives an edited article as it was.
+    dated = any(articles[i].date != site.articles[i].date for i in edited)
+    was = {i: site.articles[i] for i in edited}
+    if dated:
+        articles.sort(key=lambda a: (a.date, a.source), reverse=True)
+        at = {a.source: i for i, a in enumerate(articles)}
+        was = {at[a.source]: a for a in was.values()}
+        edited = {at[a.source]: a for a in edited.values()}
     model = dataclasses.replace(site, articles=tuple(articles))
-    # The site-wide findings (dates did not move): a title now repeated, a tag spelt two ways...
+    # The site-wide findings: a title now repeated, a tag spelt two ways, a date far ahead...
     everyone, before = [*model.articles, *model.held], [*site.articles, *site.held]
+    if dated and site_findings(everyone, now) != site_findings(before, now):
+        return None
     for name, find in (("title", duplicate_titles), ("tags", tag_spellings)):
-        differs = any(getattr(model.articles[i], name) != getattr(site.articles[i], name) for i in edited)
+        differs = any(getattr(model.articles[i], name) != getattr(was[i], name) for i in edited)
         if differs and find(everyone) != find(before):
             return None
     photos = snap.photos
@@ -598,7 +624,7 @@ def _card_changes(
     index_entries: dict[str, dict[str, str]] = {"markdown": markdown}
     # "Xem thêm": the picks again only when what they read changed (officials, tags, category).
     related = snap.related
-    if any(related_inputs([model.articles[i]]) != related_inputs([site.articles[i]]) for i in edited):
+    if dated or any(related_inputs([model.articles[i]]) != related_inputs([was[i]]) for i in edited):
         picked = _related(model, options.jobs, cache, stamp, write=True)
         related = tuple(tuple(p) for p in picked)
         index_entries["related"] = cache.used.get("related", {})
@@ -606,7 +632,7 @@ def _card_changes(
     def card(article: Article) -> CardView:
         return card_view(article_view(article, config, site.officials, photos))
 
-    recarded = {i for i in edited if card(model.articles[i]) != card(site.articles[i])}
+    recarded = {i for i in edited if card(model.articles[i]) != card(was[i])}
     # Share cards of the edited articles shown without a photo: drawn again for a new headline.
     share_cards = dict(snap.share_cards)
     drawn = 0
@@ -655,22 +681,30 @@ def _card_changes(
     # "Xem thêm" changed; every other page is the last output's.
     prints = template_fingerprints(env)
     others = [r for r in routes if r.url not in article_urls]
-    moved = _moved_lists(site, model, edited)
+    moved = _moved_lists(was, model)
     reached = _reached(others, snap.page_keys, {model.articles[i].url for i in edited}, moved)
     keys = route_keys(stamp, globals_, snap.assets, prints, reached)
     page_keys = {r.url: snap.page_keys[r.url] for r in others if r.url in snap.page_keys}  # a route not reached keeps its key
     page_keys.update((r.url, k) for r, k in zip(reached, keys, strict=True))
     jobs = [(r, k) for r, k in zip(reached, keys, strict=True) if snap.page_keys.get(r.url) != k]
     reread: dict[int, Route] = {}
+    old_picks = {a.source: tuple(site.articles[j].source for j in p) for a, p in zip(site.articles, snap.related, strict=True)} if dated else {}
+
+    def picks_moved(index: int) -> bool:
+        if not dated:
+            return related[index] != snap.related[index]
+        return tuple(model.articles[j].source for j in related[index]) != old_picks[model.articles[index].source]
+
     for route in routes:
         index = article_urls.get(route.url, -1)
         if index < 0 or index in edited:
             continue
-        if related[index] != snap.related[index] or any(j in recarded for j in related[index]):
+        if any(j in recarded for j in related[index]) or picks_moved(index):
             reread[index] = route
-    bodies = _bodies(root, model, sorted(reread), state)
-    if bodies is None:
+    found = _bodies(root, model, sorted(reread), state)
+    if found is None:
         return None
+    bodies, remade = found
     whole = {**edited, **bodies}
     for route in routes:
         index = article_urls.get(route.url, -1)
@@ -696,7 +730,7 @@ def _card_changes(
     # The sitemap lists every page with its members' newest change: the same while the pages,
     # their members and every date stay (the news sitemap shows titles: always made again).
     same_pages = not moved and [r.url for r in others] == list(snap.page_keys)
-    if same_pages and all(model.articles[i].updated == site.articles[i].updated for i in edited):
+    if same_pages and all(model.articles[i].updated == was[i].updated for i in edited):
         generated = [*feed_files(model, photos, now), news_sitemap(model, now)]
     else:
         generated = feed_files(model, photos, now) + sitemap_files(model, routes, now)
@@ -707,29 +741,34 @@ def _card_changes(
             return None
         if (out / file.path).read_bytes() != file.data:
             new_files[file.path] = file
-    titles = any(model.articles[i].title != site.articles[i].title for i in edited)
+    titles = any(model.articles[i].title != was[i].title for i in edited)
     return _Changes(
-        site=model, articles=edited, links={site.articles[i].source: links.get(site.articles[i].source, {}) for i in edited},
+        site=model, articles=edited, links={a.source: links.get(a.source, {}) for a in edited.values()},
         files=new_files, dropped=frozenset(dropped), pages=len(routes), rendered=len(jobs), index=index_entries,
         related=related, share_cards=share_cards, link_targets=frozenset(targets), page_keys=page_keys, cards_drawn=drawn,
-        addresses=titles,
+        read=len(edited) + len(bodies), markdown_made=made + remade,
+        addresses=titles, valid_until=_valid_until(model, now), shards=shard_keys(model.articles) if dated else None,
     )
 
 
-def _moved_lists(old: Site, new: Site, edited: Iterable[int]) -> set[str]:
-    """The lists (by their first page's URL) whose members or heading an edit may change: every
-    tag and official page of an article whose tags or officials changed, both categories and
-    the home page's sections when its category changed (dates do not move: the archives keep
-    their members)."""
+def _moved_lists(was: dict[int, Article], new: Site) -> set[str]:
+    """The lists (by their first page's URL) whose members, their order or heading an edit may
+    change: every tag and official page of an article whose tags or officials changed, both
+    categories and the home page's sections when its category changed; a new date moves the
+    article in every list it is on (and in the archives of both dates)."""
     found: set[str] = set()
-    for index in edited:
-        before, after = old.articles[index], new.articles[index]
-        if before.tags != after.tags:
+    for index, before in was.items():
+        after = new.articles[index]
+        dated = before.date != after.date
+        if dated or before.tags != after.tags:
             found.update(urls.tag_url(t) for t in (*before.tags, *after.tags))
-        if before.officials != after.officials:
+        if dated or before.officials != after.officials:
             found.update(urls.official_url(r.official_id) for r in (*before.officials, *after.officials) if r.official_id)
-        if before.category != after.category:
+        if dated or before.category != after.category:
             found.update({urls.category_url(before.category), urls.category_url(after.category), "/"})
+        if dated:
+            for day in (before.date, after.date):
+                found.update({urls.archive_url(), urls.archive_url(day.year), urls.archive_url(day.year, day.month)})
     return found
 
 
@@ -752,9 +791,10 @@ def _reached(routes: Sequence[Route], known: dict[str, str], edited: set[str], m
     return found
 
 
-def _bodies(root: Path, site: Site, indexes: Sequence[int], state: _MarkupState) -> dict[int, Article] | None:
+def _bodies(root: Path, site: Site, indexes: Sequence[int], state: _MarkupState) -> tuple[dict[int, Article], int] | None:
     """Unedited articles read again with their HTML (from the build cache, else made), for pages
-    whose "Xem thêm" changed; None when one does not read back as the model has it."""
+    whose "Xem thêm" changed, and how many had to be made; None when one does not read back as
+    the model has it."""
     found: list[Article] = []
     for index in indexes:
         old = site.articles[index]
@@ -766,11 +806,13 @@ def _bodies(root: Path, site: Site, indexes: Sequence[int], state: _MarkupState)
             return None
         found.append(article)
     result: dict[int, Article] = {}
+    made = 0
     for index, article, outcome in zip(indexes, found, _markup_chunk(found, state), strict=True):
         if isinstance(outcome, Diagnostic):
             return None
         result[index] = _with_markup(article, outcome[0])
-    return result
+        made += outcome[3] != "cached"
+    return result, made
 
 
 def _result_to_json(result: BuildResult) -> dict[str, Any]:
