@@ -4,7 +4,7 @@ problems reported at every line that uses a bad photo, and the files to publish.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -222,6 +222,13 @@ def photo_files(photos: SitePhotos) -> list[OutputFile]:
 def prune_photos(photos: SitePhotos) -> int:
     keep = {p.key for p in [*photos.processed.values(), *photos.cards.values()]}
     return prune_cache(photos.cache_dir, photos.settings, keep)
+
+
+def prune_unused(config: SiteConfig, processed: dict[str, Processed], cards: Iterable[str], folder: Path) -> int:
+    """What `prune_photos` removes, for a build that kept the photo plan and replaced share cards
+    (a patch build): every entry but the photos in `processed` and the cards at the URLs `cards`."""
+    keep = {p.key for p in processed.values()} | {url.rsplit("/", 1)[-1].removesuffix(".png") for url in cards}
+    return prune_cache(folder, image_settings(config), keep)
 
 
 def card_urls(photos: SitePhotos) -> dict[str, str]:

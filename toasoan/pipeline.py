@@ -39,6 +39,7 @@ from .photos import (
     photo_files,
     plan_photos,
     prune_photos,
+    prune_unused,
     redraw_card,
     share_card,
 )
@@ -331,6 +332,8 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     count = commit_output(out, files, finalize=finalize)
     clock.lap("swap")
     model = changes.site
+    if any(p.startswith("anh/chia-se/") for p in changes.dropped):  # a share card replaced: its entry goes, as a full build's prune does
+        prune_unused(config, snap.photos, changes.share_cards.values(), cache_dir(root, config))
     if changes.addresses and not options.drafts:
         uptodate.write_addresses(cache_dir(root, config) / BUILD_DIR, _published_addresses(model))
     if not uptodate.inputs_changed(*shortcut.input_files(options.site_dir, options.theme_dir), last.hashed):
