@@ -420,6 +420,8 @@ def test_a_warm_build_reads_no_article_again(tmp_path: Path) -> None:
     warm = _build(site.root, output, site.now)
     assert warm.articles_cached == count
     site._edit_front(site.articles()[0], "title", "Tiêu đề đã sửa")
+    for record in (site.root / ".cache/build").glob("*/last-output-*"):
+        record.unlink()  # a full build (a patch reads the articles whose "Xem thêm" shows the title too)
     assert _build(site.root, output, site.now).articles_cached == count - 1
     # A photo's content is the photo stage's business: the articles naming it are not read again.
     make_jpeg(site.root / BUNDLE / "anh-rieng.jpg", (300, 200), (1, 2, 3))

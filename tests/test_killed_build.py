@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sitekit import BUILD, tree_bytes
 from test_incremental import Site, _build, _clean_build
 
@@ -88,8 +89,10 @@ def test_a_killed_build_leaves_the_old_output_or_the_new_one_and_a_usable_cache(
     assert not stray, stray
 
 
-def test_a_killed_patch_build_leaves_the_old_output_or_the_new_one(tmp_path: Path) -> None:
-    """The same for a build that patches the last output (article bodies alone edited)."""
+@pytest.mark.parametrize("edit", ["body", "title"])
+def test_a_killed_patch_build_leaves_the_old_output_or_the_new_one(tmp_path: Path, edit: str) -> None:
+    """The same for a build that patches the last output (article bodies edited, or titles: the
+    lists, feeds and "Xem thêm" that show them are patched too)."""
     site = Site(tmp_path / "site", random.Random(10))
     for _ in range(25):
         site.add()
@@ -99,8 +102,11 @@ def test_a_killed_patch_build_leaves_the_old_output_or_the_new_one(tmp_path: Pat
     points = [p for p in KILL_POINTS if p[0] in ("at once", "staging folder made", "a page staged", "search index staged", "output swapped in")]
     for n, ((name, evidence), path) in enumerate(zip(points, published, strict=False)):
         before = tree_bytes(public)
-        head, _, body = path.read_text(encoding="utf-8").partition("\n---\n")
-        path.write_text(f"{head}\n---\n{body.replace('Đoạn thứ hai', f'Đoạn thứ hai (sửa {n})', 1)}", encoding="utf-8")
+        if edit == "title":
+            site._edit_front(path, "title", f"Tiêu đề đã sửa lần {n}")
+        else:
+            head, _, body = path.read_text(encoding="utf-8").partition("\n---\n")
+            path.write_text(f"{head}\n---\n{body.replace('Đoạn thứ hai', f'Đoạn thứ hai (sửa {n})', 1)}", encoding="utf-8")
         killed = _kill_when(site.root, site.now, 1, evidence)
         after = tree_bytes(public)
         if after != before:

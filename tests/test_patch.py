@@ -1,6 +1,8 @@
 """Patch builds: an edit to article bodies alone re-makes only those pages (and their search
-shard, `.gz` copies and `_headers`) from the last build's snapshot, and gives exactly the
-bytes and findings of a clean build; anything it cannot vouch for gets a full build."""
+shard, `.gz` copies and `_headers`) from the last build's snapshot; an edit to what cards and
+lists show (title, sapo, tags, category...) re-makes the pages that show it too. Both give
+exactly the bytes and findings of a clean build; anything a patch cannot vouch for gets a full
+build."""
 
 from __future__ import annotations
 
@@ -12,13 +14,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sitekit import tree_bytes
+from sitekit import make_jpeg, tree_bytes
 from test_incremental import Site, _build, _clean_build
 
 from toasoan.pipeline import BuildResult
 
 
 def _patched(result: BuildResult) -> bool:
+    return any(stage in ("edited articles", "edited cards") for stage, _ in result.timings)
+
+
+def _body_patched(result: BuildResult) -> bool:
     return any(stage == "edited articles" for stage, _ in result.timings)
 
 
@@ -56,14 +62,14 @@ def test_a_body_edit_is_patched_into_the_last_output(tmp_path: Path) -> None:
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
     again = _build(site.root, output, site.now)
     assert again.up_to_date  # the patch left a record: nothing to do now
-    # A title is on other pages (lists, feeds, "Xem thêm"): a full build, equal to a clean one.
+    # A title is on other pages (lists, feeds, "Xem thêm"): a patch that reaches them.
     site._edit_front(shown[0], "title", "Một tiêu đề hoàn toàn mới")
     retitled = _build(site.root, output, site.now)
-    assert not _patched(retitled)
+    assert _patched(retitled) and not _body_patched(retitled)
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
-    # The full build left a snapshot again: the next body edit is patched.
+    # That patch left a snapshot again: the next body edit takes the body's own patch.
     _edit_second_paragraph(shown[1], "Đoạn thứ hai (lần nữa)")
-    assert _patched(_build(site.root, output, site.now))
+    assert _body_patched(_build(site.root, output, site.now))
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
 
 
@@ -106,7 +112,7 @@ def test_a_damaged_or_foreign_snapshot_is_ignored(tmp_path: Path) -> None:
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
     # The full builds wrote a sound snapshot again: the same edit is now patched.
     _edit_second_paragraph(path, "Đoạn thứ hai đã sửa lần ba")
-    assert _patched(_build(site.root, output, site.now))
+    assert _body_patched(_build(site.root, output, site.now))
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
 
 
@@ -159,3 +165,129 @@ def test_the_snapshot_keeps_no_search_text_and_a_lost_shard_gets_a_full_build(tm
     again = _build(site.root, output, site.now)
     assert not _patched(again) and again.search is not None and again.search.built >= 1
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+
+_CARD_EDITS = {
+    "title": ("title", "Tiêu đề đã sửa của bài"),
+    "sapo": ("summary", "Sa-pô đã sửa của bài"),
+    "tags": ("tags", "[y tế, chủ đề hoàn toàn mới]"),
+    "category": ("category", ""),  # the other one
+    "caption": ("cover", "{src: /media/anh-lon.jpg, caption: Chú thích đã sửa.}"),
+}
+
+
+def _html_changed(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:
+    return {p for p in {*before, *after} if p.endswith(".html") and before.get(p) != after.get(p)}
+
+
+@pytest.mark.parametrize("edit", sorted(_CARD_EDITS))
+def test_an_edit_to_a_card_is_patched_into_the_pages_that_show_it(tmp_path: Path, edit: str) -> None:
+    """Title, sapo, tags, category, cover caption: the pages that show the article's card (lists,
+    home, tag pages, "Xem thêm" of others), its feeds, sitemaps and search record are made again,
+    nothing else; the output is a clean build's, byte for byte."""
+    site = Site(tmp_path / "site", random.Random(21))
+    for _ in range(6):
+        site.add()
+    make_jpeg(site.root / "content/media/anh-lon.jpg", (1300, 800))  # wide enough for a cover: no warning
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    shown = _published(site, first)
+    path = shown[len(shown) // 2]
+    key, value = _CARD_EDITS[edit]
+    if edit == "category":
+        value = "kinh-te" if "category: thoi-su" in path.read_text(encoding="utf-8") else "thoi-su"
+    if edit == "caption":  # a cover first, in a full build; then its caption alone
+        site._edit_front(path, "cover", "{src: /media/anh-lon.jpg, caption: Chú thích cũ.}")
+        _build(site.root, output, site.now)
+    before = tree_bytes(output)
+    site._edit_front(path, key, value)
+    result = _build(site.root, output, site.now)
+    assert _patched(result) and not _body_patched(result), edit
+    after = tree_bytes(output)
+    assert after == _clean_build(site.root, tmp_path, site.now), edit
+    remade = result.pages - result.pages_cached
+    changed = _html_changed(before, after)
+    url = dict(result.addresses)[path.relative_to(site.root).as_posix()]
+    assert url.strip("/") + "/index.html" in changed
+    # Every page that shows the card (links to the article, before or after) is made again, and
+    # only those: a field some of them do not print (a category or caption in "Xem thêm") leaves
+    # their bytes as they were.
+    own = url.strip("/") + "/index.html"
+    showing = {p for tree in (before, after) for p, data in tree.items() if p.endswith(".html") and f'href="{url}"'.encode() in data}
+    assert len(changed) <= remade <= len(showing | changed | {own}), (edit, sorted(changed), sorted(showing))
+    if edit == "title":  # printed wherever the card is: exactly the pages that show it now
+        titled = {p for p, data in after.items() if p.endswith(".html") and "Tiêu đề đã sửa của bài".encode() in data}
+        assert remade == len(changed) and changed == titled
+        assert any(p.startswith("anh/chia-se/") for p in set(after) - set(before)) or "cover" in path.read_text(encoding="utf-8")
+    assert len(changed) < len([p for p in after if p.endswith(".html")]) // 2
+    again = _build(site.root, output, site.now)
+    assert again.up_to_date
+
+
+def test_a_new_date_is_patched_but_a_new_address_or_schedule_gets_a_full_build(tmp_path: Path) -> None:
+    """A new date within the address's month moves the article in its lists, archives, feeds,
+    sitemaps and search shards: patched. A new address, or a date in the future: a full build."""
+    site = Site(tmp_path / "site", random.Random(22))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    path = _published(site, first)[0]
+    site._edit_front(path, "date", "2026-09-03 07:15")
+    assert _patched(_build(site.root, output, site.now))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    site._edit_front(path, "date", "2026-09-21 20:00")  # in the news sitemap's two days now
+    assert _patched(_build(site.root, output, site.now))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    site._edit_front(path, "date", "2026-09-25 20:00")  # scheduled: readers no longer see it
+    assert not _patched(_build(site.root, output, site.now))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    site._edit_front(path, "date", "2026-09-20 20:00")
+    _build(site.root, output, site.now)
+    site._edit_front(path, "slug", "dia-chi-moi")
+    assert not _patched(_build(site.root, output, site.now))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+
+def test_a_title_that_repeats_another_gets_a_full_build_with_its_warning(tmp_path: Path) -> None:
+    """A finding that needs every article (a repeated title) is not the patch's to judge."""
+    site = Site(tmp_path / "site", random.Random(23))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    one, other = _published(site, first)[:2]
+    title = next(line for line in other.read_text(encoding="utf-8").split("\n") if line.startswith("title: "))[len("title: "):]
+    site._edit_front(one, "title", title)
+    result = _build(site.root, output, site.now)
+    assert not _patched(result)
+    assert any(one.name in d.path or other.name in d.path for d in result.warnings)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, seed: int) -> None:
+    """Edits editors make to what cards and lists show (titles, sapos, tags, officials, categories,
+    dates, the date of the last update), one or two articles at a time: each build is a patch,
+    and its output a clean build's."""
+    rng = random.Random(seed)
+    site = Site(tmp_path / "site", rng)
+    for _ in range(5):
+        site.add()
+    output = site.root / "public"
+    result = _build(site.root, output, site.now)
+    history: list[str] = []
+    for _ in range(8):
+        shown = [p for p in _published(site, result) if not any(d.path == p.relative_to(site.root).as_posix() for d in result.warnings)]
+        for path in rng.sample(shown, rng.randint(1, 2)):
+            kind = rng.choice(["title", "summary", "tags", "officials", "category", "updated", "date"])
+            value = {
+                "title": f"Tiêu đề sửa {rng.randint(1, 10**6)}",
+                "summary": f"Sa-pô sửa {rng.randint(1, 10**6)}",
+                "tags": f"[{', '.join(rng.sample(['chuyển đổi số', 'nông nghiệp', 'y tế', 'giáo dục'], rng.randint(0, 3)))}]",
+                "officials": f"[{', '.join(rng.sample(['pham-duy-hung', 'le-thi-mai'], rng.randint(0, 2)))}]",
+                "category": rng.choice(["thoi-su", "kinh-te"]),
+                "updated": f"2026-09-21 {rng.randint(10, 20)}:00",  # the sitemaps' and feeds' dates
+                "date": f"2026-09-{rng.randint(1, 21):02d} {rng.randint(6, 20):02d}:15",  # still published, same address
+            }[kind]
+            site._edit_front(path, kind, value)
+            history.append(f"{kind} {path.name}")
+        result = _build(site.root, output, site.now)
+        assert _patched(result), history
+        assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now), history

@@ -4,7 +4,7 @@ problems reported at every line that uses a bad photo, and the files to publish.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -189,6 +189,17 @@ def _share_cards(
     return cards, report.drawn, diags
 
 
+def redraw_card(site: Site, article: Article, folder: Path) -> tuple[Processed | None, int]:
+    """The share card of `article` from the cache under `folder` (`cache_dir`), drawn when missing
+    (a patch build whose edit changed a headline); None when it could not be made or the cache
+    held a damaged entry (a full build reports that). Also how many cards were drawn."""
+    made, report = make_cards([share_card(site, article)], cache_root(folder, image_settings(site.config)), 1, write=True)
+    (outcome,) = made.values()
+    if not isinstance(outcome, Processed) or outcome.og is None or report.broken:
+        return None, report.drawn
+    return outcome, report.drawn
+
+
 def _at_uses(uses: list[tuple[str, Asset]], message: str, *, as_warning: bool = False) -> list[Diagnostic]:
     make = warning if as_warning else error
     return [make(document, asset.line, f"ảnh `{asset.src}`: {message}") for document, asset in uses]
@@ -211,6 +222,13 @@ def photo_files(photos: SitePhotos) -> list[OutputFile]:
 def prune_photos(photos: SitePhotos) -> int:
     keep = {p.key for p in [*photos.processed.values(), *photos.cards.values()]}
     return prune_cache(photos.cache_dir, photos.settings, keep)
+
+
+def prune_unused(config: SiteConfig, processed: dict[str, Processed], cards: Iterable[str], folder: Path) -> int:
+    """What `prune_photos` removes, for a build that kept the photo plan and replaced share cards
+    (a patch build): every entry but the photos in `processed` and the cards at the URLs `cards`."""
+    keep = {p.key for p in processed.values()} | {url.rsplit("/", 1)[-1].removesuffix(".png") for url in cards}
+    return prune_cache(folder, image_settings(config), keep)
 
 
 def card_urls(photos: SitePhotos) -> dict[str, str]:

@@ -42,15 +42,27 @@ from .filetypes import library_check
 from .images import PHOTO_SUFFIXES, claim_cache
 from .markup import Renderer, slow_paragraph, split_lead
 from .model import Article, Site, StaticPage
-from .photos import SitePhotos, cache_dir, card_urls, check_cache_dir, photo_files, plan_photos, prune_photos
-from .proofread import site_findings, small_covers
+from .photos import (
+    SitePhotos,
+    cache_dir,
+    card_urls,
+    check_cache_dir,
+    needs_card,
+    photo_files,
+    plan_photos,
+    prune_photos,
+    prune_unused,
+    redraw_card,
+    share_card,
+)
+from .proofread import duplicate_titles, site_findings, small_covers, tag_spellings
 from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
-from .routes import ArticleContext, Route, article_route, plan_routes
+from .routes import ArticleContext, HomeContext, Route, article_route, plan_routes
 from .scanner import prose_lines, source_links
-from .search import BUNDLE, Record, SearchReport, ShardGone, article_record, index_site, shard_records
+from .search import BUNDLE, Record, SearchReport, ShardGone, article_record, index_site, shard_keys, shard_records
 from .shortcut import default_theme_dir
-from .sitemaps import NEWS_WINDOW, sitemap_files
+from .sitemaps import MAX_URLS, NEWS_WINDOW, news_sitemap, sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import CardView, CategoryView, OfficialView, Photos, PhotoView, article_view, card_view, photo_view, site_view
@@ -248,7 +260,14 @@ def _write_snapshot(record_file: Path, inputs: str, made: dict[str, Any]) -> Non
         inputs=inputs, site=_without_html(plan.site), related=plan.related, share_cards=card_urls(plan.photos),
         link_targets=plan.link_targets, photos=plan.photos.processed, links=plan.markup.links, assets=plan.assets,
         markdown_salt=plan.markup.salt, records=tuple(made["records"]), covers=made["covers"],
+        page_keys=_list_keys(plan.site, plan.routes, made["keys"]),
     ))
+
+
+def _list_keys(site: Site, routes: Sequence[Route], keys: Sequence[str]) -> dict[str, str]:
+    """The page keys of every route but the articles' (URL -> key)."""
+    articles = {a.url for a in site.articles}
+    return {r.url: k for r, k in zip(routes, keys, strict=True) if r.url not in articles}
 
 
 def _without_html(site: Site) -> Site:
@@ -258,11 +277,13 @@ def _without_html(site: Site) -> Site:
 
 
 def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None], last: _Last) -> BuildResult | None:
-    """A build that makes again only the pages of articles whose body alone was edited (and their
-    search shards, `.gz` copies and `_headers`), linking every other file from the last output;
-    None when it cannot tell that this gives exactly what a full build would (a full build then
-    answers). It needs the last build's snapshot, that build's output as it left it, the same
-    clock window, every changed input an article's body, and those articles without findings."""
+    """A build that makes again only what the edited articles reach, linking every other file from
+    the last output; None when it cannot tell that this gives exactly what a full build would (a
+    full build then answers). It needs the last build's snapshot, that build's output as it left
+    it, the same clock window, every changed input a published article's file, and those articles
+    without findings. A body edit re-makes the article's page (`_edited_articles`); an edit that
+    changes what cards, tag, official or "Xem thêm" lists show re-makes the pages whose key moved
+    (`_card_changes`)."""
     clock = _Stopwatch()
     record = last.record
     if not (record.built_at <= last.now and (record.valid_until is None or last.now < record.valid_until)):
@@ -293,25 +314,25 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     now = now_from_env(options.environ, config.tz)
     cache = open_cache(cache_dir(root, config), generator_stamp(), options.drafts)
     edited = _edited_articles(options, snap, sources, now, env, globals_, cache.folder)
-    if edited is None:
-        return None
-    articles = list(site.articles)
-    pages: dict[str, bytes] = {}
-    for index, article, route, page, _, entry in edited:
-        # As a full build leaves it: the HTML in the cache, when the patch stored it there.
-        articles[index] = dataclasses.replace(article, body_html="", body_blob=entry[1] if entry else "")
-        pages[urls.output_file(route.url)] = page
-    records = _remade_records(snap, [article for _, article, *_ in edited], cache.folder)
+    if edited is not None:
+        changes = _body_changes(snap, edited, last.result.valid_until)
+        clock.lap("edited articles")
+    else:
+        found = _card_changes(options, snap, sources, now, env, globals_, cache, record, out)
+        if found is None:
+            return None
+        changes = found
+        clock.lap("edited cards")
+    records = _remade_records(snap, changes, cache.folder)
     if records is None:
         return None
-    clock.lap("edited articles")
     uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
     listed = (f"{folder}/{name}" if folder else name for folder, names in record.output.folders for name in names)
-    kept = sorted(p for p in listed if _carried(p, pages))
-    files = [OutputFile(p, copy_from=out / p, link=True) for p in kept] + [OutputFile(p, data=page) for p, page in sorted(pages.items())]
+    kept = sorted(p for p in listed if _carried(p, changes))
+    files = [OutputFile(p, copy_from=out / p, link=True) for p in kept] + [changes.files[p] for p in sorted(changes.files)]
     search_cache = _search_cache(root, config, options.drafts)
     reports: list[SearchReport] = []
-    made: list[str] = [MARKER, *pages]
+    made: list[str] = [MARKER, *changes.files]
 
     by_url = tuple(sorted(records.values(), key=lambda r: r.url))
     light: list[Record] = []
@@ -321,7 +342,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         bundle: list[str] = []
         reports.append(index_site(staging, by_url, search_cache, bundle, light))
         clock.lap("search")
-        fresh = sorted(pages) + bundle
+        fresh = sorted(changes.files) + bundle
         deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), {}, options.jobs, lambda *_: None, paths=fresh)
         made.extend(bundle)
         made.extend(f"{p}.gz" for p in fresh if (staging / f"{p}.gz").is_file())
@@ -334,45 +355,109 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     except ShardGone:  # the search cache lost a shard the patch does not make again
         return None
     clock.lap("swap")
+    model = changes.site
+    if any(p.startswith("anh/chia-se/") for p in changes.dropped):  # a share card replaced: its entry goes, as a full build's prune does
+        prune_unused(config, snap.photos, changes.share_cards.values(), cache_dir(root, config))
+    if changes.addresses and not options.drafts:
+        uptodate.write_addresses(cache_dir(root, config) / BUILD_DIR, _published_addresses(model))
     if not uptodate.inputs_changed(*shortcut.input_files(options.site_dir, options.theme_dir), last.hashed):
-        result = {**record.result, "search": dataclasses.asdict(reports[0])}
+        until = changes.valid_until
+        result = {
+            **record.result, "search": dataclasses.asdict(reports[0]), "pages": changes.pages, "valid_until": until.isoformat() if until else None,
+        }
         uptodate.write_record(last.record_file, dataclasses.replace(
             record, inputs=last.inputs, built_at=last.now, output=uptodate.output_state(out), result=result, hashed=last.hashed,
+            valid_until=until.timestamp() if until else None,
         ))
         links = dict(snap.links)
-        for _, article, _, _, own, _ in edited:
+        for article in changes.articles.values():
             links.pop(article.source, None)
+            own = changes.links.get(article.source)
             if own:
                 links[article.source] = own
         snapshot.write(snap_file, dataclasses.replace(
-            snap, inputs=last.inputs, site=dataclasses.replace(site, articles=tuple(articles)), links=links,
-            records=tuple(sorted(light, key=lambda r: r.url)),
+            snap, inputs=last.inputs, site=model, links=links, records=tuple(sorted(light, key=lambda r: r.url)), related=changes.related,
+            share_cards=changes.share_cards, link_targets=changes.link_targets, page_keys=changes.page_keys,
         ))
-        # The edited articles' HTML joins the cache's index (nothing is removed: a full build prunes).
-        markdown = dict(cache.previous.get("markdown", {}))
-        markdown.update(entry for *_, entry in edited if entry is not None)
-        write_index(cache.folder, {**cache.previous, "markdown": markdown}, cache.index)
+        # The entries this build used join the cache's index (nothing is removed: a full build prunes).
+        entries = dict(cache.previous)
+        for kind, made_now in changes.index.items():
+            entries[kind] = {**entries.get(kind, {}), **made_now}
+        write_index(cache.folder, entries, cache.index)
     clock.lap("up-to-date record, snapshot")
     carried_gz = sum(1 for p in kept if p.endswith(".gz"))  # a full build counts pages and copies, not these
     return dataclasses.replace(
-        last.result, files=count - carried_gz, output=out, search=reports[0], pages_cached=last.result.pages - len(pages), photos_decoded=0,
-        markdown_cached=len(site.articles) + len(site.pages) - len(pages), articles_cached=len(site.articles) - len(pages),
-        timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in site.articles) + tuple((p.source, p.url) for p in site.pages),
+        last.result, pages=changes.pages, valid_until=changes.valid_until, files=count - carried_gz, output=out, search=reports[0],
+        pages_cached=changes.pages - changes.rendered, photos_decoded=0, cards_drawn=changes.cards_drawn,
+        markdown_cached=len(site.articles) + len(site.pages) - changes.markdown_made,
+        articles_cached=len(site.articles) + len(site.held) - changes.read,
+        timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in model.articles) + tuple((p.source, p.url) for p in model.pages),
     )
 
 
-def _remade_records(snap: snapshot.Snapshot, edited: Sequence[Article], folder: Path) -> dict[str, Record] | None:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Changes:
+    """What a patch build changes in the last output and in the snapshot."""
+
+    site: Site  # the model after the edits (no article's HTML)
+    articles: dict[int, Article]  # the edited articles (with their HTML) by index in the model
+    links: dict[str, dict[str, str]]  # each edited article's links written as source paths
+    files: dict[str, OutputFile]  # output path -> the file written or linked instead of the last one
+    dropped: frozenset[str]  # files of the last output this one no longer has
+    pages: int  # routes of the site
+    rendered: int  # pages made or taken from the cache instead of linked from the last output
+    index: dict[str, dict[str, str]]  # the build cache entries this build made or used, by kind
+    related: tuple[tuple[int, ...], ...]
+    share_cards: dict[str, str]
+    link_targets: frozenset[str]
+    page_keys: dict[str, str]
+    valid_until: dt.datetime | None  # as `BuildResult.valid_until`
+    read: int  # article files read again
+    markdown_made: int  # documents whose Markdown was not in the build cache
+    cards_drawn: int = 0
+    addresses: bool = False  # a title of a published article changed: the addresses record too
+    shards: dict[str, str] | None = None  # every article's search shard by URL, when a date moved
+
+
+def _body_changes(snap: snapshot.Snapshot, edited: list[_Edited], valid_until: dt.datetime | None) -> _Changes:
+    """The changes of edits to article bodies alone: their pages."""
+    articles = list(snap.site.articles)
+    for index, article, *_, entry in edited:
+        # As a full build keeps it: the HTML in the cache, when the patch stored it there.
+        articles[index] = dataclasses.replace(article, body_html="", body_blob=entry[1] if entry else "")
+    markdown = {entry[0]: entry[1] for *_, entry in edited if entry is not None}
+    return _Changes(
+        site=dataclasses.replace(snap.site, articles=tuple(articles)),
+        articles={index: article for index, article, *_ in edited}, links={snap.site.articles[i].source: own for i, _, _, _, own, _ in edited},
+        files={urls.output_file(route.url): OutputFile(urls.output_file(route.url), data=page) for _, _, route, page, _, _ in edited},
+        dropped=frozenset(), pages=len(snap.page_keys) + len(articles), rendered=len(edited), index={"markdown": markdown},
+        related=snap.related, share_cards=snap.share_cards, link_targets=snap.link_targets, page_keys=snap.page_keys,
+        valid_until=valid_until, read=len(edited), markdown_made=len(edited),
+    )
+
+
+def _remade_records(snap: snapshot.Snapshot, changes: _Changes, folder: Path) -> dict[str, Record] | None:
     """The search records by URL for a patch: the snapshot's (URL, shard and digest only, no
-    HTML), with every record of a shard that holds an edited article made again, the others'
-    HTML read back from the build cache; None when an HTML is not there (a full build then)."""
+    HTML), each in its shard as the edits leave it, and every record of a shard that holds an
+    edited article or gained or lost one made again, the others' HTML read back from the build
+    cache; None when an HTML is not there (a full build then)."""
     config = snap.site.config
     records = {r.url: r for r in snap.records}
-    changed = {a.url: a for a in edited}
-    if any(url not in records for url in changed):
+    touched: set[str] = set()
+    if changes.shards is not None:
+        if changes.shards.keys() != records.keys():
+            return None
+        for url, r in records.items():
+            shard = changes.shards[url]
+            if r.shard != shard:
+                touched |= {r.shard, shard}
+                records[url] = dataclasses.replace(r, shard=shard)
+    edited = {a.url: a for a in changes.articles.values()}
+    if any(url not in records for url in edited):
         return None
-    shards = {records[url].shard for url in changed}
-    members = [changed.get(a.url, a) for a in snap.site.articles if a.url in records and records[a.url].shard in shards]
-    if any(not a.body_blob and a.url not in changed for a in members):
+    touched |= {records[url].shard for url in edited}
+    members = [edited.get(a.url, a) for a in changes.site.articles if a.url in records and records[a.url].shard in touched]
+    if any(not a.body_blob and a.url not in edited for a in members):
         return None  # this model keeps no way to its HTML
     try:
         for a in with_bodies(members, folder):
@@ -383,11 +468,13 @@ def _remade_records(snap: snapshot.Snapshot, edited: Sequence[Article], folder: 
     return records
 
 
-def _carried(path: str, pages: dict[str, bytes]) -> bool:
+def _carried(path: str, changes: _Changes) -> bool:
     """Whether a file of the last output is linked into the patched one as it is."""
     if path in (MARKER, deploy.HEADERS) or path.startswith(BUNDLE + "/"):
         return False
-    return path not in pages and not (path.endswith(".gz") and path[:-3] in pages)
+    if path in changes.files or path in changes.dropped:
+        return False
+    return not (path.endswith(".gz") and (path[:-3] in changes.files or path[:-3] in changes.dropped))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -497,6 +584,305 @@ def _edited_articles(
     return edited
 
 
+def _same_place(new: Article, old: Article) -> bool:
+    """Whether an edited article stays where it was: same address, state, photos (the same files
+    in the same places, captions aside), audio and old addresses; its cards and date may change."""
+
+    def files(article: Article) -> tuple[Any, ...]:
+        cover = article.cover.source if article.cover else None
+        audio = article.audio
+        sound = (audio.source, audio.name, audio.media_path, audio.duration) if audio else None
+        return (
+            cover, tuple(a.source for a in article.gallery), tuple(a.source for a in article.body_images), sound,
+            tuple(a for a, _ in article.aliases),
+        )
+
+    same = (new.url, new.draft, new.slug) == (old.url, old.draft, old.slug)
+    return same and files(new) == files(old)
+
+
+def _with_markup(article: Article, html: str) -> Article:
+    """An article with its Markdown made into HTML, as `_with_html` keeps it."""
+    if article.summary:
+        return dataclasses.replace(article, body="", body_html=html)
+    lead, rest = split_lead(html)
+    return dataclasses.replace(article, body="", body_html=rest, lead=lead)
+
+
+def _card_changes(
+    options: BuildOptions, snap: snapshot.Snapshot, sources: set[str], now: dt.datetime, env: jinja2.Environment,
+    globals_: dict[str, Any], cache: BuildCache, record: uptodate.Record, out: Path,
+) -> _Changes | None:
+    """The changes of edits that may reach other pages (a title, sapo, tag, official, category,
+    caption...): the model with the edited articles, the "Xem thêm" picks again when what they
+    read changed, every route again, and made again only the pages whose key moved (lists, home,
+    tags...: their keys are in the snapshot), the edited articles' own pages and those whose "Xem
+    thêm" shows a changed card or picks others; feeds, sitemaps and redirect pages made again and
+    kept when their bytes moved; a share card drawn for a changed headline. None when an edited
+    article moved (address, date, state, photos, audio, aliases), has a finding, or the edit
+    changes a finding, a claim or a link check of the site."""
+    root = options.site_dir.resolve()
+    site = snap.site
+    config = site.config
+    by_source = {a.source: i for i, a in enumerate(site.articles)}
+    articles = list(site.articles)
+    loaded: dict[int, Article] = {}
+    for source in sorted(sources):
+        index = by_source.get(source)
+        if index is None:
+            return None
+        article, diags = load_article(root, config, site.officials, root / source)
+        if article is None or diags or not (options.drafts or article.is_published(now)):
+            return None
+        article = dataclasses.replace(article, url=urls.article_url(config, article))
+        old = site.articles[index]
+        if not _same_place(article, old) or (article.date != old.date and not (article.date <= now and old.date <= now)):
+            return None  # moved, or a scheduled article's date (the next publication) changed
+        loaded[index] = articles[index] = article
+    # Their links written as source paths, found as a full build finds them (the others' bodies are "").
+    links, link_diags = _source_links(dataclasses.replace(site, articles=tuple(articles), pages=()))
+    if link_diags:
+        return None
+    state = _MarkupState(
+        links={**snap.links, **{s: links.get(s, {}) for s in sources}}, photos=snap.photos, env=env,
+        seconds=config.limits.markdown_seconds, folder=cache.folder, known=cache.previous.get("markdown", {}),
+        salt=snap.markdown_salt, write=True,
+    )
+    order = sorted(loaded)
+    made = 0  # Markdown not found in the cache
+    markdown: dict[str, str] = {}
+    edited: dict[int, Article] = {}
+    for index, marked in zip(order, _markup_chunk([loaded[i] for i in order], state), strict=True):
+        if isinstance(marked, Diagnostic):
+            return None
+        html, key, sha, how = marked
+        made += how != "cached"
+        if sha is not None:
+            markdown[key] = sha
+        edited[index] = _with_markup(loaded[index], html)
+        articles[index] = dataclasses.replace(edited[index], body_html="", body_blob=sha or "")  # as a full build keeps it
+    # A new date puts the article elsewhere in the model (newest first, as `load_site` orders it):
+    # from here on indexes are the new model's, `was` gives an edited article as it was.
+    dated = any(articles[i].date != site.articles[i].date for i in edited)
+    was = {i: site.articles[i] for i in edited}
+    if dated:
+        articles.sort(key=lambda a: (a.date, a.source), reverse=True)
+        at = {a.source: i for i, a in enumerate(articles)}
+        was = {at[a.source]: a for a in was.values()}
+        edited = {at[a.source]: a for a in edited.values()}
+    model = dataclasses.replace(site, articles=tuple(articles))
+    # The site-wide findings: a title now repeated, a tag spelt two ways, a date far ahead...
+    everyone, before = [*model.articles, *model.held], [*site.articles, *site.held]
+    if dated and site_findings(everyone, now) != site_findings(before, now):
+        return None
+    for name, find in (("title", duplicate_titles), ("tags", tag_spellings)):
+        differs = any(getattr(model.articles[i], name) != getattr(was[i], name) for i in edited)
+        if differs and find(everyone) != find(before):
+            return None
+    photos = snap.photos
+    stamp = generator_stamp()
+    index_entries: dict[str, dict[str, str]] = {"markdown": markdown}
+    # "Xem thêm": the picks again only when what they read changed (officials, tags, category).
+    related = snap.related
+    if dated or any(related_inputs([model.articles[i]]) != related_inputs([was[i]]) for i in edited):
+        picked = _related(model, options.jobs, cache, stamp, write=True)
+        related = tuple(tuple(p) for p in picked)
+        index_entries["related"] = cache.used.get("related", {})
+
+    def card(article: Article) -> CardView:
+        return card_view(article_view(article, config, site.officials, photos))
+
+    recarded = {i for i in edited if card(model.articles[i]) != card(was[i])}
+    # Share cards of the edited articles shown without a photo: drawn again for a new headline.
+    share_cards = dict(snap.share_cards)
+    drawn = 0
+    new_files: dict[str, OutputFile] = {}
+    for index in sorted(edited):
+        article = model.articles[index]
+        if not needs_card(article):
+            continue
+        wanted = share_card(model, article)
+        url = urls.card_url(wanted.key())
+        if share_cards.get(article.source) == url:
+            continue
+        entry, count = redraw_card(model, article, cache_dir(root, config))
+        drawn += count
+        if entry is None or entry.og is None:
+            return None
+        share_cards[article.source] = url
+        new_files[url.lstrip("/")] = OutputFile(url.lstrip("/"), copy_from=Path(entry.folder) / entry.og.file, link=True)
+    routes, route_diags = plan_routes(model, photos, options.jobs, [list(p) for p in related], now=now, share_cards=share_cards)
+    if route_diags:
+        return None
+    # Addresses: what a link may name, and the files of pages that came or went.
+    article_urls = {a.url: i for i, a in enumerate(model.articles)}
+    old_urls = {*snap.page_keys, *article_urls}
+    new_urls = {r.url for r in routes}
+    targets = (snap.link_targets - old_urls) | new_urls
+    with_bodies = dataclasses.replace(model, articles=tuple(edited.values()), pages=())
+    if _check_links(with_bodies, targets):
+        return None
+    if targets != snap.link_targets and _check_links(model, targets) != _check_links(model, snap.link_targets):
+        return None
+    old_count, new_count = len(old_urls), len(routes)
+    if old_count != new_count and max(old_count, new_count) > MAX_URLS:
+        return None  # the sitemap may be split otherwise
+    dropped = {urls.output_file(u) for u in old_urls - new_urls}
+    listed = {f"{folder}/{name}" if folder else name for folder, names in record.output.folders for name in names}
+    folders = {folder for folder, _ in record.output.folders}
+    for url in new_urls - old_urls:
+        path = urls.output_file(url)
+        parents = ["/".join(path.split("/")[:depth]) for depth in range(1, path.count("/") + 1)]
+        if path in listed or path in folders or any(p in listed for p in parents):
+            return None  # it would land on a file or folder of the last output: let a full build judge
+    used_cards = set(share_cards.values())
+    dropped |= {url.lstrip("/") for url in set(snap.share_cards.values()) - used_cards}
+    # The pages to make: lists whose key moved, the edited articles, and the articles whose
+    # "Xem thêm" changed; every other page is the last output's.
+    prints = template_fingerprints(env)
+    others = [r for r in routes if r.url not in article_urls]
+    moved = _moved_lists(was, model)
+    reached = _reached(others, snap.page_keys, {model.articles[i].url for i in edited}, moved)
+    keys = route_keys(stamp, globals_, snap.assets, prints, reached)
+    page_keys = {r.url: snap.page_keys[r.url] for r in others if r.url in snap.page_keys}  # a route not reached keeps its key
+    page_keys.update((r.url, k) for r, k in zip(reached, keys, strict=True))
+    jobs = [(r, k) for r, k in zip(reached, keys, strict=True) if snap.page_keys.get(r.url) != k]
+    reread: dict[int, Route] = {}
+    old_picks = {a.source: tuple(site.articles[j].source for j in p) for a, p in zip(site.articles, snap.related, strict=True)} if dated else {}
+
+    def picks_moved(index: int) -> bool:
+        if not dated:
+            return related[index] != snap.related[index]
+        return tuple(model.articles[j].source for j in related[index]) != old_picks[model.articles[index].source]
+
+    for route in routes:
+        index = article_urls.get(route.url, -1)
+        if index < 0 or index in edited:
+            continue
+        if any(j in recarded for j in related[index]) or picks_moved(index):
+            reread[index] = route
+    found = _bodies(root, model, sorted(reread), state)
+    if found is None:
+        return None
+    bodies, remade = found
+    whole = {**edited, **bodies}
+    for route in routes:
+        index = article_urls.get(route.url, -1)
+        if index in whole:
+            context = route.context
+            assert isinstance(context, ArticleContext)
+            view = article_view(whole[index], config, site.officials, photos)
+            full = dataclasses.replace(route, context=dataclasses.replace(context, article=view))
+            (key,) = route_keys(stamp, globals_, snap.assets, prints, [full])
+            jobs.append((full, key))
+    render = _RenderState(
+        env=env, globals=globals_, root=root, folder=cache.folder, known=cache.previous.get("page", {}), known_gzip=cache.previous.get("gzip", {}),
+    )
+    pages: dict[str, str] = {}
+    outcomes = _render_chunk(jobs, render) if len(jobs) < 64 else [o for c in parallel_chunks(_render_chunk, jobs, options.jobs, render, None) for o in c]
+    for (route, key), outcome in zip(jobs, outcomes, strict=True):
+        if isinstance(outcome, Diagnostic):
+            return None
+        sha, blob, *_ = outcome
+        pages[key] = sha
+        path = urls.output_file(route.url)
+        new_files[path] = OutputFile(path, copy_from=blob, link=True)
+    index_entries["page"] = pages
+    # Feeds, sitemaps and the edited articles' redirect pages: made again, kept when they moved.
+    # The sitemap lists every page with its members' newest change: the same while the pages,
+    # their members and every date stay (the news sitemap shows titles: always made again).
+    same_pages = not moved and [r.url for r in others] == list(snap.page_keys)
+    if same_pages and all(model.articles[i].updated == was[i].updated for i in edited):
+        generated = [*feed_files(model, photos, now), news_sitemap(model, now)]
+    else:
+        generated = feed_files(model, photos, now) + sitemap_files(model, routes, now)
+    generated += [r.file for r in redirect_files(dataclasses.replace(model, articles=tuple(model.articles[i] for i in sorted(edited))))]
+    for file in generated:
+        assert file.data is not None
+        if file.path not in listed:
+            return None
+        if (out / file.path).read_bytes() != file.data:
+            new_files[file.path] = file
+    titles = any(model.articles[i].title != was[i].title for i in edited)
+    return _Changes(
+        site=model, articles=edited, links={a.source: links.get(a.source, {}) for a in edited.values()},
+        files=new_files, dropped=frozenset(dropped), pages=len(routes), rendered=len(jobs), index=index_entries,
+        related=related, share_cards=share_cards, link_targets=frozenset(targets), page_keys=page_keys, cards_drawn=drawn,
+        read=len(edited) + len(bodies), markdown_made=made + remade,
+        addresses=titles, valid_until=_valid_until(model, now), shards=shard_keys(model.articles) if dated else None,
+    )
+
+
+def _moved_lists(was: dict[int, Article], new: Site) -> set[str]:
+    """The lists (by their first page's URL) whose members, their order or heading an edit may
+    change: every tag and official page of an article whose tags or officials changed, both
+    categories and the home page's sections when its category changed; a new date moves the
+    article in every list it is on (and in the archives of both dates)."""
+    found: set[str] = set()
+    for index, before in was.items():
+        after = new.articles[index]
+        dated = before.date != after.date
+        if dated or before.tags != after.tags:
+            found.update(urls.tag_url(t) for t in (*before.tags, *after.tags))
+        if dated or before.officials != after.officials:
+            found.update(urls.official_url(r.official_id) for r in (*before.officials, *after.officials) if r.official_id)
+        if dated or before.category != after.category:
+            found.update({urls.category_url(before.category), urls.category_url(after.category), "/"})
+        if dated:
+            for day in (before.date, after.date):
+                found.update({urls.archive_url(), urls.archive_url(day.year), urls.archive_url(day.year, day.month)})
+    return found
+
+
+_PAGED = re.compile(rf"{urls.PAGE_PREFIX}[0-9]+/$")
+
+
+def _reached(routes: Sequence[Route], known: dict[str, str], edited: set[str], moved: set[str]) -> list[Route]:
+    """The routes (not articles') whose page an edit may change: new ones, the pages of the lists
+    in `moved`, and those that show an edited article's card. Any other shows the same cards of
+    the same lists as before: its key is the last one."""
+    found = []
+    for route in routes:
+        context = route.context
+        if isinstance(context, HomeContext):
+            cards = [*([context.lead] if context.lead else []), *context.latest, *(c for s in context.sections for c in s.articles)]
+        else:
+            cards = list(getattr(context, "articles", ()))
+        if route.url not in known or _PAGED.sub("", route.url) in moved or any(c.url in edited for c in cards):
+            found.append(route)
+    return found
+
+
+def _bodies(root: Path, site: Site, indexes: Sequence[int], state: _MarkupState) -> tuple[dict[int, Article], int] | None:
+    """Unedited articles read again with their HTML (from the build cache, else made), for pages
+    whose "Xem thêm" changed, and how many had to be made; None when one does not read back as
+    the model has it."""
+    found: list[Article] = []
+    result: dict[int, Article] = {}
+    for index in indexes:
+        old = site.articles[index]
+        if old.body_blob:  # its HTML is in the build cache: read back, not made again
+            try:
+                result[index] = next(with_bodies([old], state.folder))
+            except OSError:
+                return None
+            continue
+        article, _ = load_article(root, site.config, site.officials, root / old.source)
+        if article is None:
+            return None
+        article = dataclasses.replace(article, url=old.url)
+        if not _same_but_body(article, old):
+            return None
+        found.append(article)
+    made = 0
+    for index, article, outcome in zip([i for i in indexes if i not in result], found, _markup_chunk(found, state), strict=True):
+        if isinstance(outcome, Diagnostic):
+            return None
+        result[index] = _with_markup(article, outcome[0])
+        made += outcome[3] != "cached"
+    return result, made
+
+
 def _result_to_json(result: BuildResult) -> dict[str, Any]:
     return {
         "pages": result.pages, "articles": result.articles, "unpublished": result.unpublished,
@@ -598,7 +984,7 @@ def _build(
         records = shard_records(plan.site, covers, lambda articles: with_bodies(articles, cache.folder))
         reports.append(index_site(staging, records, search_cache, kept=light))
         if made is not None:
-            made.update(plan=plan, records=sorted(light, key=lambda r: r.url), covers=covers)
+            made.update(plan=plan, records=sorted(light, key=lambda r: r.url), covers=covers, keys=keys)
         plan.clock.lap("search")
         _deploy_files(staging, plan, page_shas, gzipped, options.jobs)
         plan.clock.lap("deploy files (.gz, _headers)")
@@ -662,10 +1048,14 @@ def _deploy_files(
 
 def page_keys(plan: _Plan, globals_: dict[str, Any]) -> list[str]:
     """Each route's page key. A card or an official shown on many pages is hashed once."""
-    shared = fingerprint(plan.stamp, globals_["site"], plan.assets)
+    return route_keys(plan.stamp, globals_, plan.assets, plan.template_prints, plan.routes)
+
+
+def route_keys(stamp: str, globals_: dict[str, Any], assets: Assets, prints: dict[str, str], routes: Iterable[Route]) -> list[str]:
+    """The page keys of `routes` (`page_keys`, for any routes)."""
+    shared = fingerprint(stamp, globals_["site"], assets)
     keyed = Fingerprints((CardView, OfficialView, CategoryView, PhotoView))
-    prints = plan.template_prints
-    return [keyed(shared, prints.get(r.template, ""), r.template, r.context) for r in plan.routes]
+    return [keyed(shared, prints.get(r.template, ""), r.template, r.context) for r in routes]
 
 
 def page_globals(plan: _Plan) -> dict[str, Any]:

@@ -262,7 +262,7 @@ def _line(article: Article, key: str) -> int:
 def site_findings(articles: Sequence[Article], now: dt.datetime) -> list[Diagnostic]:
     """Findings that need every article (published or waiting) or the clock: run on every
     build, never kept with one article."""
-    found = _duplicate_titles(articles) + _tag_spellings(articles)
+    found = duplicate_titles(articles) + tag_spellings(articles)
     ahead = now + dt.timedelta(days=FUTURE_DAYS)
     for article in articles:
         if article.date > ahead:
@@ -271,7 +271,7 @@ def site_findings(articles: Sequence[Article], now: dt.datetime) -> list[Diagnos
     return found
 
 
-def _duplicate_titles(articles: Sequence[Article]) -> list[Diagnostic]:
+def duplicate_titles(articles: Sequence[Article]) -> list[Diagnostic]:
     groups: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
         groups[" ".join(article.title.casefold().split())].append(article)
@@ -290,7 +290,7 @@ def _tag_key(tag: str) -> str:
     return " ".join(_fold(w) for w in tag.split())
 
 
-def _tag_spellings(articles: Sequence[Article]) -> list[Diagnostic]:
+def tag_spellings(articles: Sequence[Article]) -> list[Diagnostic]:
     """A tag written with another case or other diacritics than the established spelling of the
     same words, or one letter away from an established tag (multi-word tags only: one-word ones
     such as Sở and Số are different words)."""

@@ -37,7 +37,7 @@ def sitemap_files(site: Site, routes: Sequence[Route], now: dt.datetime) -> list
     """Every page with its lastmod, the articles of the two days before `now`, robots.txt."""
     config = site.config
     files = _sitemaps(config, _entries(site, routes, now))
-    files.append(_news(site, now))
+    files.append(news_sitemap(site, now))
     files.append(_robots(config))
     return files
 
@@ -100,8 +100,8 @@ def _urlset(entries: Iterable[_Entry]) -> bytes:
     return xml_bytes(urlset)
 
 
-def _news(site: Site, now: dt.datetime) -> OutputFile:
-    """Always written, empty when nothing was published in the window."""
+def news_sitemap(site: Site, now: dt.datetime) -> OutputFile:
+    """The Google News sitemap: always written, empty when nothing was published in the window."""
     config = site.config
     recent = [a for a in site.articles if a.is_published(now) and a.date >= now - NEWS_WINDOW]
     recent.sort(key=lambda a: a.date, reverse=True)

@@ -1,6 +1,7 @@
 """What the last build of one output folder was made of, kept beside its up-to-date record (which
 holds every input file's hash) so that the next build can re-make only what an edit changed
-(`pipeline._patch`): the checked model, the "Xem thêm" picks and the search records.
+(`pipeline._patch`): the checked model, the "Xem thêm" picks, the search records and the
+keys of the pages that are not articles'.
 
 A snapshot is written only after a build succeeded and its record was written, names the
 inputs hash of that record, and is checksummed; it is unpickled allowing only the classes of
@@ -38,6 +39,9 @@ class Snapshot:
     markdown_salt: str
     records: tuple[Record, ...]  # the search records, by URL
     covers: dict[str, str]  # article URL -> its cover's URL in search results
+    # Every page but the articles' (lists, home, static pages...): URL -> its page cache key,
+    # so that a patch re-makes only the pages an edited card reaches.
+    page_keys: dict[str, str]
 
 
 def path_for(record_file: Path) -> Path:
