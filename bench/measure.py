@@ -17,7 +17,7 @@ _WRAPPER = (
     "w=time.perf_counter()-t\n"
     "u=resource.getrusage(resource.RUSAGE_CHILDREN)\n"
     "print(json.dumps({'code':r.returncode,'wall':w,'cpu':u.ru_utime+u.ru_stime,'kb':u.ru_maxrss,"
-    "'err':r.stderr.decode(errors='replace')[-20000:],'out':r.stdout.decode(errors='replace')[-4000:]}))\n"
+    "'err':r.stderr.decode(errors='replace')[-400000:],'out':r.stdout.decode(errors='replace')[-4000:]}))\n"
 )
 
 
