@@ -291,3 +291,22 @@ def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, se
         result = _build(site.root, output, site.now)
         assert _patched(result), history
         assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now), history
+
+
+def test_a_date_that_moves_an_article_to_another_search_shard_is_patched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two shards: the newest two or three articles apart. The oldest article made the newest
+    # leaves the big shard and joins the small one, and another article moves the other way: both
+    # shards are made again from the articles' HTML in the cache, as a clean build makes them.
+    monkeypatch.setenv("TOASOAN_SEARCH_SHARD_MIN", "2")
+    monkeypatch.setenv("TOASOAN_SEARCH_SHARD_TAIL", "2")
+    site = Site(tmp_path / "site", random.Random(22))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    assert first.search is not None and first.search.shards == 2
+    by_url = dict((url, source) for source, url in first.addresses)
+    oldest = min((p for p in _published(site, first)), key=lambda p: p.read_text(encoding="utf-8").split("date: ", 1)[1][:16])
+    site._edit_front(oldest, "date", "2026-09-21 19:00")
+    moved = _build(site.root, output, site.now)
+    assert _patched(moved) and moved.search is not None and moved.search.built == 2
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    assert dict((url, source) for source, url in moved.addresses) == by_url  # the same addresses
