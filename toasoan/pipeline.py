@@ -60,7 +60,7 @@ from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import ArticleContext, HomeContext, Route, article_route, plan_routes
 from .scanner import prose_lines, source_links
-from .search import BUNDLE, Record, SearchReport, ShardGone, article_record, index_site, shard_keys, shard_records
+from .search import BUNDLE, Record, SearchReport, ShardGone, index_site, shard_keys, shard_records, site_record
 from .shortcut import default_theme_dir
 from .sitemaps import MAX_URLS, NEWS_WINDOW, news_sitemap, sitemap_files
 from .sources import inside, relative, walk_files
@@ -273,7 +273,7 @@ def _list_keys(site: Site, routes: Sequence[Route], keys: Sequence[str]) -> dict
 def _without_html(site: Site) -> Site:
     """The model as a snapshot keeps it: no article's HTML (a patch makes its edited articles'
     again, and no other page it makes shows a body)."""
-    return dataclasses.replace(site, articles=tuple(dataclasses.replace(a, body_html="") for a in site.articles))
+    return dataclasses.replace(site, articles=tuple(dataclasses.replace(a, body_html="") if a.body_html else a for a in site.articles))
 
 
 def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None], last: _Last) -> BuildResult | None:
@@ -441,7 +441,6 @@ def _remade_records(snap: snapshot.Snapshot, changes: _Changes, folder: Path) ->
     HTML), each in its shard as the edits leave it, and every record of a shard that holds an
     edited article or gained or lost one made again, the others' HTML read back from the build
     cache; None when an HTML is not there (a full build then)."""
-    config = snap.site.config
     records = {r.url: r for r in snap.records}
     touched: set[str] = set()
     if changes.shards is not None:
@@ -461,8 +460,7 @@ def _remade_records(snap: snapshot.Snapshot, changes: _Changes, folder: Path) ->
         return None  # this model keeps no way to its HTML
     try:
         for a in with_bodies(members, folder):
-            category = config.category(a.category)
-            records[a.url] = article_record(a, records[a.url].shard, category.name if category else a.category, snap.covers.get(a.url))
+            records[a.url] = site_record(snap.site, a, records[a.url].shard, snap.covers.get(a.url))
     except OSError:
         return None
     return records
@@ -531,11 +529,7 @@ def quick_article(quick: QuickInputs) -> _Quick | None:
     if isinstance(outcome, Diagnostic):
         return None
     html, key, stored, _ = outcome
-    if article.summary:
-        article = dataclasses.replace(article, body="", body_html=html)
-    else:
-        lead, rest = split_lead(html)
-        article = dataclasses.replace(article, body="", body_html=rest, lead=lead)
+    article = _with_markup(article, html)
     context = quick.route.context
     if not isinstance(context, ArticleContext):
         return None
@@ -1299,11 +1293,8 @@ def _with_html(
             pages.append(dataclasses.replace(doc, body="", body_html=text))
         elif state.drop_stored and sha is not None:
             articles.append(dataclasses.replace(doc, body="", body_html="", lead=text, body_blob=sha))
-        elif doc.summary:
-            articles.append(dataclasses.replace(doc, body="", body_html=text))
         else:
-            lead, rest = split_lead(text)
-            articles.append(dataclasses.replace(doc, body="", body_html=rest, lead=lead))
+            articles.append(_with_markup(doc, text))
     return dataclasses.replace(site, articles=tuple(articles), pages=tuple(pages)), diags, cached
 
 

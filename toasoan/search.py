@@ -230,8 +230,13 @@ def shard_records(
     shards = shard_keys(site.articles)
     order = sorted(site.articles, key=lambda a: (shards[a.url], a.url))
     for a in order if with_html is None else with_html(order):
-        cat = site.config.category(a.category)
-        yield article_record(a, shards[a.url], cat.name if cat else a.category, images.get(a.url))
+        yield site_record(site, a, shards[a.url], images.get(a.url))
+
+
+def site_record(site: Site, article: Article, shard: str, image: str | None) -> Record:
+    """`article_record` with the article's category named as the site's config names it."""
+    category = site.config.category(article.category)
+    return article_record(article, shard, category.name if category else article.category, image)
 
 
 # --- building the shards -------------------------------------------------------------------

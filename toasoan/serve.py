@@ -137,9 +137,7 @@ class _State:
     def moved_to(self, path: str) -> str | None:
         """The address a page asked for at `path` lives at now, when a good build of this run
         published it at `path` and the last one elsewhere (its slug or date was edited)."""
-        path = path.split("?", 1)[0].split("#", 1)[0]
-        if path.endswith("/index.html"):
-            path = path[: -len("index.html")]
+        path = _address(path)
         with self.lock:
             for candidate in (path, path + "/"):
                 source = self.sources.get(candidate)
