@@ -141,11 +141,17 @@ def test_a_file_written_again_with_its_old_stat_is_still_seen(tmp_path: Path) ->
     assert "Đoạn thứ HAI" in "".join(v.decode("utf-8", "replace") for k, v in tree_bytes(output).items() if k.endswith(".html"))
 
 
-def test_the_snapshot_keeps_no_search_text_and_a_lost_shard_gets_a_full_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Two shards (the newest two or three articles apart): an edit re-indexes its own shard, from
-    # the articles' HTML in the build cache, and takes the other from the search cache.
+@pytest.fixture
+def two_shards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Search in two shards even on a small site: the newest two or three articles apart."""
     monkeypatch.setenv("TOASOAN_SEARCH_SHARD_MIN", "2")
     monkeypatch.setenv("TOASOAN_SEARCH_SHARD_TAIL", "2")
+
+
+@pytest.mark.usefixtures("two_shards")
+def test_the_snapshot_keeps_no_search_text_and_a_lost_shard_gets_a_full_build(tmp_path: Path) -> None:
+    # An edit re-indexes its own shard, from the articles' HTML in the build cache, and takes the
+    # other from the search cache.
     site = Site(tmp_path / "site", random.Random(13))
     output = site.root / "public"
     first = _build(site.root, output, site.now)
@@ -293,20 +299,18 @@ def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, se
         assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now), history
 
 
-def test_a_date_that_moves_an_article_to_another_search_shard_is_patched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Two shards: the newest two or three articles apart. The oldest article made the newest
-    # leaves the big shard and joins the small one, and another article moves the other way: both
-    # shards are made again from the articles' HTML in the cache, as a clean build makes them.
-    monkeypatch.setenv("TOASOAN_SEARCH_SHARD_MIN", "2")
-    monkeypatch.setenv("TOASOAN_SEARCH_SHARD_TAIL", "2")
+@pytest.mark.usefixtures("two_shards")
+def test_a_date_that_moves_an_article_to_another_search_shard_is_patched(tmp_path: Path) -> None:
+    # The oldest article made the newest leaves the big shard and joins the small one, and another
+    # article moves the other way: both shards are made again from the articles' HTML in the
+    # cache, as a clean build makes them.
     site = Site(tmp_path / "site", random.Random(22))
     output = site.root / "public"
     first = _build(site.root, output, site.now)
     assert first.search is not None and first.search.shards == 2
-    by_url = dict((url, source) for source, url in first.addresses)
-    oldest = min((p for p in _published(site, first)), key=lambda p: p.read_text(encoding="utf-8").split("date: ", 1)[1][:16])
+    oldest = min(_published(site, first), key=lambda p: p.read_text(encoding="utf-8").split("date: ", 1)[1][:16])
     site._edit_front(oldest, "date", "2026-09-21 19:00")
     moved = _build(site.root, output, site.now)
     assert _patched(moved) and moved.search is not None and moved.search.built == 2
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
-    assert dict((url, source) for source, url in moved.addresses) == by_url  # the same addresses
+    assert dict(moved.addresses) == dict(first.addresses)  # the same addresses
