@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import textwrap
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "build.py"
@@ -117,3 +123,19 @@ def write_anh_1_site(site: Path) -> Path:
     make_jpeg(site / "content/articles/2023/06/anh-1/a.jpg")
     make_jpeg(site / "content/articles/2023/06/anh-1/b.jpg", color=(30, 30, 200))
     return site
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        return
+
+
+@contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """`folder` served on 127.0.0.1 as a static host would serve it; yields its address."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()

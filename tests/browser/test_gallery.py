@@ -4,18 +4,15 @@ closes it and gives focus back; without JavaScript every thumbnail still links t
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from sitekit import run_cli, write_anh_1_site
+from sitekit import run_cli, served, write_anh_1_site
 
 GALLERY_ARTICLE = "/2025/02/le-hoi-long-tong-ba-be-nam-2025-thu-hut-hang-nghin-du-khach/"
 PHONE = {"width": 390, "height": 844}
@@ -333,15 +330,13 @@ def test_deep_link_opens_the_photo_when_the_body_has_a_heading_anh_1(browser: An
     out = tmp_path / "public"
     run = run_cli("--site", write_anh_1_site(tmp_path / "site"), "--output", out)
     assert run.code == 0, run.stderr
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SimpleHTTPRequestHandler, directory=str(out)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    context, tab = _open_tab(browser, DESKTOP)
-    try:
-        tab.page.goto(f"http://127.0.0.1:{server.server_address[1]}/2023/06/anh-1/#anh-1")
-        expect(_viewer(tab.page)).to_be_visible()
-        expect(_counter(tab.page)).to_have_text("1/2")
-        expect(_viewer(tab.page)).to_contain_text("Ảnh thứ nhất.")
-        assert tab.errors == []
-    finally:
-        context.close()
-        server.shutdown()
+    with served(out) as address:
+        context, tab = _open_tab(browser, DESKTOP)
+        try:
+            tab.page.goto(f"{address}/2023/06/anh-1/#anh-1")
+            expect(_viewer(tab.page)).to_be_visible()
+            expect(_counter(tab.page)).to_have_text("1/2")
+            expect(_viewer(tab.page)).to_contain_text("Ảnh thứ nhất.")
+            assert tab.errors == []
+        finally:
+            context.close()

@@ -12,14 +12,12 @@ shard, comes after old ones naming it once (docs/PERFORMANCE.md)."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import random
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from sitekit import served
 
 from toasoan.model import Article
 from toasoan.search import MANIFEST, SHARD_MIN, SHARD_TAIL, article_record, index_site, shard_keys
@@ -73,11 +71,6 @@ def _articles() -> list[Article]:
     return found
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        return
-
-
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """The articles' shards as a build makes them, served; yields the address and URL → shard."""
@@ -87,12 +80,8 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     out = tmp_path_factory.mktemp("ranking")
     index_site(out, records, out / "cache")
     (out / "index.html").write_text('<!doctype html><html lang="vi"><body></body></html>', encoding="utf-8")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", keys
-    finally:
-        server.shutdown()
+    with served(out) as address:
+        yield address, keys
 
 
 def _ranked(browser: Any, address: str, query: str) -> list[str]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sitekit import run_cli, write_site
+from sitekit import run_cli, served, write_site
 
 OFFICIAL_ARTICLE = "/2024/10/dong-chi-hoang-minh-duc-duoc-bau-giu-chuc-chu-tich-ubnd-tinh/"
 
@@ -114,11 +111,6 @@ Những tấm lụa được dệt thủ công; diện tích làng nghề mở r
 """
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        return
-
-
 @pytest.fixture(scope="module")
 def sharded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A small portal whose search index has one shard per year (2023, 2024)."""
@@ -126,12 +118,8 @@ def sharded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     run = run_cli("--site", root, "--output", root / "public", env={"TOASOAN_SEARCH_SHARD_MIN": "1"})
     assert run.code == 0, run.stderr
     assert (root / "public/pagefind/2023/pagefind-entry.json").is_file()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root / "public")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with served(root / "public") as address:
+        yield address
 
 
 def _links(page: Any, count: int) -> list[str]:
@@ -184,12 +172,8 @@ def titles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = write_site(tmp_path_factory.mktemp("titles") / "site", TITLES_SITE)
     run = run_cli("--site", root, "--output", root / "public")
     assert run.code == 0, run.stderr
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root / "public")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with served(root / "public") as address:
+        yield address
 
 
 def test_a_title_with_d_stroke_ranks_first_without_it(browser: Any, titles: str) -> None:
@@ -217,12 +201,8 @@ Ruộng lúa xanh tốt; trạm điện mới cấp nước tưới.
     root = write_site(tmp_path_factory.mktemp("tailed") / "site", site)
     run = run_cli("--site", root, "--output", root / "public", env={"TOASOAN_SEARCH_SHARD_MIN": "2", "TOASOAN_SEARCH_SHARD_TAIL": "1"})
     assert run.code == 0, run.stderr
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root / "public")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with served(root / "public") as address:
+        yield address
 
 
 def test_the_newest_shard_is_opened_and_the_other_merged(browser: Any, tailed: str) -> None:
