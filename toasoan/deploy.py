@@ -110,8 +110,13 @@ def _gzip_key(sha: str) -> str:
 
 def wants_gzip(path: str, size: int) -> bool:
     """Whether a published file gets a `.gz` copy: a text type, not hidden, not too small."""
+    return _text_file(path) and size >= MIN_COMPRESS
+
+
+def _text_file(path: str) -> bool:
+    """A published file of a type `.gz` copies are made for (not hidden)."""
     name = path.rsplit("/", 1)[-1]
-    return not name.startswith(".") and Path(name).suffix.lower() in COMPRESSED_SUFFIXES and size >= MIN_COMPRESS
+    return not name.startswith(".") and Path(name).suffix.lower() in COMPRESSED_SUFFIXES
 
 
 def compress(data: bytes) -> bytes:
@@ -177,7 +182,7 @@ def precompress(
     entry used. Only the files `paths` names, when given. Returns the number of copies added."""
     items = []
     for rel in published(staging) if paths is None else paths:
-        if wants_gzip(rel, MIN_COMPRESS) and (staging / rel).stat().st_size >= MIN_COMPRESS:
+        if _text_file(rel) and (staging / rel).stat().st_size >= MIN_COMPRESS:  # sizes asked of text files only
             items.append((rel, shas.get(rel, "")))
     added = 0
     outcomes = parallel_map(_gzip_chunk, items, jobs, _GzipState(staging=staging, folder=cache_folder, known=known), None)
