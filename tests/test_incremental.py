@@ -540,3 +540,15 @@ Nội dung bản nháp.
     preview = build(dataclasses.replace(drafts, output=tmp_path / "preview-2"))
     assert preview.pages_cached == preview.pages
     assert preview.search is not None and preview.search.built == 0
+
+
+def test_a_far_future_date_warning_ends_when_the_date_comes_within_a_year(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(13))
+    output = tmp_path / "site" / "public"
+    path = site.articles()[0]
+    site._edit_front(path, "date", "2027-09-22 23:00")  # "now" is 2026-09-21 21:13: 366 days and ~2 h ahead
+    first = _build(site.root, output, site.now)
+    assert any(d.code == "date-far-future" for d in first.warnings)
+    later = _build(site.root, output, site.now + 3 * 3600)  # now under a year and a day ahead
+    assert not any(d.code == "date-far-future" for d in later.warnings)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now + 3 * 3600)

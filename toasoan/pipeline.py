@@ -55,7 +55,7 @@ from .photos import (
     redraw_card,
     share_card,
 )
-from .proofread import duplicate_titles, site_findings, small_covers, tag_spellings
+from .proofread import duplicate_titles, findings_end, site_findings, small_covers, tag_spellings
 from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import ArticleContext, HomeContext, Route, article_route, plan_routes
@@ -1063,8 +1063,10 @@ def site_globals(config: SiteConfig, assets: Assets) -> dict[str, Any]:
 
 def _valid_until(site: Site, now: dt.datetime) -> dt.datetime | None:
     """The next moment the clock alone changes the site: an article's time comes (scheduled, or
-    shown with --drafts), or an article leaves the news sitemap's window."""
+    shown with --drafts), an article leaves the news sitemap's window, or a warning about a date
+    far ahead ends."""
     moments = [a.date for a in site.articles if a.date > now]
+    moments += findings_end([*site.articles, *site.held], now)
     moments += [a.date + NEWS_WINDOW for a in site.articles if a.date <= now < a.date + NEWS_WINDOW]
     if site.next_publication is not None:
         moments.append(site.next_publication)
