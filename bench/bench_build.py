@@ -2,7 +2,7 @@
 """Time whole builds of the benchmark corpora, side by side with Hugo on the same corpus.
 
     python bench/bench_build.py [--sizes 1k,10k] [--photos 0] [--runs 3] [--jobs 2] [--hugo]
-                                [--scenarios cold,noop,body,title,template] [--work DIR]
+                                [--scenarios cold,noop,body,title,template,old-body] [--work DIR]
 
 Makes the corpora with ../shared/bench/make_corpus.py (seed 1; `--photos 0`, the default, is
 the text corpus of issue 8) when missing, then times each scenario as a whole process: wall
@@ -13,7 +13,10 @@ median seconds of each stage the build reports (`TOASOAN_TIMINGS`).
 - noop: the same build again, nothing changed;
 - body: one article's last paragraph edited (its sapo unchanged);
 - title: the same article's title edited (its lists, feeds, sitemaps, "Xem thêm" blocks change);
-- template: the theme's base.html overridden by a copy with one comment more (every page).
+- template: the theme's base.html overridden by a copy with one comment more (every page);
+- old-body: the same edit as body, on an article of the oldest month (the first by path): its
+  search shard is an old year's (~1,000 records at 10k), not the newest articles' small one
+  (`search.shard_keys`), so this is what correcting an archived article costs.
 
 Each edit is undone after its run and the site rebuilt (untimed), so every scenario starts
 warm. "peak MB" is the largest process's peak (the main one, in search); "pages MB" the main
@@ -45,7 +48,7 @@ from measure import measure
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "bench"
 SIZES = {"1k": 1000, "10k": 10000, "100k": 100000}
-SCENARIOS = ("cold", "noop", "body", "title", "template")
+SCENARIOS = ("cold", "noop", "body", "title", "template", "old-body")
 _SEARCH = re.compile(r"Tìm kiếm: .*?, ([0-9.]+) giây")
 _TIMINGS = re.compile(r"^timings (\[.*\])$", re.MULTILINE)
 _MEMORY = re.compile(r"^memory (\[.*\])$", re.MULTILINE)
@@ -108,13 +111,24 @@ class Edits:
         self.corpus = corpus
         # The newest article readers see: the corpus also holds articles scheduled years ahead,
         # whose edits change no page.
-        self.article = max(p for p in (corpus / "content/articles").rglob("*.md") if _published(p))
+        published = sorted(p for p in (corpus / "content/articles").rglob("*.md") if _published(p))
+        self.article = published[-1]
         self.original = self.article.read_bytes()
+        # The first article of the oldest month (paths are year/month/slug): in the oldest shard.
+        self.old_article = published[0]
+        self.old_original = self.old_article.read_bytes()
         self.template = corpus / "templates/base.html"
 
     def body(self) -> None:
-        text = self.original.decode("utf-8").rstrip("\n")
-        self.article.write_text(text + " Bài đã được biên tập lại.\n", encoding="utf-8")
+        self._edit_body(self.article, self.original)
+
+    def old_body(self) -> None:
+        self._edit_body(self.old_article, self.old_original)
+
+    @staticmethod
+    def _edit_body(article: Path, original: bytes) -> None:
+        text = original.decode("utf-8").rstrip("\n")
+        article.write_text(text + " Bài đã được biên tập lại.\n", encoding="utf-8")
 
     def title(self) -> None:
         text = self.original.decode("utf-8")
@@ -126,6 +140,7 @@ class Edits:
 
     def undo(self) -> None:
         self.article.write_bytes(self.original)
+        self.old_article.write_bytes(self.old_original)
         if self.template.exists():
             self.template.unlink()
             self.template.parent.rmdir()
@@ -154,7 +169,12 @@ def main() -> int:
         cache = corpus / ".cache"
         build = [sys.executable, str(REPO / "build.py"), "--site", str(corpus), "--output", str(out), "--jobs", str(args.jobs)]
         edits = Edits(corpus)
-        edit: dict[str, Callable[[], None]] = {"body": edits.body, "title": edits.title, "template": edits.base_template}
+        edit: dict[str, Callable[[], None]] = {
+            "body": edits.body,
+            "title": edits.title,
+            "template": edits.base_template,
+            "old-body": edits.old_body,
+        }
         results: dict[str, list[dict[str, Any]]] = {s: [] for s in scenarios}
         hugo_runs: list[dict[str, Any]] = []
         hugo = ensure_hugo(args.work, corpus) if args.hugo else None

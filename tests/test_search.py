@@ -167,6 +167,25 @@ def test_a_common_word_keeps_one_location_per_page_the_titles(tmp_path: Path) ->
     assert [len([x for x in locations if x >= 0]) for locations in words["lạ"]] == [1]
 
 
+def test_rewritten_files_are_the_cbor_cbor2_writes_in_gzip_without_a_date(built: Path) -> None:
+    """The re-cut index is written by our own encoder and libdeflate: each file is a gzip stream
+    with no time stamp, its content exactly what `cbor2.dumps` makes of what it holds, and named
+    by that content."""
+    import hashlib
+
+    import cbor2
+
+    files = [p for p in (built / "pagefind").rglob("*") if p.suffix in (".pf_index", ".pf_meta", ".pf_filter")]
+    assert any(p.suffix == ".pf_index" for p in files)
+    for path in files:
+        data = path.read_bytes()
+        assert data[:2] == b"\x1f\x8b" and data[4:8] == b"\0\0\0\0", path  # gzip, mtime 0
+        payload = _payload(path)
+        assert cbor2.dumps(cbor2.loads(payload[len(b"pagefind_dcd") :])) == payload[len(b"pagefind_dcd") :], path
+        digest = hashlib.sha256(payload).hexdigest()
+        assert digest.startswith(path.name.split("_", 1)[1].split(".")[0]), path
+
+
 def test_the_title_has_a_folded_copy_weighed_as_the_title(built: Path) -> None:
     """ "đổi" in a title is also found as "dổi" with the title's weight (not only through the
     body's folded copy, at half weight): "chuyen doi so" finds such titles first."""

@@ -19,8 +19,9 @@ fresh process per shard, so the indexer's memory follows the largest shard, not 
 Every bundle is rewritten to be reproducible and cheap to search: filter files sorted and named
 by content (Pagefind 1.5 writes them in hash-map order), the word index cut into small chunks, so
 a query downloads the postings of its words, not hundreds of neighbours, and a common word keeps
-one location per page (its heaviest, the title's if it is there): at 10,000 articles a search for
-"chuyen doi so" downloads about 480 KB, not 900 KB."""
+one location per page (its heaviest, the title's if it is there), and the files rewritten are
+gzip by libdeflate at level 10: at 10,000 articles a search for "chuyen doi so" downloads about
+463 KB, not 900 KB."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import cbor2
+import deflate
 
 from .dates import short_date
 from .model import Article, Site
@@ -58,7 +60,14 @@ CHUNK_BYTES = 12_000  # target size of one word-index chunk (CBOR, before gzip, 
 TITLE_WEIGHT = 7  # Pagefind's weight of an <h1>: the title's folded copy weighs the same
 LOCATIONS_MAX = 1  # positions kept for a common word in one page (the heaviest: the title's)
 COMMON = 10  # a word is common in a shard when one page in COMMON has it or more
-SETTINGS = f"records-4 chunk-{CHUNK_BYTES} heaviest-locations-{LOCATIONS_MAX}-common-{COMMON}"  # change when records or post-processing change
+# The index files we rewrite are gzip made by libdeflate at this level: 3.5 % smaller than zlib's
+# level 9 (a 10k shard's index, meta and filters) in 70 % of its time; its output is fixed for a
+# given version (pinned), named in SETTINGS so that a new one makes the shards again.
+GZIP_LEVEL = 10
+SETTINGS = (  # change when records or post-processing change
+    f"records-4 chunk-{CHUNK_BYTES} heaviest-locations-{LOCATIONS_MAX}-common-{COMMON}"
+    f" libdeflate-{deflate.__version__}-{GZIP_LEVEL}"
+)
 # Pagefind's files shared by every shard: published once, beside the newest shard's index.
 ENGINE_FILES = ("pagefind.js", "pagefind-worker.js")  # and wasm.*.pagefind
 UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
@@ -511,8 +520,68 @@ def _read_cbor(path: Path) -> Any:
 
 
 def _write_cbor(value: Any) -> tuple[bytes, str]:
-    raw = _MAGIC + cbor2.dumps(value)
-    return gzip.compress(raw, compresslevel=9, mtime=0), hashlib.sha256(raw).hexdigest()
+    return _packed(cbor2.dumps(value))
+
+
+def _packed(encoded: bytes) -> tuple[bytes, str]:
+    """A Pagefind file's bytes from its CBOR, and the SHA-256 its name is taken from: gzip as
+    Pagefind's own (its script inflates any gzip stream), mtime 0 and no name."""
+    raw = _MAGIC + encoded
+    return bytes(deflate.gzip_compress(raw, GZIP_LEVEL)), hashlib.sha256(raw).hexdigest()
+
+
+def _head(major: int, count: int) -> bytes:
+    """A CBOR head: major type (`0x00` unsigned, `0x20` negative, `0x80` array) and its argument,
+    in the shortest form (as cbor2 and Pagefind write it)."""
+    if count < 24:
+        return bytes((major | count,))
+    for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if count < 1 << (8 * size):
+            return bytes((major | extra,)) + count.to_bytes(size, "big")
+    raise ValueError(count)
+
+
+# The encoded forms of the integers and array heads a word index is made of (page numbers,
+# positions, weight marks, lengths): looked up, not encoded one by one.
+_INT = {**{n: _head(0x00, n) for n in range(1 << 16)}, **{-1 - n: _head(0x20, n) for n in range(1 << 16)}}
+_ARRAY = [_head(0x80, n) for n in range(1 << 12)]
+
+
+def _encoded_pages(pages: list[Any]) -> tuple[bytes, int]:
+    """`cbor2.dumps(pages)` for a word's pages, each `[page, locations, []]` (integers, as Pagefind
+    writes them: a location that is a bool or a whole float would pass for the integer it
+    equals), in half its time (a chunk is mostly such small arrays; anything else is encoded by
+    cbor2); and the estimated size of the entry, 4 bytes a page and 2 a location."""
+    parts = [_ARRAY[len(pages)] if len(pages) < len(_ARRAY) else _head(0x80, len(pages))]
+    locations = 0
+    for page in pages:
+        locations += len(page[1])
+        if type(page) is list and len(page) == 3 and type(page[0]) is int and type(page[1]) is list and page[2] == []:
+            try:
+                parts.append(b"\x83" + _INT[page[0]] + _ARRAY[len(page[1])] + b"".join([_INT[x] for x in page[1]]) + b"\x80")
+                continue
+            except (KeyError, IndexError, TypeError):  # a number beyond the tables, or not a number
+                pass
+        parts.append(cbor2.dumps(page))
+    return b"".join(parts), 4 * len(pages) + 2 * locations
+
+
+def _encoded_word(word: list[Any]) -> tuple[bytes, int]:
+    """`cbor2.dumps(word)` for a word-index entry `[word, pages, variants, ...]`, each variant
+    `[spelling, pages, ...]`, the pages by `_encoded_pages`; and the entry's estimated size (its
+    spellings' characters and their pages')."""
+    parts = [_head(0x80, len(word)), cbor2.dumps(word[0])]
+    encoded, size = _encoded_pages(word[1])
+    parts.append(encoded)
+    size += len(word[0])
+    if len(word) > 2:
+        parts.append(_head(0x80, len(word[2])))
+        for variant in word[2]:
+            encoded, weight = _encoded_pages(variant[1])
+            parts += [_head(0x80, len(variant)), cbor2.dumps(variant[0]), encoded, *map(cbor2.dumps, variant[2:])]
+            size += len(variant[0]) + weight
+        parts += map(cbor2.dumps, word[3:])
+    return b"".join(parts), size
 
 
 def _rewrite(bundle: Path) -> None:
@@ -554,27 +623,27 @@ def _rechunk(folder: Path, language: str, chunks: list[list[str]], pages: int) -
         path = folder / f"{file_hash}.pf_index"
         words += _read_cbor(path)[0]
         path.unlink()
-    groups: list[list[Any]] = [[]]
+    groups: list[list[tuple[str, bytes]]] = [[]]
     size = 0
     for word in words:
-        word[1], own = _first_locations(word[1], pages)
-        own += len(word[0])
+        _first_locations(word[1], pages)
         for variant in word[2] if len(word) > 2 else ():
-            variant[1], weight = _first_locations(variant[1], pages)
-            own += len(variant[0]) + weight
+            _first_locations(variant[1], pages)
+        encoded, own = _encoded_word(word)
         # A big (common) word has a chunk of its own: who searches it does not get its neighbours.
         if groups[-1] and (size >= CHUNK_BYTES or 2 * own >= CHUNK_BYTES):
             groups.append([])
             size = 0
-        groups[-1].append(word)
+        groups[-1].append((word[0], encoded))
         size += own if 2 * own < CHUNK_BYTES else CHUNK_BYTES
+    del words
     bounds = [[group[0][0], group[-1][0]] for group in groups if group]
     for left, right in zip(bounds, bounds[1:], strict=False):
         left[1], right[0] = _prefixes(left[1], right[0])
     named: list[list[str]] = []
     used: set[str] = set()
     for (start, end), group in zip(bounds, groups, strict=True):
-        data, digest = _write_cbor([group])
+        data, digest = _packed(b"\x81" + _head(0x80, len(group)) + b"".join(encoded for _, encoded in group))
         length = 7
         while f"{language}_{digest[:length]}" in used:
             length += 1
@@ -585,10 +654,10 @@ def _rechunk(folder: Path, language: str, chunks: list[list[str]], pages: int) -
     return named
 
 
-def _first_locations(pages: list[Any], total: int) -> tuple[list[Any], int]:
-    """A word's pages, each `[page, locations, ...]`, and the estimated size of the result in
-    bytes. If the word is common (in one page in COMMON of the shard's `total` or more), each
-    page keeps at most LOCATIONS_MAX locations, the heaviest (the title's) first.
+def _first_locations(pages: list[Any], total: int) -> None:
+    """A word's pages, each `[page, locations, ...]`, cut in place: if the word is common (in one
+    page in COMMON of the shard's `total` or more), each page keeps at most LOCATIONS_MAX
+    locations, the heaviest (the title's) first.
 
     Pagefind writes a page's locations in groups of one weight, lightest group first: a negative
     entry `-(w + 1)` starts a group of weight `w` (entries before any start one of weight 25),
@@ -598,19 +667,20 @@ def _first_locations(pages: list[Any], total: int) -> tuple[list[Any], int]:
     in Pagefind's BM25 is small, and the title's place is kept); the excerpt is taken around
     those kept."""
     if len(pages) * COMMON < total:
-        return pages, 4 * len(pages) + 2 * sum(len(page[1]) for page in pages)
+        return
+    most = LOCATIONS_MAX
     for page in pages:
         locations = page[1]
-        if len(locations) <= LOCATIONS_MAX:
+        if len(locations) <= most:
             continue
         heaviest = min(locations)
         if heaviest >= 0:  # one group, of the default weight
-            page[1] = locations[:LOCATIONS_MAX]
+            page[1] = locations[:most]
             continue
         if locations[0] < 0 or heaviest < -26:  # the heaviest group is marked: its first ones
             start = locations.index(heaviest)
-            run = locations[start : start + LOCATIONS_MAX + 1]
-            if len(run) == LOCATIONS_MAX + 1 and min(run[1:]) >= 0:
+            run = locations[start : start + most + 1]
+            if len(run) == most + 1 and min(run[1:]) >= 0:
                 page[1] = run
                 continue
         if sum(1 for location in locations if location >= 0) > LOCATIONS_MAX:
@@ -631,7 +701,6 @@ def _first_locations(pages: list[Any], total: int) -> tuple[list[Any], int]:
                 if keep[index]:
                     kept += entries[: keep[index] + (entries[0] < 0)]
             page[1] = kept
-    return pages, 4 * len(pages) + 2 * sum(len(page[1]) for page in pages)
 
 
 def _prefixes(a: str, b: str) -> tuple[str, str]:
