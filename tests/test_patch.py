@@ -17,6 +17,7 @@ import pytest
 from sitekit import make_jpeg, tree_bytes
 from test_incremental import Site, _build, _clean_build
 
+from toasoan import snapshot
 from toasoan.pipeline import BuildResult
 
 
@@ -41,6 +42,14 @@ def _published(site: Site, result: BuildResult) -> list[Path]:
 
 def _snapshots(site: Site) -> list[Path]:
     return sorted((site.root / ".cache").rglob("*.snapshot"))
+
+
+def _read_snapshot(path: Path) -> snapshot.Snapshot:
+    """The snapshot at `path`, whatever record it belongs to."""
+    head = pickle.loads(path.read_bytes()[32:])
+    found = snapshot.read(path, head.inputs)
+    assert found is not None
+    return found
 
 
 def test_a_body_edit_is_patched_into_the_last_output(tmp_path: Path) -> None:
@@ -157,7 +166,7 @@ def test_the_snapshot_keeps_no_search_text_and_a_lost_shard_gets_a_full_build(tm
     first = _build(site.root, output, site.now)
     assert first.search is not None and first.search.shards > 1
     (snap_file,) = _snapshots(site)
-    records = pickle.loads(snap_file.read_bytes()[32:]).records
+    records = _read_snapshot(snap_file).records
     assert records and all(r.html == "" and r.digest for r in records)  # URL, shard, digest: no text
     shown = _published(site, first)
     _edit_second_paragraph(shown[0], "Đoạn thứ hai (sửa một lần)")

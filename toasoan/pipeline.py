@@ -67,7 +67,7 @@ from .sources import inside, relative, walk_files
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import CardView, CategoryView, OfficialView, Photos, PhotoView, article_view, card_view, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
-from .writer import CACHE_LOCK, MARKER, OutputFile, UnsafeOutput, Waiting, commit_output, hold_lock
+from .writer import CACHE_LOCK, MARKER, Carried, OutputFile, UnsafeOutput, Waiting, commit_output, hold_lock
 
 THEME_DIR = default_theme_dir()
 # How wide a photo in an article's column is drawn (the default theme's .story column).
@@ -327,9 +327,9 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     if records is None:
         return None
     uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
-    listed = (f"{folder}/{name}" if folder else name for folder, names in record.output.folders for name in names)
-    kept = sorted(p for p in listed if _carried(p, changes))
-    files = [OutputFile(p, copy_from=out / p, link=True) for p in kept] + [changes.files[p] for p in sorted(changes.files)]
+    carried = Carried(out, _carried_folders(record.output.folders, changes))
+    kept = [f"{folder}/{name}" if folder else name for folder, names in carried.folders for name in names]
+    files = [changes.files[p] for p in sorted(changes.files)]
     search_cache = _search_cache(root, config, options.drafts)
     reports: list[SearchReport] = []
     made: list[str] = [MARKER, *changes.files]
@@ -351,7 +351,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         clock.lap("deploy files (.gz, _headers)")
 
     try:
-        count = commit_output(out, files, finalize=finalize)
+        count = commit_output(out, files, finalize=finalize, carried=carried)
     except ShardGone:  # the search cache lost a shard the patch does not make again
         return None
     clock.lap("swap")
@@ -464,6 +464,18 @@ def _remade_records(snap: snapshot.Snapshot, changes: _Changes, folder: Path) ->
     except OSError:
         return None
     return records
+
+
+def _carried_folders(folders: Sequence[tuple[str, Sequence[str]]], changes: _Changes) -> list[tuple[str, list[str]]]:
+    """The last output's files a patch links as they are, by folder (folders left with none
+    are not made: a clean build has no empty folder)."""
+    found = []
+    for folder, names in folders:
+        prefix = f"{folder}/" if folder else ""
+        kept = [name for name in names if _carried(prefix + name, changes)]
+        if kept:
+            found.append((folder, kept))
+    return found
 
 
 def _carried(path: str, changes: _Changes) -> bool:
