@@ -323,3 +323,50 @@ def test_a_date_that_moves_an_article_to_another_search_shard_is_patched(tmp_pat
     assert _patched(moved) and moved.search is not None and moved.search.built == 2
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
     assert dict(moved.addresses) == dict(first.addresses)  # the same addresses
+
+
+def _parts(snap_file: Path) -> dict[str, tuple[int, int]]:
+    """The snapshot's part files by name: (inode, mtime ns)."""
+    prefix = snap_file.name + "-"
+    return {p.name[len(prefix):]: (p.stat().st_ino, p.stat().st_mtime_ns) for p in snap_file.parent.iterdir() if p.name.startswith(prefix)}
+
+
+def test_a_body_patch_writes_again_only_the_snapshot_parts_it_changed(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(21))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    (snap_file,) = _snapshots(site)
+    before = _parts(snap_file)
+    assert {"site", "articles.0", "records.0", "links", "page_keys", "rest"} <= before.keys()
+    _edit_second_paragraph(_published(site, first)[0], "Đoạn thứ hai (chỉ sửa thân bài)")
+    assert _body_patched(_build(site.root, output, site.now))
+    after = _parts(snap_file)
+    assert after.keys() == before.keys()
+    # One article's HTML blob and its search record moved; the model's rest, the page keys, the
+    # picks and photos did not: those files are the first build's.
+    assert {name for name in before if after[name] != before[name]} == {"articles.0", "records.0"}
+    full = _read_snapshot(snap_file)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    # What the patch wrote reads back as the snapshot a full build of the same files writes.
+    clean_snap = _read_snapshot(next((tmp_path / "sach" / ".cache").rglob("*.snapshot")))
+    assert (full.site, full.records, full.related, full.page_keys, full.links) == (
+        clean_snap.site, clean_snap.records, clean_snap.related, clean_snap.page_keys, clean_snap.links,
+    )
+
+
+def test_a_snapshot_part_of_another_write_gets_a_full_build(tmp_path: Path) -> None:
+    """A write cut short between its parts and its head leaves parts the head does not name."""
+    site = Site(tmp_path / "site", random.Random(22))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    (snap_file,) = _snapshots(site)
+    chunk = snap_file.with_name(snap_file.name + "-articles.0")
+    old_chunk = chunk.read_bytes()
+    shown = _published(site, first)
+    _edit_second_paragraph(shown[0], "Đoạn thứ hai (lần một)")
+    assert _body_patched(_build(site.root, output, site.now))
+    chunk.write_bytes(old_chunk)  # whole and checksummed, but not the part this head names
+    _edit_second_paragraph(shown[1], "Đoạn thứ hai (lần hai)")
+    result = _build(site.root, output, site.now)
+    assert not _patched(result)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
