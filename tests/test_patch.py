@@ -370,3 +370,18 @@ def test_a_snapshot_part_of_another_write_gets_a_full_build(tmp_path: Path) -> N
     result = _build(site.root, output, site.now)
     assert not _patched(result)
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+
+def test_a_snapshot_part_gone_from_disk_is_written_again(tmp_path: Path) -> None:
+    """`write` keeps a part only while its file still holds the bytes it was read from."""
+    site = Site(tmp_path / "site", random.Random(23))
+    _build(site.root, site.root / "public", site.now)
+    (snap_file,) = _snapshots(site)
+    found = _read_snapshot(snap_file)
+    snap_file.with_name(snap_file.name + "-links").unlink()
+    elsewhere = tmp_path / "other" / snap_file.name
+    snapshot.write(snap_file, found)
+    snapshot.write(elsewhere, found)  # read from one place, written to another: every part
+    for path in (snap_file, elsewhere):
+        again = snapshot.read(path, found.inputs)
+        assert again is not None and (again.site, again.links, again.records) == (found.site, found.links, found.records)

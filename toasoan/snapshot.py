@@ -130,7 +130,7 @@ def write(path: Path, snapshot: Snapshot) -> None:
     names: list[tuple[str, bytes]] = []
     for name, value in _split(snapshot):
         known = snapshot.parts.get(name)
-        if known is not None and (known[1] is value or known[1] == value):
+        if known is not None and (known[1] is value or known[1] == value) and _holds(_part_path(path, name), known[0]):
             names.append((name, known[0]))
             continue
         payload = pickle.dumps(value, protocol=5)
@@ -138,6 +138,16 @@ def write(path: Path, snapshot: Snapshot) -> None:
         names.append((name, hashlib.sha256(payload).digest()))
     write_checked(path, pickle.dumps(Head(snapshot.inputs, tuple(names)), protocol=5))
     _remove_parts(path, {name for name, _ in names})
+
+
+def _holds(part: Path, digest: bytes) -> bool:
+    """Whether the part file on disk is still the one with `digest` (a snapshot read from
+    elsewhere, or a part removed since, is written again)."""
+    try:
+        with part.open("rb") as handle:
+            return handle.read(32) == digest
+    except OSError:
+        return False
 
 
 def _part_path(path: Path, name: str) -> Path:
