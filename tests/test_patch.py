@@ -11,14 +11,15 @@ import os
 import pickle
 import random
 import shutil
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from sitekit import make_jpeg, tree_bytes
 from test_incremental import Site, _build, _clean_build
 
-from toasoan import snapshot
-from toasoan.pipeline import BuildResult
+from toasoan import pipeline, shortcut, snapshot
+from toasoan.pipeline import BuildOptions, BuildResult
 
 
 def _patched(result: BuildResult) -> bool:
@@ -385,3 +386,39 @@ def test_a_snapshot_part_gone_from_disk_is_written_again(tmp_path: Path) -> None
     for path in (snap_file, elsewhere):
         again = snapshot.read(path, found.inputs)
         assert again is not None and (again.site, again.links, again.records) == (found.site, found.links, found.records)
+
+
+def _patch_with(site: Site, output: Path, loaded: snapshot.Snapshot) -> tuple[BuildResult | None, list[snapshot.Snapshot]]:
+    """`pipeline._patch` as `build` calls it, given a snapshot already in memory."""
+    options = BuildOptions(site_dir=site.root, output=output, jobs=1, environ={"SOURCE_DATE_EPOCH": str(site.now)})
+    written: list[snapshot.Snapshot] = []
+    with ExitStack() as held:
+        checked = shortcut.check(
+            site.root, output, theme_dir=options.theme_dir, drafts=False, environ=options.environ, held=held, waiting=None,
+        )
+        known = checked.last
+        assert known is not None and known.record is not None
+        previous = pipeline._result_from_json(known.record.result, checked.out)
+        assert previous is not None
+        last = pipeline._Last(known.record_file, known.record, known.inputs, known.hashed, known.now, previous)
+        result = pipeline._patch(options, checked.out, lambda _: None, last, loaded=loaded, on_written=written.append)
+    return result, written
+
+
+def test_a_patch_takes_a_snapshot_already_in_memory_and_hands_back_the_next(tmp_path: Path) -> None:
+    """A long-lived process keeps the snapshot: the patch uses it without the file, and gives the
+    one it wrote, which the next patch takes in turn."""
+    site = Site(tmp_path / "site", random.Random(24))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    (snap_file,) = _snapshots(site)
+    loaded = _read_snapshot(snap_file)
+    snap_file.unlink()  # not read from disk: without the object this would be a full build
+    shown = _published(site, first)
+    for n in range(2):
+        _edit_second_paragraph(shown[n], f"Đoạn thứ hai (trong bộ nhớ, lần {n})")
+        result, written = _patch_with(site, output, loaded)
+        assert result is not None and len(written) == 1
+        assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+        (loaded,) = written
+        assert snapshot.read(snap_file, loaded.inputs) == loaded  # the same as it wrote to disk

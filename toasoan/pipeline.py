@@ -276,20 +276,25 @@ def _without_html(site: Site) -> Site:
     return dataclasses.replace(site, articles=tuple(dataclasses.replace(a, body_html="") if a.body_html else a for a in site.articles))
 
 
-def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None], last: _Last) -> BuildResult | None:
+def _patch(
+    options: BuildOptions, out: Path, lock_cache: Callable[[Path], None], last: _Last, loaded: snapshot.Snapshot | None = None,
+    on_written: Callable[[snapshot.Snapshot], None] | None = None,
+) -> BuildResult | None:
     """A build that makes again only what the edited articles reach, linking every other file from
     the last output; None when it cannot tell that this gives exactly what a full build would (a
     full build then answers). It needs the last build's snapshot, that build's output as it left
     it, the same clock window, every changed input a published article's file, and those articles
     without findings. A body edit re-makes the article's page (`_edited_articles`); an edit that
     changes what cards, tag, official or "Xem thêm" lists show re-makes the pages whose key moved
-    (`_card_changes`)."""
+    (`_card_changes`). `loaded`: the snapshot already in memory (a long-lived process keeps it),
+    used when it belongs to the last record instead of reading the file; `on_written` is given the
+    snapshot this patch wrote."""
     clock = _Stopwatch()
     record = last.record
     if not (record.built_at <= last.now and (record.valid_until is None or last.now < record.valid_until)):
         return None
     snap_file = snapshot.path_for(last.record_file)
-    snap = snapshot.read(snap_file, record.inputs)
+    snap = loaded if loaded is not None and loaded.inputs == record.inputs else snapshot.read(snap_file, record.inputs)
     if snap is None:
         return None
     previous, current = record.hashed, last.hashed
@@ -376,10 +381,13 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
             own = changes.links.get(article.source)
             if own:
                 links[article.source] = own
-        snapshot.write(snap_file, dataclasses.replace(
+        written = dataclasses.replace(
             snap, inputs=last.inputs, site=model, links=links, records=tuple(sorted(light, key=lambda r: r.url)), related=changes.related,
             share_cards=changes.share_cards, link_targets=changes.link_targets, page_keys=changes.page_keys,
-        ))
+        )
+        snapshot.write(snap_file, written)
+        if on_written is not None:
+            on_written(written)
         # The entries this build used join the cache's index (nothing is removed: a full build prunes).
         entries = dict(cache.previous)
         for kind, made_now in changes.index.items():
