@@ -171,3 +171,27 @@ def test_a_page_rendered_again_gets_its_gzip_copy_from_the_worker_that_rendered_
     assert "bộ nhớ đệm hỏng ở một tệp nén" in remade.stderr
     assert tree_bytes(out) == clean
     assert gzip.decompress(page.read_bytes()) == (out / "2023/06/bai/index.html").read_bytes()
+
+
+def test_which_files_get_a_gzip_copy_by_name() -> None:
+    """By the suffix as Path.suffix reads it (no Path made per file: a patch build asks it of
+    every file of the search bundle), never for a hidden file."""
+    wanted = ["a/b.html", "x/site.CSS", "a.b/c.json", "feed.xml", "x/y.tar.js"]
+    unwanted = [".x.html", "a/.html", "a/..css", "x.", "x", "html", "a/b.html.", "dir.css/file", "p/f.pf_fragment", "b.css ", "..."]
+    assert [p for p in wanted + unwanted if deploy.wants_gzip(p, deploy.MIN_COMPRESS)] == wanted
+
+
+def test_a_folders_rules_made_again_equal_the_whole_file_made_again() -> None:
+    """A patch build remakes only the search bundle's rules of `_headers`."""
+    def short_or_hashed(path: str) -> bool:
+        return deploy.immutable(path, frozenset({"css/site.0123456789ab.css"}))
+
+    others = ["index.html", "2024/05/bai/index.html", "anh/a.jpg", "css/site.0123456789ab.css", "robots.txt", "zz/index.html"]
+    entry = "pagefind/2024/pagefind-entry.json"
+    before = ["pagefind/pagefind.js", entry, "pagefind/2024/fragment/a.pf_fragment", "pagefind/2024/pagefind.vi_1.pf_meta"]
+    after = ["pagefind/pagefind.js", entry, "pagefind/2024/fragment/b.pf_fragment", "pagefind/2024/pagefind.vi_2.pf_meta", "pagefind/2025/index/c.pf_index"]
+    last = deploy.headers_file(others + before, short_or_hashed)
+    remade = deploy.replace_folder_rules(last, "pagefind", after, short_or_hashed)
+    assert remade == deploy.headers_file(others + after, short_or_hashed)
+    assert b"vi_2" in remade and b"vi_1" not in remade
+    assert deploy.replace_folder_rules(deploy.headers_file(others, short_or_hashed), "pagefind", after, short_or_hashed) is None

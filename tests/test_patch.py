@@ -11,13 +11,15 @@ import os
 import pickle
 import random
 import shutil
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from sitekit import make_jpeg, tree_bytes
 from test_incremental import Site, _build, _clean_build
 
-from toasoan.pipeline import BuildResult
+from toasoan import pipeline, shortcut, snapshot
+from toasoan.pipeline import BuildOptions, BuildResult
 
 
 def _patched(result: BuildResult) -> bool:
@@ -41,6 +43,14 @@ def _published(site: Site, result: BuildResult) -> list[Path]:
 
 def _snapshots(site: Site) -> list[Path]:
     return sorted((site.root / ".cache").rglob("*.snapshot"))
+
+
+def _read_snapshot(path: Path) -> snapshot.Snapshot:
+    """The snapshot at `path`, whatever record it belongs to."""
+    head = pickle.loads(path.read_bytes()[32:])
+    found = snapshot.read(path, head.inputs)
+    assert found is not None
+    return found
 
 
 def test_a_body_edit_is_patched_into_the_last_output(tmp_path: Path) -> None:
@@ -157,7 +167,7 @@ def test_the_snapshot_keeps_no_search_text_and_a_lost_shard_gets_a_full_build(tm
     first = _build(site.root, output, site.now)
     assert first.search is not None and first.search.shards > 1
     (snap_file,) = _snapshots(site)
-    records = pickle.loads(snap_file.read_bytes()[32:]).records
+    records = _read_snapshot(snap_file).records
     assert records and all(r.html == "" and r.digest for r in records)  # URL, shard, digest: no text
     shown = _published(site, first)
     _edit_second_paragraph(shown[0], "Đoạn thứ hai (sửa một lần)")
@@ -314,3 +324,101 @@ def test_a_date_that_moves_an_article_to_another_search_shard_is_patched(tmp_pat
     assert _patched(moved) and moved.search is not None and moved.search.built == 2
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
     assert dict(moved.addresses) == dict(first.addresses)  # the same addresses
+
+
+def _parts(snap_file: Path) -> dict[str, tuple[int, int]]:
+    """The snapshot's part files by name: (inode, mtime ns)."""
+    prefix = snap_file.name + "-"
+    return {p.name[len(prefix):]: (p.stat().st_ino, p.stat().st_mtime_ns) for p in snap_file.parent.iterdir() if p.name.startswith(prefix)}
+
+
+def test_a_body_patch_writes_again_only_the_snapshot_parts_it_changed(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(21))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    (snap_file,) = _snapshots(site)
+    before = _parts(snap_file)
+    assert {"site", "articles.0", "records.0", "links", "page_keys", "rest"} <= before.keys()
+    _edit_second_paragraph(_published(site, first)[0], "Đoạn thứ hai (chỉ sửa thân bài)")
+    assert _body_patched(_build(site.root, output, site.now))
+    after = _parts(snap_file)
+    assert after.keys() == before.keys()
+    # One article's HTML blob and its search record moved; the model's rest, the page keys, the
+    # picks and photos did not: those files are the first build's.
+    assert {name for name in before if after[name] != before[name]} == {"articles.0", "records.0"}
+    full = _read_snapshot(snap_file)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    # What the patch wrote reads back as the snapshot a full build of the same files writes.
+    clean_snap = _read_snapshot(next((tmp_path / "sach" / ".cache").rglob("*.snapshot")))
+    assert (full.site, full.records, full.related, full.page_keys, full.links) == (
+        clean_snap.site, clean_snap.records, clean_snap.related, clean_snap.page_keys, clean_snap.links,
+    )
+
+
+def test_a_snapshot_part_of_another_write_gets_a_full_build(tmp_path: Path) -> None:
+    """A write cut short between its parts and its head leaves parts the head does not name."""
+    site = Site(tmp_path / "site", random.Random(22))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    (snap_file,) = _snapshots(site)
+    chunk = snap_file.with_name(snap_file.name + "-articles.0")
+    old_chunk = chunk.read_bytes()
+    shown = _published(site, first)
+    _edit_second_paragraph(shown[0], "Đoạn thứ hai (lần một)")
+    assert _body_patched(_build(site.root, output, site.now))
+    chunk.write_bytes(old_chunk)  # whole and checksummed, but not the part this head names
+    _edit_second_paragraph(shown[1], "Đoạn thứ hai (lần hai)")
+    result = _build(site.root, output, site.now)
+    assert not _patched(result)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+
+def test_a_snapshot_part_gone_from_disk_is_written_again(tmp_path: Path) -> None:
+    """`write` keeps a part only while its file still holds the bytes it was read from."""
+    site = Site(tmp_path / "site", random.Random(23))
+    _build(site.root, site.root / "public", site.now)
+    (snap_file,) = _snapshots(site)
+    found = _read_snapshot(snap_file)
+    snap_file.with_name(snap_file.name + "-links").unlink()
+    elsewhere = tmp_path / "other" / snap_file.name
+    snapshot.write(snap_file, found)
+    snapshot.write(elsewhere, found)  # read from one place, written to another: every part
+    for path in (snap_file, elsewhere):
+        again = snapshot.read(path, found.inputs)
+        assert again is not None and (again.site, again.links, again.records) == (found.site, found.links, found.records)
+
+
+def _patch_with(site: Site, output: Path, loaded: snapshot.Snapshot) -> tuple[BuildResult | None, list[snapshot.Snapshot]]:
+    """`pipeline._patch` as `build` calls it, given a snapshot already in memory."""
+    options = BuildOptions(site_dir=site.root, output=output, jobs=1, environ={"SOURCE_DATE_EPOCH": str(site.now)})
+    written: list[snapshot.Snapshot] = []
+    with ExitStack() as held:
+        checked = shortcut.check(
+            site.root, output, theme_dir=options.theme_dir, drafts=False, environ=options.environ, held=held, waiting=None,
+        )
+        known = checked.last
+        assert known is not None and known.record is not None
+        previous = pipeline._result_from_json(known.record.result, checked.out)
+        assert previous is not None
+        last = pipeline._Last(known.record_file, known.record, known.inputs, known.hashed, known.now, previous)
+        result = pipeline._patch(options, checked.out, lambda _: None, last, loaded=loaded, on_written=written.append)
+    return result, written
+
+
+def test_a_patch_takes_a_snapshot_already_in_memory_and_hands_back_the_next(tmp_path: Path) -> None:
+    """A long-lived process keeps the snapshot: the patch uses it without the file, and gives the
+    one it wrote, which the next patch takes in turn."""
+    site = Site(tmp_path / "site", random.Random(24))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    (snap_file,) = _snapshots(site)
+    loaded = _read_snapshot(snap_file)
+    snap_file.unlink()  # not read from disk: without the object this would be a full build
+    shown = _published(site, first)
+    for n in range(2):
+        _edit_second_paragraph(shown[n], f"Đoạn thứ hai (trong bộ nhớ, lần {n})")
+        result, written = _patch_with(site, output, loaded)
+        assert result is not None and len(written) == 1
+        assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+        (loaded,) = written
+        assert snapshot.read(snap_file, loaded.inputs) == loaded  # the same as it wrote to disk

@@ -97,6 +97,22 @@ def headers_file(paths: Iterable[str], is_immutable: Callable[[str], bool]) -> b
     return text.encode("utf-8")
 
 
+def replace_folder_rules(headers: bytes, folder: str, paths: Iterable[str], is_immutable: Callable[[str], bool]) -> bytes | None:
+    """`headers` (a `headers_file`) with the rules of the top-level `folder` made again from its
+    files `paths`: what `headers_file` gives for the whole tree when nothing outside `folder`
+    changed (the top level is always ruled entry by entry, so one entry's rules never depend on
+    another's). None when `headers` has no rule for `folder` (then write it whole)."""
+    head, *rules = headers.decode("utf-8").removesuffix("\n").split("\n/")
+    prefix = f"{folder}/"
+    inside = [i for i, rule in enumerate(rules) if rule.startswith(prefix)]
+    if not inside or inside != list(range(inside[0], inside[-1] + 1)):
+        return None
+    _, *fresh = headers_file(paths, is_immutable).decode("utf-8").removesuffix("\n").split("\n/")
+    if not fresh or not all(rule.startswith(prefix) for rule in fresh):
+        return None
+    return ("\n/".join([head, *rules[: inside[0]], *fresh, *rules[inside[-1] + 1 :]]) + "\n").encode("utf-8")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _GzipState:
     staging: Path
@@ -116,7 +132,8 @@ def wants_gzip(path: str, size: int) -> bool:
 def _text_file(path: str) -> bool:
     """A published file of a type `.gz` copies are made for (not hidden)."""
     name = path.rsplit("/", 1)[-1]
-    return not name.startswith(".") and Path(name).suffix.lower() in COMPRESSED_SUFFIXES
+    dot = name.rfind(".")  # the suffix as Path.suffix has it, without a Path per file
+    return not name.startswith(".") and 0 < dot < len(name) - 1 and name[dot:].lower() in COMPRESSED_SUFFIXES
 
 
 def compress(data: bytes) -> bytes:

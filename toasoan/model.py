@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from .config import SiteConfig
 
@@ -142,3 +142,21 @@ class Site:
     # The articles left out (drafts, scheduled), without their bodies: for `check`'s summary
     # and the site-wide checks.
     held: tuple[Article, ...] = ()
+
+
+def _quick_setstate(cls: type) -> None:
+    """Unpickling as the dataclass's own `__setstate__` does (the same state, so the same pickle
+    bytes), with the field names worked out once instead of per object: a snapshot or the build
+    cache reads back ~30,000 of these at 10,000 articles."""
+    names = tuple(f.name for f in fields(cls))
+    assign = object.__setattr__
+
+    def __setstate__(self: object, state: list[object]) -> None:  # noqa: N807 (the pickle protocol's name)
+        for name, value in zip(names, state, strict=False):
+            assign(self, name, value)
+
+    cls.__setstate__ = __setstate__  # type: ignore[attr-defined]
+
+
+for _cls in (Position, Official, Asset, OfficialRef, Article, StaticPage, Site):
+    _quick_setstate(_cls)

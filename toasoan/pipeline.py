@@ -67,7 +67,7 @@ from .sources import inside, relative, walk_files
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import CardView, CategoryView, OfficialView, Photos, PhotoView, article_view, card_view, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
-from .writer import CACHE_LOCK, MARKER, OutputFile, UnsafeOutput, Waiting, commit_output, hold_lock
+from .writer import CACHE_LOCK, MARKER, Carried, OutputFile, UnsafeOutput, Waiting, commit_output, hold_lock
 
 THEME_DIR = default_theme_dir()
 # How wide a photo in an article's column is drawn (the default theme's .story column).
@@ -276,20 +276,25 @@ def _without_html(site: Site) -> Site:
     return dataclasses.replace(site, articles=tuple(dataclasses.replace(a, body_html="") if a.body_html else a for a in site.articles))
 
 
-def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None], last: _Last) -> BuildResult | None:
+def _patch(
+    options: BuildOptions, out: Path, lock_cache: Callable[[Path], None], last: _Last, loaded: snapshot.Snapshot | None = None,
+    on_written: Callable[[snapshot.Snapshot], None] | None = None,
+) -> BuildResult | None:
     """A build that makes again only what the edited articles reach, linking every other file from
     the last output; None when it cannot tell that this gives exactly what a full build would (a
     full build then answers). It needs the last build's snapshot, that build's output as it left
     it, the same clock window, every changed input a published article's file, and those articles
     without findings. A body edit re-makes the article's page (`_edited_articles`); an edit that
     changes what cards, tag, official or "Xem thêm" lists show re-makes the pages whose key moved
-    (`_card_changes`)."""
+    (`_card_changes`). `loaded`: the snapshot already in memory (a long-lived process keeps it),
+    used when it belongs to the last record instead of reading the file; `on_written` is given the
+    snapshot this patch wrote."""
     clock = _Stopwatch()
     record = last.record
     if not (record.built_at <= last.now and (record.valid_until is None or last.now < record.valid_until)):
         return None
     snap_file = snapshot.path_for(last.record_file)
-    snap = snapshot.read(snap_file, record.inputs)
+    snap = loaded if loaded is not None and loaded.inputs == record.inputs else snapshot.read(snap_file, record.inputs)
     if snap is None:
         return None
     previous, current = record.hashed, last.hashed
@@ -327,9 +332,9 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     if records is None:
         return None
     uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
-    listed = (f"{folder}/{name}" if folder else name for folder, names in record.output.folders for name in names)
-    kept = sorted(p for p in listed if _carried(p, changes))
-    files = [OutputFile(p, copy_from=out / p, link=True) for p in kept] + [changes.files[p] for p in sorted(changes.files)]
+    carried = Carried(out, _carried_folders(record.output.folders, changes))
+    kept = [f"{folder}/{name}" if folder else name for folder, names in carried.folders for name in names]
+    files = [changes.files[p] for p in sorted(changes.files)]
     search_cache = _search_cache(root, config, options.drafts)
     reports: list[SearchReport] = []
     made: list[str] = [MARKER, *changes.files]
@@ -346,12 +351,13 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), {}, options.jobs, lambda *_: None, paths=fresh)
         made.extend(bundle)
         made.extend(f"{p}.gz" for p in fresh if (staging / f"{p}.gz").is_file())
-        _write_headers(staging, sorted({*kept, *made}), snap.assets)
+        if not _patched_headers(staging, out, record.output.folders, changes, bundle, snap.assets):
+            _write_headers(staging, sorted({*kept, *made}), snap.assets)
         made.append(deploy.HEADERS)
         clock.lap("deploy files (.gz, _headers)")
 
     try:
-        count = commit_output(out, files, finalize=finalize)
+        count = commit_output(out, files, finalize=finalize, carried=carried)
     except ShardGone:  # the search cache lost a shard the patch does not make again
         return None
     clock.lap("swap")
@@ -375,10 +381,13 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
             own = changes.links.get(article.source)
             if own:
                 links[article.source] = own
-        snapshot.write(snap_file, dataclasses.replace(
+        written = dataclasses.replace(
             snap, inputs=last.inputs, site=model, links=links, records=tuple(sorted(light, key=lambda r: r.url)), related=changes.related,
             share_cards=changes.share_cards, link_targets=changes.link_targets, page_keys=changes.page_keys,
-        ))
+        )
+        snapshot.write(snap_file, written)
+        if on_written is not None:
+            on_written(written)
         # The entries this build used join the cache's index (nothing is removed: a full build prunes).
         entries = dict(cache.previous)
         for kind, made_now in changes.index.items():
@@ -464,6 +473,18 @@ def _remade_records(snap: snapshot.Snapshot, changes: _Changes, folder: Path) ->
     except OSError:
         return None
     return records
+
+
+def _carried_folders(folders: Sequence[tuple[str, Sequence[str]]], changes: _Changes) -> list[tuple[str, list[str]]]:
+    """The last output's files a patch links as they are, by folder (folders left with none
+    are not made: a clean build has no empty folder)."""
+    found = []
+    for folder, names in folders:
+        prefix = f"{folder}/" if folder else ""
+        kept = [name for name in names if _carried(prefix + name, changes)]
+        if kept:
+            found.append((folder, kept))
+    return found
 
 
 def _carried(path: str, changes: _Changes) -> bool:
@@ -1014,8 +1035,38 @@ def _search_cache(root: Path, config: SiteConfig, drafts: bool) -> Path:
 
 def _write_headers(staging: Path, paths: Iterable[str], assets: Assets) -> None:
     """`_headers`, naming how long each of `paths` (every file staged) may be cached."""
+    (staging / deploy.HEADERS).write_bytes(deploy.headers_file(paths, _immutable(assets)))
+
+
+def _immutable(assets: Assets) -> Callable[[str], bool]:
+    """Whether a published file is named by its content, for `_headers`."""
     hashed = frozenset(url.lstrip("/") for name, url in assets.urls if url.lstrip("/") != name)
-    (staging / deploy.HEADERS).write_bytes(deploy.headers_file(paths, lambda path: deploy.immutable(path, hashed)))
+    return lambda path: deploy.immutable(path, hashed)
+
+
+def _patched_headers(
+    staging: Path, out: Path, folders: Sequence[tuple[str, Sequence[str]]], changes: _Changes, bundle: Sequence[str], assets: Assets,
+) -> bool:
+    """`_headers` as the last output's with the search bundle's rules made again, when every
+    other file a rule names is where it was (nothing dropped, no file new outside the bundle):
+    the same bytes as `_write_headers` over every file, without a rule tree of 50,000 files.
+    False when that cannot be told (then `_write_headers` writes it whole)."""
+    if changes.dropped:
+        return False
+    listed = dict(folders)
+    for path in changes.files:
+        folder, _, name = path.rpartition("/")
+        if name not in listed.get(folder, ()):
+            return False
+    try:
+        last = (out / deploy.HEADERS).read_bytes()
+    except OSError:
+        return False
+    data = deploy.replace_folder_rules(last, BUNDLE, bundle, _immutable(assets))
+    if data is None:
+        return False
+    (staging / deploy.HEADERS).write_bytes(data)
+    return True
 
 
 _GZIP_DAMAGED = "bộ nhớ đệm hỏng ở một tệp nén: đã nén lại tệp đó"

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +93,15 @@ class OutputFile:
     link: bool = False  # the source is immutable (a cache entry): a hard link will do
 
 
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """Files of the last output a patch build keeps as they are: hard links from `source` (the
+    output folder), folder by folder (relative to it, "" for itself) with the names to link."""
+
+    source: Path
+    folders: Sequence[tuple[str, Sequence[str]]]
+
+
 def check_output_dir(site_dir: Path, output: Path) -> Path:
     """Refuse an output folder whose replacement could destroy anything but a previous build."""
     site = site_dir.resolve()
@@ -114,9 +123,13 @@ def check_output_dir(site_dir: Path, output: Path) -> Path:
     return out
 
 
-def commit_output(out: Path, files: Iterable[OutputFile], finalize: Callable[[Path], None] | None = None) -> int:
+def commit_output(
+    out: Path, files: Iterable[OutputFile], finalize: Callable[[Path], None] | None = None, carried: Carried | None = None,
+) -> int:
     """Write every file into a fresh staging folder, let `finalize` add to it (the search index
     is made from the written pages), then swap it with `out`. Returns the count of files written.
+    `carried` files are hard-linked in first (one listing-free pass per folder, by descriptor);
+    a file of `files` may not be one of them.
 
     A build calls it holding `hold_lock(output_lock(out))`. The staging folder is locked by its
     owner until the swap, so another writer removes only staging folders whose owner is gone.
@@ -127,7 +140,7 @@ def commit_output(out: Path, files: Iterable[OutputFile], finalize: Callable[[Pa
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_STAGING}{os.getpid()}-", dir=out.parent))
     owner = _lock_folder(staging)
     try:
-        count = _write_all(staging, files)
+        count = _write_all(staging, files, carried)
         if finalize is not None:
             finalize(staging)
         _swap(staging, out, background=count >= _background_min())
@@ -155,14 +168,18 @@ def _background_min() -> int:
         return 2000
 
 
-def _write_all(staging: Path, files: Iterable[OutputFile]) -> int:
+def _write_all(staging: Path, files: Iterable[OutputFile], carried: Carried | None = None) -> int:
     written: set[str] = set()
     made_dirs: set[str] = {""}
     top = str(staging)
+    linked: dict[str, frozenset[str]] = {}
+    if carried is not None:
+        linked = _link_carried(top, carried, made_dirs)
     for item in [OutputFile(MARKER, data=MARKER_TEXT), *files]:
         if not safe_output_path(item.path):
             raise UnsafeOutput(item.path, f"tệp `{item.path}` sẽ nằm ngoài thư mục xuất: không ghi")
-        if item.path in written:
+        folder, _, name = item.path.rpartition("/")
+        if item.path in written or name in linked.get(folder, ()):
             raise UnsafeOutput(item.path, f"hai tệp cùng được ghi vào `{item.path}`: không ghi")
         written.add(item.path)
         target = f"{top}/{item.path}"
@@ -179,7 +196,45 @@ def _write_all(staging: Path, files: Iterable[OutputFile]) -> int:
         else:
             with open(target, "wb") as handle:
                 handle.write(item.data or b"")
-    return len(written) - 1
+    return len(written) - 1 + sum(len(names) for names in linked.values())
+
+
+def _link_carried(top: str, carried: Carried, made_dirs: set[str]) -> dict[str, frozenset[str]]:
+    """Hard links in the staging folder `top` to the carried files (copies where a link cannot
+    be made): every folder made first, then each folder's files linked by descriptor (no path
+    walk per file; a few threads measured slower: the links contend in the kernel). Returns the
+    names linked, by folder."""
+    linked: dict[str, frozenset[str]] = {}
+    for folder, names in carried.folders:
+        if (folder and not safe_output_path(folder)) or any(not safe_output_path(n) or "/" in n for n in names):
+            raise UnsafeOutput(folder, f"thư mục `{folder}` sẽ nằm ngoài thư mục xuất: không ghi")
+        if folder in linked:
+            raise UnsafeOutput(folder, f"thư mục `{folder}` được chép hai lần: không ghi")
+        linked[folder] = frozenset(names)
+        if names and folder not in made_dirs:  # a folder is made for its files only
+            _make_folder(top, folder, made_dirs)
+    source = str(carried.source)
+    for folder, names in carried.folders:
+        if names:
+            _link_folder(f"{source}/{folder}" if folder else source, f"{top}/{folder}" if folder else top, names)
+    return linked
+
+
+def _link_folder(source: str, target: str, names: Sequence[str]) -> None:
+    src = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        dst = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            link = os.link
+            for name in names:
+                try:
+                    link(name, name, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
+                except OSError:  # another file system, or links not allowed
+                    shutil.copyfile(f"{source}/{name}", f"{target}/{name}")
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
 
 
 def _make_folder(top: str, folder: str, made: set[str]) -> None:

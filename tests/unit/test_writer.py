@@ -12,6 +12,7 @@ import pytest
 
 from toasoan.writer import (
     MARKER,
+    Carried,
     OutputFile,
     OutputRefused,
     UnsafeOutput,
@@ -69,6 +70,37 @@ def test_a_path_leaving_the_output_folder_is_refused_before_anything_is_swapped(
     with pytest.raises(UnsafeOutput, match="ngoài thư mục xuất"):
         commit_output(out, [*_files(2), OutputFile(path, data=b"evil")])
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == before
+
+
+def test_carried_files_are_hard_links_to_the_last_output(tmp_path: Path) -> None:
+    """A patch build's unchanged files: linked folder by folder, the new files written beside."""
+    out = tmp_path / "public"
+    commit_output(out, [*_files(3), OutputFile("b/c/d.css", data=b"css")])
+    last = tmp_path / "last"
+    out.rename(last)
+    carried = Carried(last, [("a/0", ["index.html"]), ("b/c", ["d.css"]), ("a/2", [])])
+    assert commit_output(out, [OutputFile("a/1/index.html", data=b"moi")], carried=carried) == 3
+    for path in ("a/0/index.html", "b/c/d.css"):
+        assert (out / path).stat().st_ino == (last / path).stat().st_ino
+    assert (out / "a/1/index.html").read_bytes() == b"moi"
+    assert not (out / "a/2").exists()  # a folder with nothing carried is not made
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(
+        [MARKER, "a/0/index.html", "a/1/index.html", "b/c/d.css"],
+    )
+
+
+@pytest.mark.parametrize("carried", [[("a/0", ["index.html"])], [("..", ["x"])], [("a/0", ["../../x"])]])
+def test_a_written_file_on_a_carried_one_or_an_unsafe_carried_name_is_refused(tmp_path: Path, carried: list[tuple[str, list[str]]]) -> None:
+    """Writing over a carried file would write through the hard link into the last output."""
+    out = tmp_path / "public"
+    commit_output(out, _files(1))
+    last = tmp_path / "last"
+    out.rename(last)
+    before = (last / "a/0/index.html").read_bytes()
+    with pytest.raises(UnsafeOutput):
+        commit_output(out, [OutputFile("a/0/index.html", data=b"evil")], carried=Carried(last, carried))
+    assert (last / "a/0/index.html").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last"]
 
 
 def test_stale_staging_from_a_killed_build_is_cleaned(tmp_path: Path) -> None:
