@@ -60,7 +60,7 @@ from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import ArticleContext, HomeContext, Route, article_route, plan_routes
 from .scanner import prose_lines, source_links
-from .search import BUNDLE, Record, SearchReport, ShardGone, index_site, shard_keys, shard_records, site_record
+from .search import BUNDLE, KnownDigests, Record, SearchReport, ShardGone, index_site, shard_keys, shard_records, site_record
 from .shortcut import default_theme_dir
 from .sitemaps import MAX_URLS, NEWS_WINDOW, news_sitemap, sitemap_files
 from .sources import inside, relative, walk_files
@@ -975,7 +975,8 @@ def _build(
         # Records are made and indexed shard by shard, each article's HTML read back from the
         # cache: memory holds a few shards' records, not every article's.
         light: list[Record] = []
-        records = shard_records(plan.site, covers, lambda articles: with_bodies(articles, cache.folder))
+        known = _known_digests(cache, search_cache) if plan.markup.write else None
+        records = shard_records(plan.site, covers, lambda articles: with_bodies(articles, cache.folder), known)
         reports.append(index_site(staging, records, search_cache, kept=light))
         if made is not None:
             made.update(plan=plan, records=sorted(light, key=lambda r: r.url), covers=covers, keys=keys)
@@ -1010,6 +1011,24 @@ def _search_cache(root: Path, config: SiteConfig, drafts: bool) -> Path:
     """The search shards' cache folder. Shards with drafts (serve) are kept apart, so that serve
     and build do not prune each other's."""
     return cache_dir(root, config) / ("search-drafts" if drafts else "search")
+
+
+_RECORDS = "search-records"  # the build cache's kind: a shard's inputs -> its records' digests
+
+
+def _known_digests(cache: BuildCache, folder: Path) -> KnownDigests:
+    """Search records' digests kept in the build cache (verified blobs, one per shard), so that a
+    build whose shards' inputs are unchanged (a template edit) makes none of their records."""
+
+    def remember(key: str, digests: bytes) -> None:
+        sha, _ = write_blob(cache.folder, digests)
+        cache.record(_RECORDS, key, sha)
+
+    def recall(key: str) -> bytes | None:
+        hit = cache.lookup(_RECORDS, key)
+        return hit.data if hit is not None else None
+
+    return KnownDigests(folder=folder, recall=recall, remember=remember)
 
 
 def _write_headers(staging: Path, paths: Iterable[str], assets: Assets) -> None:
