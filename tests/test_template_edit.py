@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sitekit import tree_bytes, write_site
 
+from toasoan import deploy
 from toasoan.config import load_config
 from toasoan.model import Article, Asset, OfficialRef, Site
 from toasoan.pipeline import BuildOptions, BuildResult, build
@@ -202,3 +203,28 @@ def test_template_edits_equal_clean_builds_with_kept_digests_damaged_or_not(tmp_
     again = _build(site, site / "public")
     assert again.search is not None and again.search.built == 1
     assert tree_bytes(site / "public") == _clean(site, tmp_path, "clean-3")
+
+
+def test_every_text_file_staged_gets_its_gzip_copy_and_a_header(tmp_path: Path) -> None:
+    """The deploy files are made from the list of files the build staged (no walk of the staging
+    folder): every one of them, pages, copies, feeds, the search bundle, is in it."""
+    site = write_site(tmp_path / "site", SITE + "-- static/css/them.css --\n" + "body { color: red; }\n" * 40)
+    fresh = _build(site, site / "public")
+    cached = _build(site, tmp_path / "again")  # another output: every page from the build cache
+    assert fresh.pages_cached == 0 and cached.pages_cached == cached.pages
+    assert tree_bytes(site / "public") == tree_bytes(tmp_path / "again")
+    _every_file_has_its_copy_and_header(site / "public")
+
+
+def _every_file_has_its_copy_and_header(out: Path) -> None:
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    texts = [f for f in files if deploy.wants_gzip(f, (out / f).stat().st_size)]
+    assert any(f.startswith("pagefind/") for f in texts) and any(f.endswith(".xml") for f in texts) and any(f.startswith("css/") for f in texts)
+    for path in texts:
+        if len(deploy.compress((out / path).read_bytes())) < (out / path).stat().st_size:
+            assert f"{path}.gz" in files, path
+    headers = (out / "_headers").read_text(encoding="utf-8")
+    for path in files:
+        if not path.startswith(".") and not path.endswith(".gz") and path != "_headers":
+            top = path.split("/")[0]
+            assert f"/{path}\n" in headers or f"/{top}/" in headers or f"/{top}\n" in headers, path
