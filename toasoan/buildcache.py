@@ -252,34 +252,47 @@ def find_entry(folder: Path, known: Mapping[str, str], key: str) -> tuple[Hit | 
 
 
 def blob_path(folder: Path, sha: str) -> Path:
-    return folder / "blobs" / sha[:2] / sha
+    return Path(_blob_name(folder, sha))
+
+
+def _blob_name(folder: Path | str, sha: str) -> str:
+    # Plain strings: three pathlib joins a blob cost ~30 µs, four blobs a page rendered.
+    return f"{folder}/blobs/{sha[:2]}/{sha}"
 
 
 def read_blob(folder: Path, sha: str) -> Hit | None:
-    path = blob_path(folder, sha)
+    name = _blob_name(folder, sha)
     try:
-        data = path.read_bytes()
+        with open(name, "rb") as handle:
+            data = handle.read()
     except OSError:
         return None
     if hashlib.sha256(data).hexdigest() != sha:
         return None
-    return Hit(data=data, path=path, sha=sha)
+    return Hit(data=data, path=Path(name), sha=sha)
 
 
 def write_blob(folder: Path, data: bytes) -> tuple[str, Path]:
     """Store `data` (atomically, once) and return its hash and file."""
     sha = hashlib.sha256(data).hexdigest()
-    path = blob_path(folder, sha)
-    if path.is_file() and path.stat().st_size == len(data):
-        existing = read_blob(folder, sha)
-        if existing is not None:
-            return sha, path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{sha}.tmp-{os.getpid()}")
-    with open(temporary, "wb") as handle:
+    name = _blob_name(folder, sha)
+    try:
+        size = os.stat(name).st_size  # noqa: PTH116
+    except OSError:
+        size = -1
+    if size == len(data) and read_blob(folder, sha) is not None:
+        return sha, Path(name)
+    bucket = name.rpartition("/")[0]
+    temporary = f"{bucket}/.{sha}.tmp-{os.getpid()}"
+    try:
+        handle = open(temporary, "wb")  # noqa: SIM115
+    except FileNotFoundError:
+        os.makedirs(bucket, exist_ok=True)  # noqa: PTH103
+        handle = open(temporary, "wb")  # noqa: SIM115
+    with handle:
         handle.write(data)
-    temporary.replace(path)  # a damaged entry is replaced whole, never written through
-    return sha, path
+    os.replace(temporary, name)  # noqa: PTH105 -- a damaged entry is replaced whole, never written through
+    return sha, Path(name)
 
 
 def read_index(folder: Path, name: str = _INDEX) -> tuple[dict[str, dict[str, str]], str | None]:
