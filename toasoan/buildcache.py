@@ -7,8 +7,9 @@ the libraries that shape output, so another version never reads these entries):
     blobs/<2 hex>/<sha256>   an entry's bytes; its name is their hash (checked on every use)
     index                    checksummed pickle: {kind: {key: sha256}} of the last good build
 
-Entries are written to a temporary file and renamed into place, never rewritten, so a hard link
-from the output to a blob can never be changed through the cache. The index is replaced only
+Entries are created exclusively under their name, never opened again for writing (a damaged one
+is replaced whole by a rename), so a hard link from the output to a blob can never be changed
+through the cache; one cut short by a killed build fails its hash and is not used. The index is replaced only
 after a build succeeded, so a build killed at any moment leaves the previous index whole; blobs
 no index names are removed by `finish`.
 """
@@ -252,34 +253,60 @@ def find_entry(folder: Path, known: Mapping[str, str], key: str) -> tuple[Hit | 
 
 
 def blob_path(folder: Path, sha: str) -> Path:
-    return folder / "blobs" / sha[:2] / sha
+    return Path(_blob_name(folder, sha))
+
+
+def _blob_name(folder: Path | str, sha: str) -> str:
+    # Plain strings: three pathlib joins a blob cost ~30 µs, four blobs a page rendered.
+    return f"{folder}/blobs/{sha[:2]}/{sha}"
 
 
 def read_blob(folder: Path, sha: str) -> Hit | None:
-    path = blob_path(folder, sha)
+    name = _blob_name(folder, sha)
     try:
-        data = path.read_bytes()
+        with open(name, "rb") as handle:
+            data = handle.read()
     except OSError:
         return None
     if hashlib.sha256(data).hexdigest() != sha:
         return None
-    return Hit(data=data, path=path, sha=sha)
+    return Hit(data=data, path=Path(name), sha=sha)
 
 
 def write_blob(folder: Path, data: bytes) -> tuple[str, Path]:
-    """Store `data` (atomically, once) and return its hash and file."""
+    """Store `data` (once) and return its hash and file.
+
+    A new blob is created under its own name, exclusively (`O_EXCL`): an existing file is never
+    opened for writing, so a hard link to it in an output never sees a write. This costs one file
+    creation and no rename (a rename cost ~20 µs of CPU and much more wall time a blob, two blobs
+    a page). A blob cut short by a killed build fails its hash when read; an existing blob that
+    fails it is replaced whole, by a temporary file renamed over it."""
     sha = hashlib.sha256(data).hexdigest()
-    path = blob_path(folder, sha)
-    if path.is_file() and path.stat().st_size == len(data):
-        existing = read_blob(folder, sha)
-        if existing is not None:
-            return sha, path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{sha}.tmp-{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-    temporary.replace(path)  # a damaged entry is replaced whole, never written through
-    return sha, path
+    name = _blob_name(folder, sha)
+    bucket = name.rpartition("/")[0]
+    try:
+        handle = _create(name, bucket)
+    except FileExistsError:  # made before, or by another worker just now (same bytes)
+        if read_blob(folder, sha) is not None:
+            return sha, Path(name)
+        temporary = f"{bucket}/.{sha}.tmp-{os.getpid()}"
+        with open(temporary, "wb") as replacement:
+            replacement.write(data)
+        os.replace(temporary, name)  # noqa: PTH105 -- a damaged entry is replaced whole, never written through
+        return sha, Path(name)
+    with open(handle, "wb") as created:
+        created.write(data)
+    return sha, Path(name)
+
+
+def _create(name: str, bucket: str) -> int:
+    """A new file `name`, opened for writing; FileExistsError when there is one."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    try:
+        return os.open(name, flags, 0o644)
+    except FileNotFoundError:
+        os.makedirs(bucket, exist_ok=True)  # noqa: PTH103
+        return os.open(name, flags, 0o644)
 
 
 def read_index(folder: Path, name: str = _INDEX) -> tuple[dict[str, dict[str, str]], str | None]:

@@ -72,6 +72,7 @@ SETTINGS = (  # change when records or post-processing change
 ENGINE_FILES = ("pagefind.js", "pagefind-worker.js")  # and wasm.*.pagefind
 UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
 TIMEOUT = 1800  # seconds for one shard
+ENTRY_FILE = "pagefind-entry.json"  # in a shard's cache entry (renamed in whole, `_build_shard`)
 
 
 class SearchFailed(OSError):
@@ -230,16 +231,82 @@ def article_record(article: Article, shard: str, category: str, image: str | Non
     return Record(url=article.url, shard=shard, html="\n".join(parts))
 
 
+@dataclass(frozen=True, slots=True)
+class KnownDigests:
+    """Where `shard_records` keeps each shard's record digests under a hash of exactly what its
+    records are made of (`shard_inputs`), so that a build whose shard inputs are unchanged and
+    whose bundle is in the search cache `folder` makes none of its records (reads no article's
+    HTML back, folds no word). `recall(key)` gives the digests kept (32 bytes each, in record
+    order) or None; `remember(key, digests)` keeps them. The caller's store is checksummed:
+    digests of the wrong length are ignored."""
+
+    folder: Path
+    recall: Callable[[str], bytes | None]
+    remember: Callable[[str, bytes], None]
+
+
 def shard_records(
     site: Site, images: dict[str, str], with_html: Callable[[Iterable[Article]], Iterable[Article]] | None = None,
+    known: KnownDigests | None = None,
 ) -> Iterator[Record]:
     """Every published article's record, made one at a time, shard by shard and by URL within a
     shard (the order `index_site` takes them in). `with_html` gives articles their HTML when
-    the model leaves it in the build cache (`pipeline.with_bodies`)."""
+    the model leaves it in the build cache (`pipeline.with_bodies`). With `known`, the records of
+    a shard whose inputs and bundle are unchanged come without HTML, with their kept digests
+    (`index_site` takes such a shard from the cache)."""
     shards = shard_keys(site.articles)
     order = sorted(site.articles, key=lambda a: (shards[a.url], a.url))
-    for a in order if with_html is None else with_html(order):
-        yield site_record(site, a, shards[a.url], images.get(a.url))
+    for shard, group in itertools.groupby(order, key=lambda a: shards[a.url]):
+        members = list(group)
+        if known is None:
+            yield from _made_records(site, members, shard, images, with_html)
+            continue
+        key = shard_inputs(site, members, shard, images)
+        digests = known.recall(key)
+        if digests is not None and len(digests) == 32 * len(members):
+            split = [digests[i:i + 32] for i in range(0, len(digests), 32)]
+            if (known.folder / f"{shard}-{_shard_digest(split, pagefind_version())}" / ENTRY_FILE).is_file():
+                yield from (Record(url=a.url, shard=shard, html="", digest=d) for a, d in zip(members, split, strict=True))
+                continue
+        made: list[bytes] = []
+        for record in _made_records(site, members, shard, images, with_html):
+            made.append(record.digest)
+            yield record
+        known.remember(key, b"".join(made))
+
+
+def _made_records(
+    site: Site, members: list[Article], shard: str, images: dict[str, str],
+    with_html: Callable[[Iterable[Article]], Iterable[Article]] | None,
+) -> Iterator[Record]:
+    for a in members if with_html is None else with_html(members):
+        yield site_record(site, a, shard, images.get(a.url))
+
+
+def shard_inputs(site: Site, members: Sequence[Article], shard: str, images: dict[str, str]) -> str:
+    """A hash of everything the records of `shard` (its `members`, in order) are made of: each
+    article's fields that `article_record` reads (its HTML by the blob that holds it, when the
+    model left it in the build cache), its category's name and its image. The code that makes
+    records is not in it: the caller's store belongs to one generator version."""
+    digest = hashlib.sha256(f"{SETTINGS}\n{shard}\n{len(members)}\n".encode())
+    for a in members:
+        category = site.config.category(a.category)
+        digest.update(record_inputs(a, category.name if category else a.category, images.get(a.url)))
+    return digest.hexdigest()
+
+
+def record_inputs(article: Article, category: str, image: str | None) -> bytes:
+    """What one article's record is made of, as bytes (length-prefixed, so no two inputs meet)."""
+    parts = [
+        article.url, article.date.isoformat(), article.title, article.summary, article.author, category, image,
+        article.lead, article.body_html, article.body_blob, *article.tags, "\x00", *(o.name for o in article.officials),
+    ]
+    out = bytearray()
+    for part in parts:
+        data = b"\xff" if part is None else part.encode("utf-8")
+        out += len(data).to_bytes(8, "little")
+        out += data
+    return hashlib.sha256(out).digest()
 
 
 def site_record(site: Site, article: Article, shard: str, image: str | None) -> Record:
@@ -313,9 +380,13 @@ def index_site(
 
 
 def _shard_hash(records: Iterable[Record], version: str) -> str:
+    return _shard_digest((r.digest for r in records), version)
+
+
+def _shard_digest(digests: Iterable[bytes], version: str) -> str:
     digest = hashlib.sha256(f"pagefind {version}\n{SETTINGS}\n".encode())
-    for r in records:
-        digest.update(r.digest)
+    for d in digests:
+        digest.update(d)
     return digest.hexdigest()[:16]
 
 

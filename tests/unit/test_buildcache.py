@@ -5,9 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
+import hashlib
+import multiprocessing
+import os
 import tracemalloc
+from pathlib import Path
 
-from toasoan.buildcache import Fingerprints, canonical_pickle
+from toasoan.buildcache import Fingerprints, canonical_pickle, read_blob, write_blob
 from toasoan.views import ArticleView, CategoryView
 
 
@@ -41,3 +45,37 @@ def test_the_key_follows_the_html() -> None:
     assert canonical_pickle(one) == canonical_pickle(dataclasses.replace(one))
     assert canonical_pickle(one) != canonical_pickle(other)
     assert Fingerprints(())(one) != Fingerprints(())(other)
+
+
+def test_a_blob_is_created_once_and_one_cut_short_is_replaced_whole(tmp_path: Path) -> None:
+    """A blob is created under its name and never opened for writing again: a hard link to it
+    (the output's) never sees a write. One cut short by a killed build fails its hash and the next
+    write replaces it whole, by a rename, leaving no temporary file."""
+    data = b"<p>trang</p>" * 500
+    sha, path = write_blob(tmp_path, data)
+    assert sha == hashlib.sha256(data).hexdigest() and path.read_bytes() == data
+    inode = path.stat().st_ino
+    assert write_blob(tmp_path, data) == (sha, path) and path.stat().st_ino == inode
+    path.unlink()
+    path.write_bytes(data[:100])  # what a build killed while writing leaves
+    os.link(path, tmp_path / "index.html")  # an output linked to it
+    assert read_blob(tmp_path, sha) is None
+    assert write_blob(tmp_path, data) == (sha, path)
+    assert path.read_bytes() == data and read_blob(tmp_path, sha) is not None
+    assert (tmp_path / "index.html").read_bytes() == data[:100]  # never written through
+    assert [p.name for p in path.parent.iterdir()] == [sha]
+
+
+def _write_same(args: tuple[str, int]) -> bool:
+    folder, seed = args
+    data = str(seed).encode() * 100_000
+    _, path = write_blob(Path(folder), data)
+    return path.read_bytes() == data
+
+
+def test_workers_writing_the_same_blob_at_once_all_get_it_whole(tmp_path: Path) -> None:
+    """Two documents with the same HTML rendered by two workers at once: each gets the whole blob,
+    whoever makes its bucket or creates it first (a new cache: no bucket yet)."""
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        for seed in range(60):
+            assert pool.map(_write_same, [(str(tmp_path / f"cache-{seed % 6}"), seed)] * 4) == [True] * 4
