@@ -43,7 +43,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .errors import BuildFailed
-from .pipeline import BuildOptions, _Plan, build
+from .pipeline import BuildOptions, Warm, _Plan, build
 from .preview import PlanPages, Templates, load_templates, preview_article
 from .writer import OutputRefused
 
@@ -484,13 +484,14 @@ def _quick_pages(options: BuildOptions, state: _State) -> None:
                 state.changed.notify_all()
 
 
-def _rebuild(options: BuildOptions, state: _State) -> None:
+def _rebuild(options: BuildOptions, state: _State, warm: Warm) -> None:
+    """Build again: a patch of the last output when the saves are article bodies or cards (the
+    snapshot and the templates kept in `warm`), else a full build."""
     started = time.perf_counter()
     with state.lock:
         seen = state.saves  # saves this build may not have read are the ones after this number
-    plans: list[_Plan] = []
     try:
-        result = build(options, waiting=lambda message: print(f"build.py: {message}", file=sys.stderr, flush=True), keep=plans.append)
+        result = build(options, waiting=lambda message: print(f"build.py: {message}", file=sys.stderr, flush=True), warm=warm)
     except BuildFailed as exc:
         errors = sum(d.is_error for d in exc.diagnostics)
         _failed(state, [str(d) for d in exc.diagnostics], f"Không dựng trang: {errors} lỗi.")
@@ -506,10 +507,11 @@ def _rebuild(options: BuildOptions, state: _State) -> None:
         return
     for diag in result.warnings:
         print(diag, file=sys.stderr)
-    pages = PlanPages(plans[-1]) if plans else None
+    plan = warm.plan  # a full build's, or the last one as the patch left it (the same when up to date)
+    pages = PlanPages(plan) if plan is not None and plan is not state.plan else None
     with state.lock:
-        if plans:  # none when the build found the output up to date: the kept plan still is
-            state.plan, state.pages = plans[-1], pages
+        if pages is not None:
+            state.plan, state.pages = plan, pages
         state.plan_seen = seen
         state.quick = {url: entry for url, entry in state.quick.items() if entry[0] > seen}
         if state.templates is not None and state.templates[0] <= seen:
@@ -517,7 +519,10 @@ def _rebuild(options: BuildOptions, state: _State) -> None:
         state.rendered = {}
         state.generation += 1
     state.update(built=True, problems=(), bump=True, addresses=result.addresses)
-    print(f"Đã dựng lại {result.pages} trang trong {time.perf_counter() - started:.2f} giây", file=sys.stderr)
+    made = f" ({result.pages - result.pages_cached} trang làm mới)" if not result.up_to_date else ""
+    if result.patched:
+        made = f" (vá bản trước: {result.pages - result.pages_cached} trang làm mới)"
+    print(f"Đã dựng lại {result.pages} trang{made} trong {time.perf_counter() - started:.2f} giây", file=sys.stderr)
 
 
 def _failed(state: _State, lines: list[str], summary: str) -> None:
@@ -587,6 +592,8 @@ def serve(site: Path, port: int, drafts: bool = True) -> int:
         output = Path(tmp) / "public"
         # One process only: never fork workers from a process that runs watchdog's threads.
         options = BuildOptions(site_dir=site, output=output, drafts=drafts, jobs=1, environ=dict(os.environ))
+        # The output goes with the temporary folder: its snapshot is kept in memory only.
+        warm = Warm(persist=False)
         state = _State()
         server = _bind(port, _handler(output, state))
         if server is None:
@@ -598,7 +605,7 @@ def serve(site: Path, port: int, drafts: bool = True) -> int:
             _watch(observer, site, output, state)
             observer.start()
             threading.Thread(target=_quick_pages, args=(options, state), daemon=True).start()
-            _rebuild(options, state)
+            _rebuild(options, state, warm)
             serving = threading.Thread(target=server.serve_forever, daemon=True)
             serving.start()
             print(f"Xem trước tại http://127.0.0.1:{server.server_port}/ (Ctrl+C để dừng)", file=sys.stderr)
@@ -606,7 +613,7 @@ def serve(site: Path, port: int, drafts: bool = True) -> int:
                 state.dirty.wait()
                 time.sleep(DEBOUNCE)
                 state.dirty.clear()
-                _rebuild(options, state)
+                _rebuild(options, state, warm)
         except (KeyboardInterrupt, _Stopped):
             pass
         finally:
