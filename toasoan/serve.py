@@ -523,6 +523,8 @@ def _rebuild(options: BuildOptions, state: _State, warm: Warm) -> None:
     if result.patched:
         made = f" (vá bản trước: {result.pages - result.pages_cached} trang làm mới)"
     print(f"Đã dựng lại {result.pages} trang{made} trong {time.perf_counter() - started:.2f} giây", file=sys.stderr)
+    if os.environ.get("TOASOAN_TIMINGS"):  # where the time went, as `build` prints it (for bench/)
+        print("timings " + json.dumps([[stage, round(seconds, 3)] for stage, seconds in result.timings]), file=sys.stderr)
 
 
 def _failed(state: _State, lines: list[str], summary: str) -> None:
@@ -590,7 +592,9 @@ def serve(site: Path, port: int, drafts: bool = True) -> int:
     articles are shown, each marked as such on its page."""
     with _stop_on_signals() as cleaning_up, tempfile.TemporaryDirectory(prefix="toasoan-serve-") as tmp:
         output = Path(tmp) / "public"
-        # One process only: never fork workers from a process that runs watchdog's threads.
+        # One process only: never fork workers from a process that runs watchdog's threads (a
+        # lock another thread holds at the fork stays held in the child). A save's patch makes
+        # its few pages in this process anyway; a full build leaves the other core to the browser.
         options = BuildOptions(site_dir=site, output=output, drafts=drafts, jobs=1, environ=dict(os.environ))
         # The output goes with the temporary folder: its snapshot is kept in memory only.
         warm = Warm(persist=False)
