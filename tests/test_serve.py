@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -665,3 +666,34 @@ def test_saves_patch_the_output_as_a_clean_build_writes_it_and_quick_pages_follo
         assert tree_bytes(out) == _clean_drafts_build(site, tmp_path, env)
     finally:
         server.stop()
+
+
+def test_a_build_waits_for_the_quick_pages_and_a_page_s_reload(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build (which holds the interpreter for long stretches) starts once the quick thread has
+    made the pages of the saves it follows and an open page told of them has reloaded; with no
+    page open, or nothing quick pending, at once."""
+    state = serve_module._State()
+    serve_module._pages_first(state, wait=3600)  # nothing pending: returns at once
+
+    def waiting() -> threading.Thread:
+        thread = threading.Thread(target=serve_module._pages_first, args=(state, 3600), daemon=True)
+        thread.start()
+        thread.join(0.2)
+        assert thread.is_alive()  # still waiting (it can only return early by a fault)
+        return thread
+
+    with state.lock:
+        state.quick_busy = True
+    thread = waiting()
+    with state.changed:
+        state.quick_busy = False
+        state.bump()  # the quick page made: the open pages are told
+    state.streamed(state.message(), first=False)  # a page was sent the new version: it reloads
+    thread.join(0.2)
+    assert thread.is_alive()  # not before that page reloaded
+    state.streamed(state.message(), first=True)  # that page, reloaded, listens again
+    thread.join(10)
+    assert not thread.is_alive()
+    with state.changed:
+        state.bump()
+    serve_module._pages_first(state, wait=3600)  # no page was told of this version: at once
