@@ -11,7 +11,7 @@ import jinja2
 import pytest
 from sitekit import tree_bytes, write_site
 
-from toasoan import snapshot, urls
+from toasoan import snapshot, uptodate, urls
 from toasoan.pipeline import BuildOptions, Warm, build, page_globals, with_body
 from toasoan.preview import preview_article
 from toasoan.templates import render_route
@@ -166,7 +166,13 @@ def test_a_warm_process_patches_from_memory_and_keeps_the_plan_of_the_output(
     def no_file(*args: object) -> None:
         raise AssertionError("the snapshot is read from memory")
 
+    def no_record(path: Path) -> bytes | None:
+        assert not (site in path.parents and path.name.startswith("last-output-")), "the record is read from memory"
+        return checked(path)
+
+    checked = uptodate.read_checked
     monkeypatch.setattr(snapshot, "read", no_file)
+    monkeypatch.setattr(uptodate, "read_checked", no_record)
     articles = site / "content/articles/2023/06"
     edits = [
         ("hop-ban.md", "kết luận hội nghị.", "kết luận và giao việc.", "kết luận và giao việc."),  # body
@@ -200,3 +206,20 @@ def test_a_warm_process_patches_from_memory_and_keeps_the_plan_of_the_output(
 
 def _article(plan: Any, name: str) -> Any:
     return next(a for a in plan.site.articles if a.source.endswith("/" + name))
+
+
+def test_a_record_written_by_another_build_is_read_from_its_file(site: Path, tmp_path: Path) -> None:
+    """A build without `Warm` (another process) replaces the record: the warm process reads that
+    one, and patches over that build's output."""
+    write_site(site, WARM_SITE)
+    out = tmp_path / "public"
+    options = BuildOptions(site_dir=site, output=out, drafts=True, environ=WARM_ENV)
+    warm = Warm()
+    build(options, warm=warm)
+    assert warm.records
+    path = site / "content/articles/2023/06/hop-ban.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("kết luận hội nghị.", "kết luận lần hai."), encoding="utf-8")
+    assert build(options).patched  # from the snapshot file: `persist` wrote it
+    path.write_text(path.read_text(encoding="utf-8").replace("kết luận lần hai.", "kết luận lần ba."), encoding="utf-8")
+    assert build(options, warm=warm).patched  # the other build's record and snapshot, from their files
+    assert tree_bytes(out) == _clean_drafts_build(site, tmp_path)

@@ -193,12 +193,14 @@ class Warm:
     `patched_plan`) and, when its record was written, its snapshot (else None: the next build is
     a full one). An up-to-date build leaves both as they were. The templates are the plan's
     (`_Plan.env`): a patch runs only when no template changed since the build that compiled them.
-    With `persist` False the snapshot lives only here (an output that is gone when the process
+    The up-to-date records this process wrote are read back from `records` while their files are
+    unchanged (no JSON parsed again). With `persist` False the snapshot lives only here (an output that is gone when the process
     ends, like serve's temporary folder, needs no file)."""
 
     persist: bool = True
     snapshot: snapshot.Snapshot | None = None
     plan: _Plan | None = None
+    records: uptodate.KeptRecords = field(default_factory=dict)  # the up-to-date records it wrote
 
     def forget(self) -> None:
         self.snapshot = self.plan = None
@@ -220,7 +222,7 @@ def build(
         if checked is None:
             checked = shortcut.check(
                 options.site_dir, options.output, theme_dir=options.theme_dir, drafts=options.drafts, environ=options.environ,
-                held=held, waiting=waiting,
+                held=held, waiting=waiting, kept=warm.records if warm is not None else None,
             )
         out, known = checked.out, checked.last
 
@@ -265,7 +267,7 @@ def build(
             state = uptodate.output_state(out)
             saved = _result_to_json(result)
             record = uptodate.Record(inputs=known.inputs, built_at=known.now, valid_until=valid_until, output=state, result=saved, hashed=known.hashed)
-            uptodate.write_record(known.record_file, record)
+            uptodate.write_record(known.record_file, record, warm.records if warm is not None else None)
             snap = _write_snapshot(known.record_file, known.inputs, made, persist=warm is None or warm.persist)
             if warm is not None:
                 warm.snapshot = snap
@@ -415,7 +417,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         uptodate.write_record(last.record_file, dataclasses.replace(
             record, inputs=last.inputs, built_at=last.now, output=uptodate.output_state(out), result=result, hashed=last.hashed,
             valid_until=until.timestamp() if until else None,
-        ))
+        ), warm.records if warm is not None else None)
         links = dict(snap.links)
         for article in changes.articles.values():
             links.pop(article.source, None)
