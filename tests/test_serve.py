@@ -5,6 +5,7 @@ only to its own host name, and leaves nothing behind when stopped."""
 from __future__ import annotations
 
 import fcntl
+import gc
 import http.client
 import json
 import os
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -697,3 +699,25 @@ def test_a_build_waits_for_the_quick_pages_and_a_page_s_reload(monkeypatch: pyte
     with state.changed:
         state.bump()
     serve_module._pages_first(state, wait=3600)  # no page was told of this version: at once
+
+
+def test_what_a_build_leaves_is_kept_off_the_collector_until_a_full_build_replaces_it() -> None:
+    """After a build the objects alive (the plan, the snapshot) are frozen: a patch's collections
+    do not walk them. A full build, which replaces the plan, collects the cycles among them."""
+
+    class Node:
+        loop: Node | None = None
+
+    node = Node()
+    node.loop = node  # a cycle, as a template environment holds
+    gone = weakref.ref(node)
+    try:
+        serve_module._keep_off_collector(full=False)
+        assert gc.get_freeze_count() > 0
+        del node
+        gc.collect()
+        assert gone() is not None  # frozen: left alone by the collector
+        serve_module._keep_off_collector(full=True)
+        assert gone() is None
+    finally:
+        gc.unfreeze()
