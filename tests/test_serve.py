@@ -632,8 +632,8 @@ def test_saves_patch_the_output_as_a_clean_build_writes_it_and_quick_pages_follo
     """After a save of an article's body, then of its title, `serve` patches the last output
     (from the snapshot it keeps in memory) instead of building everything again: each time the
     output it wrote is a clean build's, byte for byte. The plan it keeps follows the patches: a
-    body saved next is shown at once with the new title, and a template save then makes every
-    page again from it; both are the pages the next build writes."""
+    template save then makes every page again from it (the new title on the lists), and a body
+    saved next is shown at once; all are the pages the next build writes."""
     env = {"SOURCE_DATE_EPOCH": "1790000000"}
     server, base, original = _serve_with_own_base(site, tmp_path, env)
     try:
@@ -652,12 +652,12 @@ def test_saves_patch_the_output_as_a_clean_build_writes_it_and_quick_pages_follo
         assert tree_bytes(out) == _clean_drafts_build(site, tmp_path, env)
 
         with _full_builds_held(server):
-            article.write_text(article.read_text(encoding="utf-8") + "\nĐoạn viết sau khi vá.\n", encoding="utf-8")
-            _wait_for(lambda: "Đoạn viết sau khi vá." in server.get("/2023/06/bai/").text)
-            quick = {"/2023/06/bai/": server.get("/2023/06/bai/index.html")}
             base.write_text(original.replace("</main>", "</main>" + MARK, 1), encoding="utf-8")
             _wait_for(lambda: MARK in server.get("/").text)
-            quick.update((url, server.get(url)) for url in ("/", "/chuyen-muc/thoi-su/", "/2023/06/bai/"))
+            quick = {url: server.get(url) for url in ("/", "/chuyen-muc/thoi-su/")}
+            article.write_text(article.read_text(encoding="utf-8") + "\nĐoạn viết sau khi vá.\n", encoding="utf-8")
+            _wait_for(lambda: "Đoạn viết sau khi vá." in server.get("/2023/06/bai/").text)
+            quick["/2023/06/bai/"] = server.get("/2023/06/bai/index.html")
             assert _full_builds(server) == 3  # all of it without another build
         assert "Bài đã đổi tên" in quick["/"].text and "Đoạn viết sau khi vá." in quick["/2023/06/bai/"].text
         _wait_for(lambda: MARK in page.read_text(encoding="utf-8") and "Đoạn viết sau khi vá." in page.read_text(encoding="utf-8"))

@@ -194,8 +194,8 @@ class Warm:
     a full one). An up-to-date build leaves both as they were. The templates are the plan's
     (`_Plan.env`): a patch runs only when no template changed since the build that compiled them.
     The up-to-date records this process wrote are read back from `records` while their files are
-    unchanged (no JSON parsed again). With `persist` False the snapshot lives only here (an output that is gone when the process
-    ends, like serve's temporary folder, needs no file)."""
+    unchanged (no JSON parsed again). With `persist` False the snapshot lives only here (an
+    output that is gone when the process ends, like serve's temporary folder, needs no file)."""
 
     persist: bool = True
     snapshot: snapshot.Snapshot | None = None
