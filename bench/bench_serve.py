@@ -14,11 +14,12 @@ round, appends a new sentence to that article's Markdown file and prints:
   that event; the time comes from the page's navigation timing, on the same clock);
 - build: what `serve` printed for that rebuild.
 
-With --template NAME, once the full builds of those saves have written the last one, one more
+With --template NAME, once the builds of those saves (patches of the last output) have written the last one, one more
 round writes a visible marker into templates/NAME (a site without its own copy gets the
 theme's, with the marker: a new override) and prints the same figures for the reloaded page that
 shows it (made from memory with the new templates, see docs/ARCHITECTURE.md, `serve`), then how
-long after the save the full build wrote it to the output folder. The edited files get their
+long after the save the full build wrote it to the output folder. Last, every build serve
+reported (with TOASOAN_TIMINGS set, each one's stage timings). The edited files get their
 bytes back at the end. Without --site the sample portal (with its photo cache, if any) is copied
 to a temporary folder first: the repository is never edited. Figures, not assertions: the
 machine's load shows in them.
@@ -98,8 +99,8 @@ def _rebuild_lines(log: Path) -> list[str]:
 
 
 def _written(output: Path, url: str, marker: str) -> float:
-    """Wait until serve's output folder holds the page at `url` showing `marker` (the full build
-    wrote it); the time it was seen."""
+    """Wait until serve's output folder holds the page at `url` showing `marker` (a build wrote
+    it); the time it was seen."""
     deadline = time.monotonic() + TIMEOUT
     while True:
         for page in output.glob("toasoan-serve-*/public/" + urls.output_file(url)):
@@ -109,7 +110,7 @@ def _written(output: Path, url: str, marker: str) -> float:
             except OSError:
                 pass  # swapped away at this moment
         if time.monotonic() > deadline:
-            raise SystemExit(f"the full build did not write {marker!r} to {url}")
+            raise SystemExit(f"no build wrote {marker!r} to {url}")
         time.sleep(0.2)  # polling a file: the bench's own bound, not the server's
 
 
@@ -178,7 +179,7 @@ def main() -> int:
             originals[template] = template.read_bytes() if template.is_file() else None
             theme_source = (REPO / "templates" / args.template).read_text(encoding="utf-8")
         port, log = _free_port(), Path(tmp) / "serve.log"
-        output = Path(tmp) / "serve-tmp"  # serve's temporary folder: its output, to see what the full builds wrote
+        output = Path(tmp) / "serve-tmp"  # serve's temporary folder: its output, to see what the builds wrote
         output.mkdir()
         started = time.perf_counter()
         with open(log, "wb") as stderr:
@@ -208,15 +209,20 @@ def main() -> int:
                     marker = f"Câu đo thời gian số {n} lúc {dt.datetime.now():%H%M%S%f}."
                     wrote = _round(page, events, article, f"{body.rstrip()}\n\n{marker}\n", marker, log)
                 if template is not None:
-                    if marker:  # the template round starts with no full build running
-                        print(f"  full builds wrote the last save {_written(output, url, marker) - wrote:.1f} s after it", flush=True)
+                    if marker:  # the template round starts with no build running
+                        print(f"  the builds that followed wrote the last save {_written(output, url, marker) - wrote:.1f} s after it", flush=True)
                     print("template save:", flush=True)
                     source = template.read_text(encoding="utf-8") if template.is_file() else theme_source
                     template.parent.mkdir(exist_ok=True)
                     marker = f"Mẫu trang đo lúc {dt.datetime.now():%H%M%S%f}."
                     wrote = _round(page, events, template, _visible(source, marker), marker, log)
-                    print(f"  full build wrote it {_written(output, url, marker) - wrote:.1f} s after the save", flush=True)
+                    print(f"  the build that followed wrote it {_written(output, url, marker) - wrote:.1f} s after the save", flush=True)
                 browser.close()
+            # Every build of this run as serve reported it (with TOASOAN_TIMINGS set, where its time went).
+            print("serve's builds:", flush=True)
+            for line in log.read_text(encoding="utf-8").splitlines():
+                if line.startswith(("Đã dựng lại", "timings ")):
+                    print(f"  {line}", flush=True)
         finally:
             for path, data in originals.items():
                 if data is None:

@@ -11,14 +11,13 @@ import os
 import pickle
 import random
 import shutil
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from sitekit import make_jpeg, tree_bytes
 from test_incremental import Site, _build, _clean_build
 
-from toasoan import pipeline, shortcut, snapshot
+from toasoan import pipeline, snapshot
 from toasoan.pipeline import BuildOptions, BuildResult
 
 
@@ -388,37 +387,22 @@ def test_a_snapshot_part_gone_from_disk_is_written_again(tmp_path: Path) -> None
         assert again is not None and (again.site, again.links, again.records) == (found.site, found.links, found.records)
 
 
-def _patch_with(site: Site, output: Path, loaded: snapshot.Snapshot) -> tuple[BuildResult | None, list[snapshot.Snapshot]]:
-    """`pipeline._patch` as `build` calls it, given a snapshot already in memory."""
-    options = BuildOptions(site_dir=site.root, output=output, jobs=1, environ={"SOURCE_DATE_EPOCH": str(site.now)})
-    written: list[snapshot.Snapshot] = []
-    with ExitStack() as held:
-        checked = shortcut.check(
-            site.root, output, theme_dir=options.theme_dir, drafts=False, environ=options.environ, held=held, waiting=None,
-        )
-        known = checked.last
-        assert known is not None and known.record is not None
-        previous = pipeline._result_from_json(known.record.result, checked.out)
-        assert previous is not None
-        last = pipeline._Last(known.record_file, known.record, known.inputs, known.hashed, known.now, previous)
-        result = pipeline._patch(options, checked.out, lambda _: None, last, loaded=loaded, on_written=written.append)
-    return result, written
-
-
 def test_a_patch_takes_a_snapshot_already_in_memory_and_hands_back_the_next(tmp_path: Path) -> None:
-    """A long-lived process keeps the snapshot: the patch uses it without the file, and gives the
-    one it wrote, which the next patch takes in turn."""
+    """A long-lived process keeps the snapshot (`pipeline.Warm`): the patch uses it without the
+    file, and leaves the one it wrote, equal to the file's, which the next patch takes in turn."""
     site = Site(tmp_path / "site", random.Random(24))
     output = site.root / "public"
-    first = _build(site.root, output, site.now)
+    options = BuildOptions(site_dir=site.root, output=output, jobs=1, environ={"SOURCE_DATE_EPOCH": str(site.now)})
+    warm = pipeline.Warm()
+    first = pipeline.build(options, warm=warm)
     (snap_file,) = _snapshots(site)
-    loaded = _read_snapshot(snap_file)
-    snap_file.unlink()  # not read from disk: without the object this would be a full build
+    assert warm.snapshot is not None and warm.plan is not None
     shown = _published(site, first)
     for n in range(2):
+        snap_file.unlink()  # not read from disk: without the object this would be a full build
         _edit_second_paragraph(shown[n], f"Đoạn thứ hai (trong bộ nhớ, lần {n})")
-        result, written = _patch_with(site, output, loaded)
-        assert result is not None and len(written) == 1
+        result = pipeline.build(options, warm=warm)
+        assert result.patched
         assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
-        (loaded,) = written
-        assert snapshot.read(snap_file, loaded.inputs) == loaded  # the same as it wrote to disk
+        assert warm.snapshot is not None
+        assert snapshot.read(snap_file, warm.snapshot.inputs) == warm.snapshot  # the same as it wrote to disk

@@ -5,26 +5,30 @@ only to its own host name, and leaves nothing behind when stopped."""
 from __future__ import annotations
 
 import fcntl
+import gc
 import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sitekit import BUILD, REPO, run_cli, write_site
+from sitekit import BUILD, REPO, run_cli, tree_bytes, write_site
 
 from toasoan import serve as serve_module
 from toasoan import urls
-from toasoan.pipeline import BuildOptions
+from toasoan.pipeline import BuildOptions, Warm, build
 
 SITE = """\
 -- content/pages/gioi-thieu.md --
@@ -215,7 +219,7 @@ def test_an_unexpected_error_while_rebuilding_is_one_line_and_the_last_build_kep
     monkeypatch.setattr(serve_module, "build", broken)
     state = serve_module._State()
     state.built = True
-    serve_module._rebuild(BuildOptions(site_dir=tmp_path, output=tmp_path / "out"), state)
+    serve_module._rebuild(BuildOptions(site_dir=tmp_path, output=tmp_path / "out"), state, Warm())
     err = capsys.readouterr().err
     assert "lỗi không mong đợi" in err and "RuntimeError: hỏng ở dòng thứ hai" in err
     assert "Traceback" not in err
@@ -426,14 +430,14 @@ Nội dung bài thứ hai.
 """
 
 
-def _serve_with_own_base(site: Path, tmp_path: Path) -> tuple[Server, Path, str]:
+def _serve_with_own_base(site: Path, tmp_path: Path, env: dict[str, str] | None = None) -> tuple[Server, Path, str]:
     """`serve` on a site with its own copy of the theme's base.html."""
     write_site(site, TEMPLATE_SITE)
     base = site / "templates/base.html"
     base.parent.mkdir()
     original = (REPO / "templates/base.html").read_text(encoding="utf-8")
     base.write_text(original, encoding="utf-8")
-    server = _start(site, tmp_path)
+    server = _start(site, tmp_path, env=env)
     _answering(server)
     return server, base, original
 
@@ -613,3 +617,107 @@ def test_a_page_without_a_body_end_still_gets_the_reload_script() -> None:
     must still reload when the next version comes, or the open tab stays stuck on it."""
     assert serve_module._with_reload(b"<p>x</p>", "run.1") == b"<p>x</p>" + serve_module._RELOAD_SCRIPT.replace("__VERSION__", '"run.1"').encode()
     assert serve_module._with_reload(b"<body>x</body></body>", "v").count(b"<script>") == 1
+
+
+def _clean_drafts_build(site: Path, work: Path, env: dict[str, str]) -> dict[str, bytes]:
+    """What a clean build of the site as it is now writes, with drafts as `serve` builds."""
+    copy = work / "sach"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns(".cache"))
+    build(BuildOptions(site_dir=copy, output=copy / "public", drafts=True, environ=env))
+    return tree_bytes(copy / "public")
+
+
+def test_saves_patch_the_output_as_a_clean_build_writes_it_and_quick_pages_follow(site: Path, tmp_path: Path) -> None:
+    """After a save of an article's body, then of its title, `serve` patches the last output
+    (from the snapshot it keeps in memory) instead of building everything again: each time the
+    output it wrote is a clean build's, byte for byte. The plan it keeps follows the patches: a
+    template save then makes every page again from it (the new title on the lists), and a body
+    saved next is shown at once; all are the pages the next build writes."""
+    env = {"SOURCE_DATE_EPOCH": "1790000000"}
+    server, base, original = _serve_with_own_base(site, tmp_path, env)
+    try:
+        out = next(server.tmp.glob("toasoan-serve-*/public"))
+        page = out / "2023/06/bai/index.html"
+        article = site / "content/articles/bai.md"
+
+        def saved(old: str, new: str, builds: int) -> None:
+            article.write_text(article.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+            _wait_for(lambda: new.rsplit(": ", maxsplit=1)[-1] in page.read_text(encoding="utf-8"))  # the written output
+            _wait_for(lambda: _full_builds(server) >= builds)  # and the server's word that it is done
+
+        saved("Đoạn thứ nhất.", "Đoạn thứ nhất, đã sửa.", 2)
+        saved("title: Bài để xem trước", "title: Bài đã đổi tên", 3)
+        assert server.stderr().count("(vá bản trước:") == 2
+        assert tree_bytes(out) == _clean_drafts_build(site, tmp_path, env)
+
+        with _full_builds_held(server):
+            base.write_text(original.replace("</main>", "</main>" + MARK, 1), encoding="utf-8")
+            _wait_for(lambda: MARK in server.get("/").text)
+            quick = {url: server.get(url) for url in ("/", "/chuyen-muc/thoi-su/")}
+            article.write_text(article.read_text(encoding="utf-8") + "\nĐoạn viết sau khi vá.\n", encoding="utf-8")
+            _wait_for(lambda: "Đoạn viết sau khi vá." in server.get("/2023/06/bai/").text)
+            quick["/2023/06/bai/"] = server.get("/2023/06/bai/index.html")
+            assert _full_builds(server) == 3  # all of it without another build
+        assert "Bài đã đổi tên" in quick["/"].text and "Đoạn viết sau khi vá." in quick["/2023/06/bai/"].text
+        _wait_for(lambda: MARK in page.read_text(encoding="utf-8") and "Đoạn viết sau khi vá." in page.read_text(encoding="utf-8"))
+        _wait_for(lambda: _full_builds(server) >= 4)
+        for url, answer in quick.items():
+            assert answer.status == 200 and MARK in answer.text, url
+            assert _without_reload(answer.body) == (out / urls.output_file(url)).read_bytes(), url
+        assert tree_bytes(out) == _clean_drafts_build(site, tmp_path, env)
+    finally:
+        server.stop()
+
+
+def test_a_build_waits_for_the_quick_pages_and_a_page_s_reload(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build (which holds the interpreter for long stretches) starts once the quick thread has
+    made the pages of the saves it follows and an open page told of them has reloaded; with no
+    page open, or nothing quick pending, at once."""
+    state = serve_module._State()
+    serve_module._pages_first(state, wait=3600)  # nothing pending: returns at once
+
+    def waiting() -> threading.Thread:
+        thread = threading.Thread(target=serve_module._pages_first, args=(state, 3600), daemon=True)
+        thread.start()
+        thread.join(0.2)
+        assert thread.is_alive()  # still waiting (it can only return early by a fault)
+        return thread
+
+    with state.lock:
+        state.quick_busy = True
+    thread = waiting()
+    with state.changed:
+        state.quick_busy = False
+        state.bump()  # the quick page made: the open pages are told
+    state.streamed(state.message(), first=False)  # a page was sent the new version: it reloads
+    thread.join(0.2)
+    assert thread.is_alive()  # not before that page reloaded
+    state.streamed(state.message(), first=True)  # that page, reloaded, listens again
+    thread.join(10)
+    assert not thread.is_alive()
+    with state.changed:
+        state.bump()
+    serve_module._pages_first(state, wait=3600)  # no page was told of this version: at once
+
+
+def test_what_a_build_leaves_is_kept_off_the_collector_until_a_full_build_replaces_it() -> None:
+    """After a build the objects alive (the plan, the snapshot) are frozen: a patch's collections
+    do not walk them. A full build, which replaces the plan, collects the cycles among them."""
+
+    class Node:
+        loop: Node | None = None
+
+    node = Node()
+    node.loop = node  # a cycle, as a template environment holds
+    gone = weakref.ref(node)
+    try:
+        serve_module._keep_off_collector(full=False)
+        assert gc.get_freeze_count() > 0
+        del node
+        gc.collect()
+        assert gone() is not None  # frozen: left alone by the collector
+        serve_module._keep_off_collector(full=True)
+        assert gone() is None
+    finally:
+        gc.unfreeze()

@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pytest
-from sitekit import write_site
+from sitekit import tree_bytes, write_site
 
-from toasoan.pipeline import BuildOptions, build
+from toasoan import snapshot, uptodate, urls
+from toasoan.pipeline import BuildOptions, Warm, build, page_globals, with_body
+from toasoan.preview import preview_article
 from toasoan.templates import render_route
 
 SITE = """\
@@ -102,3 +105,121 @@ def test_the_model_keeps_no_article_html_once_the_cache_holds_it(site: Path, tmp
     route = next(r for r in plan.routes if r.template == "article.html")
     with pytest.raises(ValueError, match="with_body"):
         render_route(plan.env, route, {}, site)
+
+
+WARM_SITE = ARTICLES + """\
+-- content/articles/2023/06/ba.md --
+---
+title: Bài thứ ba
+date: 2023-06-09 08:00
+category: kinh-te
+tags: [nông nghiệp]
+---
+
+Nội dung bài thứ ba.
+-- content/articles/2023/06/nhap.md --
+---
+title: Bản nháp
+date: 2023-06-10 08:00
+category: kinh-te
+tags: [nông nghiệp]
+draft: true
+---
+
+Nội dung bản nháp.
+"""
+WARM_ENV = {"SOURCE_DATE_EPOCH": "1790000000"}
+
+
+def _plan_makes_the_output(plan: Any, out: Path) -> None:
+    """Every page of the kept plan, made again from it as serve's template preview makes it, is
+    the page in the output."""
+    globals_ = page_globals(plan)
+    for route in plan.routes:
+        page = render_route(plan.env, with_body(route, plan.cache.folder), globals_, plan.root)
+        assert page == (out / urls.output_file(route.url)).read_bytes(), route.url
+
+
+def _clean_drafts_build(site: Path, work: Path) -> dict[str, bytes]:
+    copy = work / "sach"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns(".cache", "public"))
+    build(BuildOptions(site_dir=copy, output=copy / "public", drafts=True, environ=WARM_ENV))
+    return tree_bytes(copy / "public")
+
+
+def test_a_warm_process_patches_from_memory_and_keeps_the_plan_of_the_output(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`serve`'s builds (drafts, `Warm`): a body edit and card edits (a title, a tag, a draft's
+    body) patch the last output with the snapshot kept in memory (no file written or read), the
+    output is a clean build's byte for byte, and the kept plan makes every page of it and the
+    next body edit's quick page."""
+    write_site(site, WARM_SITE)
+    out = tmp_path / "public"
+    options = BuildOptions(site_dir=site, output=out, drafts=True, environ=WARM_ENV)
+    warm = Warm(persist=False)
+    first = build(options, warm=warm)
+    assert not first.patched and warm.plan is not None and warm.snapshot is not None
+    assert not list(site.rglob("*.snapshot"))
+
+    def no_file(*args: object) -> None:
+        raise AssertionError("the snapshot is read from memory")
+
+    def no_record(path: Path) -> bytes | None:
+        assert not (site in path.parents and path.name.startswith("last-output-")), "the record is read from memory"
+        return checked(path)
+
+    checked = uptodate.read_checked
+    monkeypatch.setattr(snapshot, "read", no_file)
+    monkeypatch.setattr(uptodate, "read_checked", no_record)
+    articles = site / "content/articles/2023/06"
+    edits = [
+        ("hop-ban.md", "kết luận hội nghị.", "kết luận và giao việc.", "kết luận và giao việc."),  # body
+        ("ba.md", "title: Bài thứ ba", "title: Bài thứ ba đã sửa tên", "Bài thứ ba đã sửa tên"),  # a card: lists, feeds, share card
+        ("ba.md", "tags: [nông nghiệp]", "tags: [nông nghiệp, thủy sản]", "thủy sản"),  # a new tag page
+        ("nhap.md", "Nội dung bản nháp.", "Nội dung bản nháp đã viết thêm.", "bản nháp đã viết thêm"),  # a draft's body
+    ]
+    for name, old, new, shown in edits:
+        path = articles / name
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        plan = warm.plan
+        result = build(options, warm=warm)
+        assert result.patched, name
+        assert warm.plan is not plan and warm.snapshot is not None
+        assert shown in (out / urls.output_file(urls.article_url(warm.plan.site.config, _article(warm.plan, name)))).read_text(encoding="utf-8")
+        assert tree_bytes(out) == _clean_drafts_build(site, tmp_path), name
+        _plan_makes_the_output(warm.plan, out)
+    assert not list(site.rglob("*.snapshot"))
+
+    # The next body save's quick page, from the patched plan (the new title), is the page the
+    # build after it writes.
+    path = articles / "ba.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nĐoạn viết thêm sau khi sửa tên.\n", encoding="utf-8")
+    assert warm.plan is not None
+    quick = preview_article(warm.plan, path, drafts=True)
+    assert quick is not None
+    assert build(options, warm=warm).patched
+    assert quick[1] == (out / urls.output_file(quick[0])).read_bytes()
+    assert "Bài thứ ba đã sửa tên" in quick[1].decode() and "Đoạn viết thêm sau khi sửa tên." in quick[1].decode()
+
+
+def _article(plan: Any, name: str) -> Any:
+    return next(a for a in plan.site.articles if a.source.endswith("/" + name))
+
+
+def test_a_record_written_by_another_build_is_read_from_its_file(site: Path, tmp_path: Path) -> None:
+    """A build without `Warm` (another process) replaces the record: the warm process reads that
+    one, and patches over that build's output."""
+    write_site(site, WARM_SITE)
+    out = tmp_path / "public"
+    options = BuildOptions(site_dir=site, output=out, drafts=True, environ=WARM_ENV)
+    warm = Warm()
+    build(options, warm=warm)
+    assert warm.records
+    path = site / "content/articles/2023/06/hop-ban.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("kết luận hội nghị.", "kết luận lần hai."), encoding="utf-8")
+    assert build(options).patched  # from the snapshot file: `persist` wrote it
+    path.write_text(path.read_text(encoding="utf-8").replace("kết luận lần hai.", "kết luận lần ba."), encoding="utf-8")
+    assert build(options, warm=warm).patched  # the other build's record and snapshot, from their files
+    assert tree_bytes(out) == _clean_drafts_build(site, tmp_path)

@@ -105,6 +105,7 @@ class BuildResult:
     # leaves the news sitemap); None: never by the clock alone.
     valid_until: dt.datetime | None = None
     up_to_date: bool = False  # nothing changed since the last build of this output: nothing written
+    patched: bool = False  # the last output patched (`_patch`), not a full build
     # The articles left out (source, draft, date), for `check`'s summary; the next scheduled one.
     held: tuple[tuple[str, bool, dt.datetime], ...] = ()
     next_publication: dt.datetime | None = None
@@ -182,22 +183,46 @@ Keep = Callable[["_Plan"], None]
 """Given the plan of a build that succeeded (`serve` keeps it to preview the next save at once)."""
 
 
+@dataclass(slots=True)
+class Warm:
+    """What a long-lived process (`serve`) keeps between its builds of one output, so that a save
+    of article bodies or cards patches the last output (`_patch`) without reading anything back:
+    `build(..., warm=w)` takes the snapshot from here when it belongs to the last record (else
+    reads the file) and leaves here, after each build that succeeded, the plan of the output as it
+    now stands (a full build's own plan, or the last plan with a patch's model, picks and routes:
+    `patched_plan`) and, when its record was written, its snapshot (else None: the next build is
+    a full one). An up-to-date build leaves both as they were. The templates are the plan's
+    (`_Plan.env`): a patch runs only when no template changed since the build that compiled them.
+    The up-to-date records this process wrote are read back from `records` while their files are
+    unchanged (no JSON parsed again). With `persist` False the snapshot lives only here (an
+    output that is gone when the process ends, like serve's temporary folder, needs no file)."""
+
+    persist: bool = True
+    snapshot: snapshot.Snapshot | None = None
+    plan: _Plan | None = None
+    records: uptodate.KeptRecords = field(default_factory=dict)  # the up-to-date records it wrote
+
+    def forget(self) -> None:
+        self.snapshot = self.plan = None
+
+
 def build(
     options: BuildOptions, progress: Progress | None = None, waiting: Waiting | None = None, keep: Keep | None = None,
-    checked: shortcut.Checked | None = None,
+    checked: shortcut.Checked | None = None, warm: Warm | None = None,
 ) -> BuildResult:
     """Check everything, then render and swap the output in; BuildFailed leaves it untouched.
 
     The build holds a lock on the output folder from start to end, and one on the photo cache
     from the photos to the prune: a second build of the same output or cache waits (`waiting`
     is told why) and then runs, instead of deleting the first one's staging folder or cache.
-    `checked`: what `shortcut.check` found for these options, its lock still held by the caller."""
+    `checked`: what `shortcut.check` found for these options, its lock still held by the caller.
+    `keep` is given a full build's plan, and asks for one (no patch); `warm`: see `Warm`."""
     with ExitStack() as held:
         started = time.perf_counter()
         if checked is None:
             checked = shortcut.check(
                 options.site_dir, options.output, theme_dir=options.theme_dir, drafts=options.drafts, environ=options.environ,
-                held=held, waiting=waiting,
+                held=held, waiting=waiting, kept=warm.records if warm is not None else None,
             )
         out, known = checked.out, checked.last
 
@@ -209,7 +234,13 @@ def build(
                 locked.add(folder)
 
         if known is None:
-            return _build(options, out, progress, lock_cache, keep)
+            if warm is None:
+                return _build(options, out, progress, lock_cache, keep)
+            warm.forget()
+            made: dict[str, Any] = {}
+            result = _build(options, out, progress, lock_cache, keep, made)
+            warm.plan = made.get("plan")
+            return result
         previous = _result_from_json(known.record.result, out) if known.record is not None else None
         if previous is not None and checked.standing:
             return dataclasses.replace(
@@ -217,11 +248,16 @@ def build(
                 timings=checked.timings,
             )
         if keep is None and known.record is not None and previous is not None and not (options.strict and previous.warnings):
-            patched = _patch(options, out, lock_cache, _Last(known.record_file, known.record, known.inputs, known.hashed, known.now, previous))
+            last = _Last(known.record_file, known.record, known.inputs, known.hashed, known.now, previous)
+            patched = _patch(options, out, lock_cache, last, warm)
             if patched is not None:
-                return dataclasses.replace(patched, seconds=time.perf_counter() - started, timings=(*checked.timings, *patched.timings))
+                return dataclasses.replace(
+                    patched, seconds=time.perf_counter() - started, timings=(*checked.timings, *patched.timings), patched=True,
+                )
         uptodate.forget(known.record_file)  # a build killed from here on must never look up to date
-        made: dict[str, Any] = {}
+        if warm is not None:
+            warm.forget()  # the snapshot is kept again below only with the record that this build writes
+        made = {}
         result = _build(options, out, progress, lock_cache, keep, made)
         record_started = time.perf_counter()
         # Kept only when nothing was saved while it built, and no damaged cache entry was remade
@@ -231,8 +267,12 @@ def build(
             state = uptodate.output_state(out)
             saved = _result_to_json(result)
             record = uptodate.Record(inputs=known.inputs, built_at=known.now, valid_until=valid_until, output=state, result=saved, hashed=known.hashed)
-            uptodate.write_record(known.record_file, record)
-            _write_snapshot(known.record_file, known.inputs, made)
+            uptodate.write_record(known.record_file, record, warm.records if warm is not None else None)
+            snap = _write_snapshot(known.record_file, known.inputs, made, persist=warm is None or warm.persist)
+            if warm is not None:
+                warm.snapshot = snap
+        if warm is not None:
+            warm.plan = made.get("plan")
         laps = (*checked.timings, *result.timings, ("up-to-date record, snapshot", time.perf_counter() - record_started))
         return dataclasses.replace(result, timings=laps)
 
@@ -249,19 +289,25 @@ class _Last:
     result: BuildResult  # the last build's
 
 
-def _write_snapshot(record_file: Path, inputs: str, made: dict[str, Any]) -> None:
-    """Beside a record just written: what that build was made of, for the next build's `_patch`."""
+def _write_snapshot(record_file: Path, inputs: str, made: dict[str, Any], *, persist: bool = True) -> snapshot.Snapshot | None:
+    """Beside a record just written: what that build was made of, for the next build's `_patch`
+    (written to its file unless not `persist`, then only returned)."""
     path = snapshot.path_for(record_file)
     plan: _Plan | None = made.get("plan")
     if plan is None:
         snapshot.forget(path)
-        return
-    snapshot.write(path, snapshot.Snapshot(
+        return None
+    snap = snapshot.Snapshot(
         inputs=inputs, site=_without_html(plan.site), related=plan.related, share_cards=card_urls(plan.photos),
         link_targets=plan.link_targets, photos=plan.photos.processed, links=plan.markup.links, assets=plan.assets,
         markdown_salt=plan.markup.salt, records=tuple(made["records"]), covers=made["covers"],
         page_keys=_list_keys(plan.site, plan.routes, made["keys"]),
-    ))
+    )
+    if persist:
+        snapshot.write(path, snap)
+    else:
+        snapshot.forget(path)  # a file of an earlier build of this output is no use to anyone
+    return snap
 
 
 def _list_keys(site: Site, routes: Sequence[Route], keys: Sequence[str]) -> dict[str, str]:
@@ -276,25 +322,21 @@ def _without_html(site: Site) -> Site:
     return dataclasses.replace(site, articles=tuple(dataclasses.replace(a, body_html="") if a.body_html else a for a in site.articles))
 
 
-def _patch(
-    options: BuildOptions, out: Path, lock_cache: Callable[[Path], None], last: _Last, loaded: snapshot.Snapshot | None = None,
-    on_written: Callable[[snapshot.Snapshot], None] | None = None,
-) -> BuildResult | None:
+def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None], last: _Last, warm: Warm | None = None) -> BuildResult | None:
     """A build that makes again only what the edited articles reach, linking every other file from
     the last output; None when it cannot tell that this gives exactly what a full build would (a
     full build then answers). It needs the last build's snapshot, that build's output as it left
     it, the same clock window, every changed input a published article's file, and those articles
     without findings. A body edit re-makes the article's page (`_edited_articles`); an edit that
     changes what cards, tag, official or "Xem thêm" lists show re-makes the pages whose key moved
-    (`_card_changes`). `loaded`: the snapshot already in memory (a long-lived process keeps it),
-    used when it belongs to the last record instead of reading the file; `on_written` is given the
-    snapshot this patch wrote."""
+    (`_card_changes`). `warm`: the snapshot and templates kept in memory, given the new ones."""
     clock = _Stopwatch()
     record = last.record
     if not (record.built_at <= last.now and (record.valid_until is None or last.now < record.valid_until)):
         return None
     snap_file = snapshot.path_for(last.record_file)
-    snap = loaded if loaded is not None and loaded.inputs == record.inputs else snapshot.read(snap_file, record.inputs)
+    in_memory = warm.snapshot if warm is not None and warm.plan is not None else None
+    snap = in_memory if in_memory is not None and in_memory.inputs == record.inputs else snapshot.read(snap_file, record.inputs)
     if snap is None:
         return None
     previous, current = record.hashed, last.hashed
@@ -314,7 +356,8 @@ def _patch(
     site = snap.site
     config = site.config
     lock_cache(cache_dir(root, config))
-    env = make_environment(template_dirs(root, options.theme_dir))
+    # The kept plan's templates, compiled by the build its snapshot belongs to: no template changed since.
+    env = warm.plan.env if in_memory is snap and warm is not None and warm.plan is not None else make_environment(template_dirs(root, options.theme_dir))
     globals_ = site_globals(config, snap.assets)
     now = now_from_env(options.environ, config.tz)
     cache = open_cache(cache_dir(root, config), generator_stamp(), options.drafts)
@@ -366,6 +409,7 @@ def _patch(
         prune_unused(config, snap.photos, changes.share_cards.values(), cache_dir(root, config))
     if changes.addresses and not options.drafts:
         uptodate.write_addresses(cache_dir(root, config) / BUILD_DIR, _published_addresses(model))
+    new: snapshot.Snapshot | None = None
     if not uptodate.inputs_changed(*shortcut.input_files(options.site_dir, options.theme_dir), last.hashed):
         until = changes.valid_until
         result = {
@@ -374,25 +418,32 @@ def _patch(
         uptodate.write_record(last.record_file, dataclasses.replace(
             record, inputs=last.inputs, built_at=last.now, output=uptodate.output_state(out), result=result, hashed=last.hashed,
             valid_until=until.timestamp() if until else None,
-        ))
+        ), warm.records if warm is not None else None)
         links = dict(snap.links)
         for article in changes.articles.values():
             links.pop(article.source, None)
             own = changes.links.get(article.source)
             if own:
                 links[article.source] = own
-        written = dataclasses.replace(
+        new = dataclasses.replace(
             snap, inputs=last.inputs, site=model, links=links, records=tuple(sorted(light, key=lambda r: r.url)), related=changes.related,
             share_cards=changes.share_cards, link_targets=changes.link_targets, page_keys=changes.page_keys,
         )
-        snapshot.write(snap_file, written)
-        if on_written is not None:
-            on_written(written)
+        if warm is None or warm.persist:
+            snapshot.write(snap_file, new)
+        else:
+            snapshot.forget(snap_file)
         # The entries this build used join the cache's index (nothing is removed: a full build prunes).
         entries = dict(cache.previous)
         for kind, made_now in changes.index.items():
             entries[kind] = {**entries.get(kind, {}), **made_now}
         write_index(cache.folder, entries, cache.index)
+    if warm is not None:
+        # Without a record (a save came meanwhile) the next build is a full one; the plan still
+        # tells what this output is.
+        plan = warm.plan if in_memory is snap else None
+        warm.snapshot = new if new is not None and plan is not None else None
+        warm.plan = None if plan is None else patched_plan(plan, model, changes.related, changes.share_cards, changes.link_targets, now, options.jobs)
     clock.lap("up-to-date record, snapshot")
     carried_gz = sum(1 for p in kept if p.endswith(".gz"))  # a full build counts pages and copies, not these
     return dataclasses.replace(
@@ -402,6 +453,31 @@ def _patch(
         articles_cached=len(site.articles) + len(site.held) - changes.read,
         timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in model.articles) + tuple((p.source, p.url) for p in model.pages),
     )
+
+
+def patched_plan(
+    plan: _Plan, site: Site, related: tuple[tuple[int, ...], ...], share_cards: dict[str, str], link_targets: frozenset[str],
+    now: dt.datetime, jobs: int,
+) -> _Plan:
+    """`plan` as a patch over its output leaves it: the patch's model (no article's HTML), picks,
+    share cards and addresses, and the routes a full build over that model plans. When only
+    bodies changed (every card, pick and share card as before) only the edited articles' routes
+    are made again; else every route is planned again (`plan_routes`)."""
+    old = plan.site.articles
+    changed = [i for i, (a, b) in enumerate(zip(site.articles, old, strict=False)) if a is not b and a != b]
+    # A share card is drawn again only for a new headline or category: not a body edit.
+    bodies = len(site.articles) == len(old) and related == plan.related and all(
+        _same_but_body(site.articles[i], old[i]) and site.articles[i].lead == old[i].lead for i in changed
+    )
+    if bodies:
+        at = {r.url: k for k, r in enumerate(plan.routes)}
+        routes = list(plan.routes)
+        for i in changed:
+            routes[at[site.articles[i].url]] = article_route(site, i, plan.photos.processed, related[i], now, share_cards)
+    else:
+        routes, _ = plan_routes(site, plan.photos.processed, jobs, [list(p) for p in related], now=now, share_cards=share_cards)
+    # `photos` stays the full build's: its share cards are not read again (the routes have their URLs).
+    return dataclasses.replace(plan, site=site, routes=routes, now=now, related=related, link_targets=link_targets)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

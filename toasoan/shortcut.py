@@ -77,16 +77,17 @@ def input_files(site_dir: Path, theme_dir: Path) -> tuple[list[Path], list[Path]
 
 def check(
     site_dir: Path, output: Path | None, *, theme_dir: Path, drafts: bool, environ: dict[str, str], held: ExitStack, waiting: Waiting | None,
+    kept: uptodate.KeptRecords | None = None,
 ) -> Checked:
     """Take the output folder's lock (held until `held` closes; a second build waits) and tell
     whether the last build into it still stands. Raises OutputRefused for a folder that must not
-    be replaced."""
+    be replaced. `kept`: records this process wrote (`uptodate.read_record`)."""
     started = time.perf_counter()
     root = site_dir.resolve()
     out = check_output_dir(root, output or root / "public")
     held.enter_context(hold_lock(output_lock(out), f"ghi xong vào `{out}`", waiting))
     laps = [("output lock, config, record", 0.0)]
-    last = _last_build(root, theme_dir, drafts, environ, out, laps)
+    last = _last_build(root, theme_dir, drafts, environ, out, laps, kept)
     standing = False
     if last is not None and last.record is not None:
         mark = time.perf_counter()
@@ -98,6 +99,7 @@ def check(
 
 def _last_build(
     root: Path, theme_dir: Path, drafts: bool, environ: dict[str, str], out: Path, laps: list[tuple[str, float]],
+    kept: uptodate.KeptRecords | None = None,
 ) -> LastBuild | None:
     config, _ = load_config(root)
     epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
@@ -111,7 +113,7 @@ def _last_build(
     # "now" as `dates.now_from_env` makes it; only the instant matters here, not its zone.
     now = float(int(epoch)) if epoch else time.time()
     record_file = uptodate.record_path(cache / BUILD_DIR / generator_stamp(), out)
-    record = uptodate.read_record(record_file)
+    record = uptodate.read_record(record_file, kept)
     mark = time.perf_counter()
     salt = fingerprint(generator_stamp(), drafts, str(theme_dir.resolve()))
     inputs, hashed = uptodate.input_hash(*input_files(root, theme_dir), salt, record.hashed if record else None)

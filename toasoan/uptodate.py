@@ -206,7 +206,26 @@ def record_path(cache_folder: Path, out: Path) -> Path:
     return cache_folder / (_RECORD + hashlib.sha256(os.fsencode(out)).hexdigest()[:16])
 
 
-def read_record(path: Path) -> Record | None:
+KeptRecords = dict[Path, tuple[tuple[int, int, int], Record]]
+"""Records a long-lived process wrote (`pipeline.Warm`), by file, with that file's (inode, size,
+mtime ns) then: read back from memory while the file is still that one, instead of parsing its
+JSON again (~0.5 s at 10,000 articles, in one call that holds the interpreter)."""
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def read_record(path: Path, kept: KeptRecords | None = None) -> Record | None:
+    if kept is not None and path in kept:
+        identity, record = kept[path]
+        if _identity(path) == identity:
+            return record
+        del kept[path]
     payload = read_checked(path)
     if payload is None:
         return None
@@ -227,7 +246,7 @@ def read_record(path: Path) -> Record | None:
         return None
 
 
-def write_record(path: Path, record: Record) -> None:
+def write_record(path: Path, record: Record, kept: KeptRecords | None = None) -> None:
     hashed = {"at": record.hashed.at, "files": record.hashed.files} if record.hashed else {"at": 0.0, "files": {}}
     # ASCII: a file name that is not UTF-8 (kept as surrogates) survives as an escape.
     payload = json.dumps(
@@ -236,6 +255,10 @@ def write_record(path: Path, record: Record) -> None:
          "result": record.result}, sort_keys=True,
     ).encode("ascii")
     write_checked(path, payload)
+    if kept is not None:
+        identity = _identity(path)
+        if identity is not None:
+            kept[path] = (identity, record)
 
 
 def forget(path: Path) -> None:
