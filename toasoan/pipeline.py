@@ -303,11 +303,17 @@ def _write_snapshot(record_file: Path, inputs: str, made: dict[str, Any], *, per
         markdown_salt=plan.markup.salt, records=tuple(made["records"]), covers=made["covers"],
         page_keys=_list_keys(plan.site, plan.routes, made["keys"]),
     )
+    _store_snapshot(path, snap, persist=persist)
+    return snap
+
+
+def _store_snapshot(path: Path, snap: snapshot.Snapshot, *, persist: bool) -> None:
+    """Write `snap` to its file, or, kept in memory only (`Warm.persist` False), remove the file
+    an earlier build of this output left: it is no use to anyone."""
     if persist:
         snapshot.write(path, snap)
     else:
-        snapshot.forget(path)  # a file of an earlier build of this output is no use to anyone
-    return snap
+        snapshot.forget(path)
 
 
 def _list_keys(site: Site, routes: Sequence[Route], keys: Sequence[str]) -> dict[str, str]:
@@ -335,8 +341,8 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     if not (record.built_at <= last.now and (record.valid_until is None or last.now < record.valid_until)):
         return None
     snap_file = snapshot.path_for(last.record_file)
-    in_memory = warm.snapshot if warm is not None and warm.plan is not None else None
-    snap = in_memory if in_memory is not None and in_memory.inputs == record.inputs else snapshot.read(snap_file, record.inputs)
+    kept_plan = warm.plan if warm is not None and warm.snapshot is not None and warm.snapshot.inputs == record.inputs else None
+    snap = warm.snapshot if warm is not None and kept_plan is not None else snapshot.read(snap_file, record.inputs)
     if snap is None:
         return None
     previous, current = record.hashed, last.hashed
@@ -357,7 +363,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     config = site.config
     lock_cache(cache_dir(root, config))
     # The kept plan's templates, compiled by the build its snapshot belongs to: no template changed since.
-    env = warm.plan.env if in_memory is snap and warm is not None and warm.plan is not None else make_environment(template_dirs(root, options.theme_dir))
+    env = kept_plan.env if kept_plan is not None else make_environment(template_dirs(root, options.theme_dir))
     globals_ = site_globals(config, snap.assets)
     now = now_from_env(options.environ, config.tz)
     cache = open_cache(cache_dir(root, config), generator_stamp(), options.drafts)
@@ -429,10 +435,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
             snap, inputs=last.inputs, site=model, links=links, records=tuple(sorted(light, key=lambda r: r.url)), related=changes.related,
             share_cards=changes.share_cards, link_targets=changes.link_targets, page_keys=changes.page_keys,
         )
-        if warm is None or warm.persist:
-            snapshot.write(snap_file, new)
-        else:
-            snapshot.forget(snap_file)
+        _store_snapshot(snap_file, new, persist=warm is None or warm.persist)
         # The entries this build used join the cache's index (nothing is removed: a full build prunes).
         entries = dict(cache.previous)
         for kind, made_now in changes.index.items():
@@ -441,9 +444,10 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     if warm is not None:
         # Without a record (a save came meanwhile) the next build is a full one; the plan still
         # tells what this output is.
-        plan = warm.plan if in_memory is snap else None
-        warm.snapshot = new if new is not None and plan is not None else None
-        warm.plan = None if plan is None else patched_plan(plan, model, changes.related, changes.share_cards, changes.link_targets, now, options.jobs)
+        warm.snapshot = new if new is not None and kept_plan is not None else None
+        warm.plan = None if kept_plan is None else patched_plan(
+            kept_plan, model, changes.related, changes.share_cards, changes.link_targets, now, options.jobs,
+        )
     clock.lap("up-to-date record, snapshot")
     carried_gz = sum(1 for p in kept if p.endswith(".gz"))  # a full build counts pages and copies, not these
     return dataclasses.replace(
