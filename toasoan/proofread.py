@@ -274,7 +274,8 @@ def site_findings(articles: Sequence[Article], now: dt.datetime) -> list[Diagnos
 def findings_end(articles: Sequence[Article], now: dt.datetime) -> list[dt.datetime]:
     """The moments after `now` at which the clock alone ends a `site_findings` warning: a date
     that stops being more than FUTURE_DAYS ahead."""
-    return [a.date - dt.timedelta(days=FUTURE_DAYS) for a in articles if a.date - dt.timedelta(days=FUTURE_DAYS) > now]
+    ahead = now + dt.timedelta(days=FUTURE_DAYS)  # as `site_findings` has it
+    return [a.date - dt.timedelta(days=FUTURE_DAYS) for a in articles if a.date > ahead]
 
 
 def duplicate_titles(articles: Sequence[Article]) -> list[Diagnostic]:
