@@ -9,16 +9,26 @@ import os
 from pathlib import Path
 
 
-def read_checked(path: Path) -> bytes | None:
-    """The payload of a file `write_checked` wrote; None when missing, unreadable or damaged."""
+def read_checked(path: Path, expected: bytes | None = None) -> bytes | None:
+    """The payload of a file `write_checked` wrote; None when missing, unreadable or damaged, or
+    when its SHA-256 is not `expected` (given: another write's file)."""
     try:
         raw = path.read_bytes()
     except OSError:
         return None
     digest, payload = raw[:32], raw[32:]
-    if len(raw) < 32 or hashlib.sha256(payload).digest() != digest:
+    if len(raw) < 32 or (expected is not None and digest != expected) or hashlib.sha256(payload).digest() != digest:
         return None
     return payload
+
+
+def checked_digest(path: Path) -> bytes | None:
+    """The SHA-256 a `write_checked` file names for its payload (not verified), None if unreadable."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(32)
+    except OSError:
+        return None
 
 
 def write_checked(path: Path, payload: bytes, *, sync: bool = False) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .buildcache import load_model
-from .checked import read_checked, write_checked
+from .checked import checked_digest, read_checked, write_checked
 from .images import Processed
 from .model import Article, Site
 from .search import Record
@@ -87,10 +87,10 @@ def read(path: Path, inputs: str) -> Snapshot | None:
             return None
         parts: dict[str, tuple[bytes, Any]] = {}
         for name, digest in head.parts:
-            raw = _part_path(path, name).read_bytes()
-            if raw[:32] != digest or hashlib.sha256(memoryview(raw)[32:]).digest() != digest:
+            part = read_checked(_part_path(path, name), digest)
+            if part is None:
                 return None  # damaged, or a part of another snapshot (a write cut short)
-            parts[name] = (digest, load_model(raw[32:], _MODULES))
+            parts[name] = (digest, load_model(part, _MODULES))
         return _assemble(inputs, parts)
     except Exception:  # noqa: BLE001 (damaged or foreign bytes of any kind: a full build answers)
         return None
@@ -143,11 +143,7 @@ def write(path: Path, snapshot: Snapshot) -> None:
 def _holds(part: Path, digest: bytes) -> bool:
     """Whether the part file on disk is still the one with `digest` (a snapshot read from
     elsewhere, or a part removed since, is written again)."""
-    try:
-        with part.open("rb") as handle:
-            return handle.read(32) == digest
-    except OSError:
-        return False
+    return checked_digest(part) == digest
 
 
 def _part_path(path: Path, name: str) -> Path:
