@@ -721,3 +721,144 @@ def test_what_a_build_leaves_is_kept_off_the_collector_until_a_full_build_replac
         assert gone() is None
     finally:
         gc.unfreeze()
+
+
+def _pages_at_each_version(server: Server, url: str, seen: list[str], stop: threading.Event) -> threading.Thread:
+    """A page left open: at each version pushed, `url` is asked again and its text kept in `seen`."""
+
+    def follow() -> None:
+        events = Events(server.port)
+        try:
+            while not stop.is_set():
+                events.next()
+                seen.append(server.get(url).text)
+        except (OSError, EOFError, http.client.HTTPException):
+            pass
+        finally:
+            events.close()
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_an_article_saved_in_place_is_shown_only_once_its_save_is_whole(site: Path, tmp_path: Path) -> None:
+    """Editors' tools often save in place: truncate the file, then write it, maybe in several
+    writes. Until the file is closed nothing is made from it: no page cut in the middle of its
+    body (nor an error the cut would make), neither quick nor built; then the whole save is shown,
+    and the output is a clean build's."""
+    env = {"SOURCE_DATE_EPOCH": "1790000000"}
+    write_site(site, TEMPLATE_SITE)
+    server = _start(site, tmp_path, env=env)
+    seen: list[str] = []
+    stop = threading.Event()
+    try:
+        _answering(server)
+        url = "/2023/06/bai/"
+        _wait_for(lambda: "Đoạn thứ nhất." in server.get(url).text)
+        follower = _pages_at_each_version(server, url, seen, stop)
+        article, other = site / "content/articles/bai.md", site / "content/articles/bai-hai.md"
+        whole = article.read_text(encoding="utf-8") + "\nĐoạn mới, viết một nửa rồi mới xong.\n"
+        cut = whole.index("một nửa")
+        with open(article, "w", encoding="utf-8") as saving:
+            saving.write(whole[:cut])
+            saving.flush()  # the first half is in the file; the editor is still writing
+            # Another article saved whole meanwhile: once its quick page is served, the watcher has
+            # passed the half-written file's events too (they came first).
+            other.write_text(other.read_text(encoding="utf-8").replace("Nội dung bài thứ hai.", "Nội dung bài thứ hai, đã sửa."), encoding="utf-8")
+            _wait_for(lambda: "bài thứ hai, đã sửa." in server.get("/2023/06/bai-hai/").text)
+            assert "Đã dựng nhanh /2023/06/bai-hai/" in server.stderr()  # a quick page: no build came between
+            page = server.get(url)
+            assert page.status == 200 and "Đoạn thứ nhất." in page.text
+            assert "Đoạn mới" not in page.text  # not the half-written save
+            saving.write(whole[cut:])
+        _wait_for(lambda: "một nửa rồi mới xong." in server.get(url).text)
+        out = next(server.tmp.glob("toasoan-serve-*/public"))
+        _wait_for(lambda: "một nửa rồi mới xong." in (out / "2023/06/bai/index.html").read_text(encoding="utf-8"))
+        _wait_for(lambda: "bài thứ hai, đã sửa." in (out / "2023/06/bai-hai/index.html").read_text(encoding="utf-8"))
+        stop.set()
+        assert [text for text in seen if "Đoạn mới" in text and "rồi mới xong." not in text] == []
+        assert not [text for text in seen if "toasoan-problems" in text]
+        assert tree_bytes(out) == _clean_drafts_build(site, tmp_path, env)
+        server.stop()
+        follower.join(10)
+    finally:
+        stop.set()
+        server.stop()
+
+
+def test_a_file_written_is_a_save_once_closed_or_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watcher's events for one file written in place: its writes are no save (nothing
+    reads it), its close is; without a close (a writer that keeps it open, or a watcher that
+    tells no closes) it is a save once nothing was written to it for a while."""
+    from watchdog.events import FileClosedEvent, FileDeletedEvent, FileModifiedEvent
+
+    site = tmp_path / "site"
+    article = site / "content/articles/bai.md"
+    article.parent.mkdir(parents=True)
+    article.write_text("x", encoding="utf-8")
+    state = serve_module._State()
+    changes = serve_module._Changes(site, tmp_path / "out", state, lambda folder: None)
+    changes.dispatch(FileModifiedEvent(str(article)))
+    changes.dispatch(FileModifiedEvent(str(article)))
+    assert state.saves == 0 and not state.dirty.is_set() and article in state.writing
+    changes.dispatch(FileClosedEvent(str(article)))
+    assert state.saves == 1 and state.saved == [article] and state.dirty.is_set() and not state.writing
+    changes.dispatch(FileModifiedEvent(str(article)))
+    changes.dispatch(FileDeletedEvent(str(article)))  # gone before its close: a save at once
+    assert state.saves == 2 and not state.writing
+
+    monkeypatch.setattr(serve_module, "WRITE_WAIT", 0.2)
+    for closes in (True, False):
+        state = serve_module._State()
+        changes = serve_module._Changes(site, tmp_path / "out", state, lambda folder: None, closes=closes)
+        changes.dispatch(FileModifiedEvent(str(article)))
+        assert state.saves == 0
+        _wait_for(lambda state=state: state.saves == 1)  # QUIET, or WRITE_WAIT without the close
+        assert state.saved == [article] and not state.writing
+
+
+def test_a_build_waits_for_the_files_being_written(tmp_path: Path) -> None:
+    """A build does not start while a watched file is half-written: it waits for the close."""
+    from watchdog.events import FileClosedEvent, FileModifiedEvent
+
+    site = tmp_path / "site"
+    article = site / "content/articles/bai.md"
+    state = serve_module._State()
+    changes = serve_module._Changes(site, tmp_path / "out", state, lambda folder: None)
+    serve_module._writes_done(state, wait=3600)  # nothing being written: at once
+    changes.dispatch(FileModifiedEvent(str(article)))
+    waiting = threading.Thread(target=serve_module._writes_done, args=(state, 3600), daemon=True)
+    waiting.start()
+    waiting.join(0.2)
+    assert waiting.is_alive()  # still waiting (it can only return early by a fault)
+    changes.dispatch(FileClosedEvent(str(article)))
+    waiting.join(10)
+    assert not waiting.is_alive()
+
+
+def test_a_failed_build_overtaken_by_a_save_shows_no_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A build that read a file saved (or being written) meanwhile may have read it half-written:
+    its errors are not pushed to the open pages; the build that follows tells."""
+    from toasoan.errors import BuildFailed, error
+
+    state = serve_module._State()
+    state.built = True
+
+    def failing(options: BuildOptions, **_: object) -> None:
+        with state.lock:
+            state.saves += 1  # a save while it built
+        raise BuildFailed([error("content/articles/bai.md", 1, "hỏng")])
+
+    monkeypatch.setattr(serve_module, "build", failing)
+    serve_module._rebuild(BuildOptions(site_dir=tmp_path, output=tmp_path / "out"), state, Warm())
+    assert state.problems == () and state.version == 0
+    with state.lock:
+        state.writing[tmp_path / "bai.md"] = 0.0  # being written when it ended
+    monkeypatch.setattr(serve_module, "build", lambda options, **_: (_ for _ in ()).throw(BuildFailed([error("a.md", 1, "hỏng")])))
+    serve_module._rebuild(BuildOptions(site_dir=tmp_path, output=tmp_path / "out"), state, Warm())
+    assert state.problems == () and state.version == 0
+    with state.lock:
+        state.writing.clear()
+    serve_module._rebuild(BuildOptions(site_dir=tmp_path, output=tmp_path / "out"), state, Warm())
+    assert state.problems and state.version == 1  # nothing came meanwhile: the errors are shown

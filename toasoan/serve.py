@@ -49,12 +49,22 @@ from typing import Any
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+try:
+    from watchdog.observers.inotify import InotifyObserver
+except (ImportError, OSError):  # not Linux
+    InotifyObserver = None  # type: ignore[assignment,misc]
+
 from .errors import BuildFailed
-from .pipeline import BuildOptions, Warm, _Plan, build
+from .pipeline import THEME_DIR, BuildOptions, Warm, _Plan, build
 from .preview import PlanPages, Templates, load_templates, preview_article
 from .writer import OutputRefused
 
 DEBOUNCE = 0.05  # after the first change, wait this long for the rest of a save's writes
+# A file being written is acted on when it is closed (inotify's close-write, on Linux), or after
+# this long without a write to it (a writer that keeps it open, a file linked in). Watchers that
+# tell no closes (other systems) wait QUIET after the file's last write instead.
+WRITE_WAIT = 5.0
+QUIET = 0.1
 EXIT_OK, EXIT_USAGE = 0, 2
 VERSION_PATH = "/__toasoan_version"  # the version as plain text, for scripts; pages listen to EVENTS_PATH
 EVENTS_PATH = "/__toasoan_events"
@@ -88,6 +98,9 @@ class _State:
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)  # notified on a new version, problems, or stop
         self.dirty = threading.Event()
+        # Files written to and not yet closed (or quiet): path -> when it was last written to
+        # (monotonic). Nothing is made from them until then (`_Changes`).
+        self.writing: dict[Path, float] = {}
         self.stopping = False
         self.built = False  # the output folder holds a good build
         self.problems: tuple[str, ...] = ()  # the last failure: every page is the error page until fixed
@@ -191,36 +204,88 @@ class _State:
 
 
 class _Changes(FileSystemEventHandler):
-    def __init__(self, site: Path, output: Path, state: _State, watch: Callable[[Path], None]) -> None:
+    """Numbers each save under what `serve` watches (`_number`). A file written in place (an
+    editor truncates it, then writes it, maybe in several writes) is a save only once it is
+    whole: when it is closed (`closes`: the watcher reports closes after writing, Linux's
+    inotify), else after WRITE_WAIT without a write (QUIET without closes). Until then nothing
+    reads it: no quick page, no build (`_writes_done`)."""
+
+    def __init__(
+        self, site: Path, output: Path, state: _State, watch: Callable[[Path], None], *, theme: Path | None = None,
+        closes: bool = True,
+    ) -> None:
         self.site = site
         self.output = output
         self.state = state
         self.watch = watch  # starts watching a folder of the site made after `serve` started
+        self.theme = theme  # a theme folder outside the site: its templates/ and static/ are watched too
+        self.wait = WRITE_WAIT if closes else QUIET
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type not in _CHANGES:
-            return  # reads (opened, closed without writing) happen on every build
+        kind = event.event_type
+        if kind not in _CHANGES or (event.is_directory and kind == "modified"):
+            return  # reads (opened, closed without writing) happen on every build; a folder's entries have their own events
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if not raw:
                 continue
             path = Path(os.fsdecode(raw))
             if self.output in path.parents or any(part.startswith(".") for part in path.parts[-1:]):
                 continue
-            rel = path.relative_to(self.site).parts if path.is_relative_to(self.site) else ()
-            if len(rel) == 1 and rel[0] in _FOLDERS and event.is_directory and event.event_type in ("created", "moved"):
+            rel = self._relative(path)
+            if len(rel) == 1 and rel[0] in _FOLDERS and event.is_directory and kind in ("created", "moved"):
                 self.watch(path)
             if rel and rel[0] in _WATCHED:
-                if not (event.is_directory and event.event_type == "modified"):  # its entries have their own events
-                    self._number(path, rel, raw == event.src_path)
-                self.state.dirty.set()
+                source = raw == event.src_path
+                if kind in ("created", "modified") and not event.is_directory:
+                    self._writing(path, rel, source)  # a save once it is whole
+                else:
+                    with self.state.lock:
+                        self.state.writing.pop(path, None)
+                    self._number(path, rel, source)
+
+    def _relative(self, path: Path) -> tuple[str, ...]:
+        """`path`'s parts below the site, or below the theme for its templates and static files."""
+        if path.is_relative_to(self.site):
+            return path.relative_to(self.site).parts
+        if self.theme is not None and path.is_relative_to(self.theme):
+            rel = path.relative_to(self.theme).parts
+            return rel if rel[:1] in (("templates",), ("static",)) else ()
+        return ()
+
+    def _writing(self, path: Path, rel: tuple[str, ...], source: bool) -> None:
+        with self.state.lock:
+            first = path not in self.state.writing
+            self.state.writing[path] = time.monotonic()
+        if first:
+            self._check_later(path, rel, source, self.wait)
+
+    def _check_later(self, path: Path, rel: tuple[str, ...], source: bool, delay: float) -> None:
+        timer = threading.Timer(delay, self._overdue, (path, rel, source))
+        timer.daemon = True
+        timer.start()
+
+    def _overdue(self, path: Path, rel: tuple[str, ...], source: bool) -> None:
+        """No close came: the file is taken as saved once nothing was written to it for `wait`."""
+        with self.state.lock:
+            last = self.state.writing.get(path)
+            if last is None or self.state.stopping:
+                return  # closed (and numbered) meanwhile
+            left = last + self.wait - time.monotonic()
+            if left <= 0:
+                del self.state.writing[path]
+        if left > 0:
+            self._check_later(path, rel, source, left)
+        else:
+            self._number(path, rel, source)
 
     def _number(self, path: Path, rel: tuple[str, ...], source: bool) -> None:
         """Number the save and say what it may reach: a template (every page: made again on
         demand), an article (its body alone: its quick page), anything else (only the full build
         can tell)."""
         state = self.state
-        with state.lock:
+        with state.changed:
             state.saves += 1
+            state.changed.notify_all()  # a build may wait for the files being written (`_writes_done`)
             if rel[0] == "templates":
                 state.template_saved = state.saves
             elif rel[:2] == ("content", "articles") and path.suffix == ".md" and source:
@@ -228,15 +293,18 @@ class _Changes(FileSystemEventHandler):
                 state.articles_pending = state.saves
             else:
                 state.unsure = state.saves
+                state.dirty.set()
                 return
+        state.dirty.set()
         state.wake_quick.set()
 
 
-def _watch(observer: Any, site: Path, output: Path, state: _State) -> None:
+def _watch(observer: Any, site: Path, output: Path, state: _State, theme: Path | None = None) -> None:
     """Watch only what a build reads: `content/`, `templates/` and `static/` with all below them,
-    and the site folder itself (`site_config.yaml`, and those folders when made later). Not the
-    cache or an output inside the site: a build writes tens of thousands of files there, which
-    overflowed the kernel's event queue (inotify) and lost the editor's next save."""
+    and the site folder itself (`site_config.yaml`, and those folders when made later), and a
+    theme's `templates/` and `static/` outside the site. Not the cache or an output inside the
+    site: a build writes tens of thousands of files there, which overflowed the kernel's event
+    queue (inotify) and lost the editor's next save."""
     watched: set[Path] = set()
 
     def watch(folder: Path) -> None:
@@ -244,10 +312,16 @@ def _watch(observer: Any, site: Path, output: Path, state: _State) -> None:
             watched.add(folder)
             observer.schedule(handler, str(folder), recursive=True)
 
-    handler = _Changes(site, output, state, watch)
+    theme = theme.resolve() if theme is not None else None
+    outside = theme if theme is not None and theme != site and not theme.is_relative_to(site) else None
+    closes = InotifyObserver is not None and isinstance(observer, InotifyObserver)
+    handler = _Changes(site, output, state, watch, theme=outside, closes=closes)
     observer.schedule(handler, str(site), recursive=False)
     for name in _FOLDERS:
         watch(site / name)
+    if outside is not None:
+        for name in ("templates", "static"):
+            watch(outside / name)
 
 
 def _with_reload(page: bytes, version: str) -> bytes:
@@ -392,6 +466,15 @@ def _peer_closed(connection: socket.socket) -> bool:
         return True
 
 
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    """What moves when a file is written: its size, mtime, ctime and inode."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
 def _read(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -496,12 +579,21 @@ def _quick_pages(options: BuildOptions, state: _State) -> None:
         broken = saved_since and templates is None  # nothing quick until the full build reports it
         numbers = {**redo, **dict.fromkeys(saved, number)}
         made: dict[Path, tuple[str, bytes] | None] = {}
+        later: set[Path] = set()  # written to again meanwhile: looked at once that save is whole
         for path in [] if broken else numbers:
             started = time.perf_counter()
+            before = _identity(path)
+            with state.lock:
+                if path in state.writing:
+                    later.add(path)
+                    continue
             try:
                 quick = preview_article(plan, path, options.drafts, templates.env if templates else None)
             except Exception:  # noqa: BLE001 - the full build that follows reports what went wrong
                 quick = None
+            if before is not None and _identity(path) != before:
+                later.add(path)  # a new save began while it was read: its own events follow
+                continue
             made[path] = quick
             if quick is not None:
                 print(f"Đã dựng nhanh {quick[0]} trong {time.perf_counter() - started:.3f} giây (dựng đầy đủ theo sau)", file=sys.stderr)
@@ -524,6 +616,8 @@ def _quick_pages(options: BuildOptions, state: _State) -> None:
                 if broken:
                     state.quick = {}  # made with the templates before: nothing quick until the full build
             for path, saved_as in numbers.items():
+                if path in later or path in state.writing:
+                    continue  # the page of its last whole save stays until the next one is made
                 # A page made for an earlier save of this file is not the truth any more.
                 for url in [url for url, entry in state.quick.items() if entry[2] == path]:
                     del state.quick[url]
@@ -555,6 +649,18 @@ def _pages_first(state: _State, wait: float | None = None) -> None:
             state.changed.wait(left)
 
 
+def _writes_done(state: _State, wait: float | None = None) -> None:
+    """Before a build: let the files being written be closed (`_Changes`), so the build does not
+    read one half-written; for at most WRITE_WAIT (after which `_Changes` takes them as saved)."""
+    deadline = time.monotonic() + (WRITE_WAIT if wait is None else wait)
+    with state.changed:
+        while not state.stopping and state.writing:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            state.changed.wait(left)
+
+
 def _rebuild(options: BuildOptions, state: _State, warm: Warm) -> None:
     """Build again: a patch of the last output when the saves are article bodies or cards (the
     snapshot and the templates kept in `warm`), else a full build."""
@@ -564,6 +670,8 @@ def _rebuild(options: BuildOptions, state: _State, warm: Warm) -> None:
     try:
         result = build(options, waiting=lambda message: print(f"build.py: {message}", file=sys.stderr, flush=True), warm=warm)
     except BuildFailed as exc:
+        if _overtaken(state, seen):
+            return
         errors = sum(d.is_error for d in exc.diagnostics)
         _failed(state, [str(d) for d in exc.diagnostics], f"Không dựng trang: {errors} lỗi.")
         return
@@ -597,6 +705,16 @@ def _rebuild(options: BuildOptions, state: _State, warm: Warm) -> None:
     print(f"Đã dựng lại {result.pages} trang{made} trong {time.perf_counter() - started:.2f} giây", file=sys.stderr)
     if os.environ.get("TOASOAN_TIMINGS"):  # where the time went, as `build` prints it (for bench/)
         print("timings " + json.dumps([[stage, round(seconds, 3)] for stage, seconds in result.timings]), file=sys.stderr)
+
+
+def _overtaken(state: _State, seen: int) -> bool:
+    """A failed build during which a file was saved, or is being written, may have read it
+    half-written: its errors are not shown (the next build, which follows at once, tells)."""
+    with state.lock:
+        overtaken = state.saves > seen or bool(state.writing)
+    if overtaken:
+        print("Bản dựng không thành nhưng tệp đã được lưu lại trong lúc dựng: dựng lại", file=sys.stderr)
+    return overtaken
 
 
 def _keep_off_collector(full: bool) -> None:
@@ -673,26 +791,38 @@ def _bind(port: int, handler: type[SimpleHTTPRequestHandler]) -> _Server | None:
         return None
 
 
-def serve(site: Path, port: int, drafts: bool = True) -> int:
+def _observer() -> Any:
+    """watchdog's observer; on Linux one that tells a file moved in from outside the watched
+    folders (an editor's atomic save through /tmp) as a move, not as a file just created (which
+    `_Changes` would wait on for a close that never comes)."""
+    if InotifyObserver is not None and Observer is InotifyObserver:
+        return InotifyObserver(generate_full_events=True)
+    return Observer()
+
+
+def serve(site: Path, port: int, drafts: bool = True, theme_dir: Path | None = None) -> int:
     """Preview the site at http://127.0.0.1:PORT/ until Ctrl+C or SIGTERM. Drafts and scheduled
-    articles are shown, each marked as such on its page."""
+    articles are shown, each marked as such on its page. `theme_dir`: the theme (default: the
+    installed one); its templates and static files are watched too when it is not the site."""
     with _stop_on_signals() as cleaning_up, tempfile.TemporaryDirectory(prefix="toasoan-serve-") as tmp:
         output = Path(tmp) / "public"
         # One process only: never fork workers from a process that runs watchdog's threads (a
         # lock another thread holds at the fork stays held in the child). A save's patch makes
         # its few pages in this process anyway; a full build leaves the other core to the browser.
-        options = BuildOptions(site_dir=site, output=output, drafts=drafts, jobs=1, environ=dict(os.environ))
+        options = BuildOptions(
+            site_dir=site, output=output, drafts=drafts, jobs=1, environ=dict(os.environ), theme_dir=theme_dir or THEME_DIR,
+        )
         # The output goes with the temporary folder: its snapshot is kept in memory only.
         warm = Warm(persist=False)
         state = _State()
         server = _bind(port, _handler(output, state))
         if server is None:
             return EXIT_USAGE
-        observer = Observer()
+        observer = _observer()
         serving: threading.Thread | None = None
         try:
             # Watch before the first build, so a save made while it runs is not missed.
-            _watch(observer, site, output, state)
+            _watch(observer, site, output, state, options.theme_dir)
             observer.start()
             threading.Thread(target=_quick_pages, args=(options, state), daemon=True).start()
             _rebuild(options, state, warm)
@@ -702,6 +832,7 @@ def serve(site: Path, port: int, drafts: bool = True) -> int:
             while True:
                 state.dirty.wait()
                 time.sleep(DEBOUNCE)
+                _writes_done(state)
                 state.dirty.clear()
                 _pages_first(state)
                 _rebuild(options, state, warm)
