@@ -862,3 +862,44 @@ def test_a_failed_build_overtaken_by_a_save_shows_no_error(monkeypatch: pytest.M
         state.writing.clear()
     serve_module._rebuild(BuildOptions(site_dir=tmp_path, output=tmp_path / "out"), state, Warm())
     assert state.problems and state.version == 1  # nothing came meanwhile: the errors are shown
+
+
+def test_a_theme_outside_the_site_is_watched(site: Path, tmp_path: Path) -> None:
+    """The theme a site uses may live outside it (the installed package's, or a source checkout's
+    when the site is elsewhere): a save of its templates is shown at once too, then built."""
+    write_site(site, TEMPLATE_SITE)
+    theme = tmp_path / "theme"
+    for name in ("templates", "static"):
+        shutil.copytree(REPO / name, theme / name)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    log = tmp_path / "serve.log"
+    port = _free_port()
+    code = f"import sys; from pathlib import Path; from toasoan.serve import serve; sys.exit(serve(Path({str(site)!r}), {port}, theme_dir=Path({str(theme)!r})))"
+    with open(log, "wb") as stderr:
+        proc = subprocess.Popen([sys.executable, "-c", code], stderr=stderr, cwd=REPO, env={**os.environ, "TMPDIR": str(tmp)})
+    server = Server(proc, port, log, tmp)
+    try:
+        _answering(server)
+        assert MARK not in server.get("/2023/06/bai/").text
+        base = theme / "templates/base.html"
+        base.write_text(base.read_text(encoding="utf-8").replace("</main>", "</main>" + MARK, 1), encoding="utf-8")
+        _wait_for(lambda: MARK in server.get("/2023/06/bai/").text)
+        assert "Đã đọc lại mẫu trang" in server.stderr()  # shown from memory first
+        out = next(server.tmp.glob("toasoan-serve-*/public"))
+        _wait_for(lambda: MARK in (out / "2023/06/bai/index.html").read_text(encoding="utf-8"))  # then built
+    finally:
+        server.stop()
+
+
+def test_stopping_removes_the_up_to_date_record_of_its_temporary_output(running: Server, site: Path) -> None:
+    """Each run of `serve` builds into a new temporary folder: the up-to-date record (and any
+    snapshot) its builds kept in the site's cache for that folder is no use once it stops."""
+    (site / PAGE).write_text("---\ntitle: Giới thiệu\n---\n\nBản thứ hai.\n", encoding="utf-8")
+    _wait_for(lambda: "Bản thứ hai." in running.get("/gioi-thieu/").text)
+    kept = site / ".cache/build"
+    _wait_for(lambda: any(kept.glob("*/last-output-*")))
+    running.proc.send_signal(signal.SIGTERM)
+    assert running.proc.wait(timeout=20) == 0
+    assert [p.name for p in kept.glob("*/*") if p.name.startswith("last-output-")] == []
+    assert list(running.tmp.iterdir()) == []

@@ -205,6 +205,16 @@ class Warm:
     def forget(self) -> None:
         self.snapshot = self.plan = None
 
+    def remove_records(self) -> None:
+        """For an output that goes away with the process (serve's temporary folder): remove the
+        up-to-date records its builds wrote in the site's cache, and their snapshots; no later
+        build can use them."""
+        for path in self.records:
+            uptodate.forget(path)
+            snapshot.forget(snapshot.path_for(path))
+        self.records.clear()
+        self.forget()
+
 
 def build(
     options: BuildOptions, progress: Progress | None = None, waiting: Waiting | None = None, keep: Keep | None = None,

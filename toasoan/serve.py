@@ -245,12 +245,11 @@ class _Changes(FileSystemEventHandler):
 
     def _relative(self, path: Path) -> tuple[str, ...]:
         """`path`'s parts below the site, or below the theme for its templates and static files."""
-        if path.is_relative_to(self.site):
-            return path.relative_to(self.site).parts
         if self.theme is not None and path.is_relative_to(self.theme):
             rel = path.relative_to(self.theme).parts
-            return rel if rel[:1] in (("templates",), ("static",)) else ()
-        return ()
+            if rel[:1] in (("templates",), ("static",)):
+                return rel
+        return path.relative_to(self.site).parts if path.is_relative_to(self.site) else ()
 
     def _writing(self, path: Path, rel: tuple[str, ...], source: bool) -> None:
         with self.state.lock:
@@ -313,7 +312,7 @@ def _watch(observer: Any, site: Path, output: Path, state: _State, theme: Path |
             observer.schedule(handler, str(folder), recursive=True)
 
     theme = theme.resolve() if theme is not None else None
-    outside = theme if theme is not None and theme != site and not theme.is_relative_to(site) else None
+    outside = theme if theme is not None and theme != site.resolve() else None
     closes = InotifyObserver is not None and isinstance(observer, InotifyObserver)
     handler = _Changes(site, output, state, watch, theme=outside, closes=closes)
     observer.schedule(handler, str(site), recursive=False)
@@ -847,4 +846,5 @@ def serve(site: Path, port: int, drafts: bool = True, theme_dir: Path | None = N
             if serving is not None:
                 server.shutdown()  # waits for serve_forever, so only once it was started
             server.server_close()
+            warm.remove_records()  # they name the temporary output, removed just below
     return EXIT_OK
