@@ -22,12 +22,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sitekit import BUILD, REPO, run_cli, tree_bytes, write_site
 
+from toasoan import pipeline, urls
 from toasoan import serve as serve_module
-from toasoan import urls
 from toasoan.pipeline import BuildOptions, Warm, build
 
 SITE = """\
@@ -903,3 +904,84 @@ def test_stopping_removes_the_up_to_date_record_of_its_temporary_output(running:
     assert running.proc.wait(timeout=20) == 0
     assert [p.name for p in kept.glob("*/*") if p.name.startswith("last-output-")] == []
     assert list(running.tmp.iterdir()) == []
+
+
+SAVES_SITE = ARTICLE_SITE + """\
+-- content/articles/bai-hai.md --
+---
+title: Bài thứ hai
+date: 2023-06-08 09:00
+category: kinh-te
+summary: Sapo bài thứ hai.
+---
+
+Nội dung bài thứ hai.
+"""
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.mark.parametrize("persist", [True, False], ids=["cli", "serve"])
+def test_a_save_while_a_full_build_reads_the_site_leaves_a_patch_for_the_next_build(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, persist: bool,
+) -> None:
+    """A build hashes its inputs, then reads them. An article saved in between is read by the
+    build as saved, and its record still names the file as hashed: the next build reads that
+    file again and patches the output, even when it was saved back as it was hashed (a
+    record taken as it stood would call the output up to date, showing the other save)."""
+    env = {"SOURCE_DATE_EPOCH": "1790000000"}
+    write_site(site, SAVES_SITE)
+    article = site / "content/articles/bai.md"
+    warm = Warm(persist=persist)
+    options = BuildOptions(site_dir=site, output=tmp_path / "public", drafts=True, environ=env)
+    original = pipeline.load_site
+
+    def saved_first(*args: object, **kwargs: object) -> object:
+        _edit(article, "Đoạn thứ nhất.", "Đoạn lưu trong lúc dựng.")  # after the inputs were hashed
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "load_site", saved_first)
+    first = build(options, warm=warm)
+    monkeypatch.setattr(pipeline, "load_site", original)
+    assert not first.patched
+    page = tmp_path / "public/2023/06/bai/index.html"
+    assert "Đoạn lưu trong lúc dựng." in page.read_text(encoding="utf-8")
+    _edit(article, "Đoạn lưu trong lúc dựng.", "Đoạn thứ nhất.")  # back as it was hashed
+    second = build(options, warm=warm)
+    assert second.patched and not second.up_to_date
+    assert "Đoạn thứ nhất." in page.read_text(encoding="utf-8")
+    assert tree_bytes(tmp_path / "public") == _clean_drafts_build(site, tmp_path, env)
+    assert build(options, warm=warm).up_to_date  # and then the record stands again
+
+
+@pytest.mark.parametrize("persist", [True, False], ids=["cli", "serve"])
+def test_a_save_while_a_patch_runs_leaves_a_patch_for_the_next_build(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, persist: bool,
+) -> None:
+    """`serve` patches after a save; another article saved while that patch runs is patched
+    in by the build that follows, which writes what a clean build writes."""
+    env = {"SOURCE_DATE_EPOCH": "1790000000"}
+    write_site(site, SAVES_SITE)
+    first, second = site / "content/articles/bai.md", site / "content/articles/bai-hai.md"
+    warm = Warm(persist=persist)
+    options = BuildOptions(site_dir=site, output=tmp_path / "public", drafts=True, environ=env)
+    assert not build(options, warm=warm).patched
+    original = pipeline._edited_articles
+
+    def saved_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        made = original(*args, **kwargs)
+        _edit(second, "Nội dung bài thứ hai.", "Nội dung lưu trong lúc vá.")
+        return made
+
+    monkeypatch.setattr(pipeline, "_edited_articles", saved_meanwhile)
+    _edit(first, "Đoạn thứ nhất.", "Đoạn đã sửa.")
+    assert build(options, warm=warm).patched
+    monkeypatch.setattr(pipeline, "_edited_articles", original)
+    assert "Nội dung bài thứ hai." in (tmp_path / "public/2023/06/bai-hai/index.html").read_text(encoding="utf-8")
+    assert build(options, warm=warm).patched
+    assert "Nội dung lưu trong lúc vá." in (tmp_path / "public/2023/06/bai-hai/index.html").read_text(encoding="utf-8")
+    assert tree_bytes(tmp_path / "public") == _clean_drafts_build(site, tmp_path, env)

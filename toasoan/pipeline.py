@@ -190,8 +190,9 @@ class Warm:
     `build(..., warm=w)` takes the snapshot from here when it belongs to the last record (else
     reads the file) and leaves here, after each build that succeeded, the plan of the output as it
     now stands (a full build's own plan, or the last plan with a patch's model, picks and routes:
-    `patched_plan`) and, when its record was written, its snapshot (else None: the next build is
-    a full one). An up-to-date build leaves both as they were. The templates are the plan's
+    `patched_plan`) and its snapshot (None when the build cannot leave one, e.g. a patch without
+    the kept plan). A file saved while a build ran is read again by the next one, a patch as
+    usual (`uptodate.as_built`). An up-to-date build leaves both as they were. The templates are the plan's
     (`_Plan.env`): a patch runs only when no template changed since the build that compiled them.
     The up-to-date records this process wrote are read back from `records` while their files are
     unchanged (no JSON parsed again). With `persist` False the snapshot lives only here (an
@@ -270,15 +271,16 @@ def build(
         made = {}
         result = _build(options, out, progress, lock_cache, keep, made)
         record_started = time.perf_counter()
-        # Kept only when nothing was saved while it built, and no damaged cache entry was remade
-        # (its notice belongs to this build alone).
-        if not result.repaired and not uptodate.inputs_changed(*shortcut.input_files(options.site_dir, options.theme_dir), known.hashed):
+        # Kept only when no damaged cache entry was remade (its notice belongs to this build
+        # alone). A file saved while it built is read again by the next build (`as_built`).
+        if not result.repaired:
+            inputs, hashed = uptodate.as_built(*shortcut.input_files(options.site_dir, options.theme_dir), known.inputs, known.hashed)
             valid_until = result.valid_until.timestamp() if result.valid_until else None
             state = uptodate.output_state(out)
             saved = _result_to_json(result)
-            record = uptodate.Record(inputs=known.inputs, built_at=known.now, valid_until=valid_until, output=state, result=saved, hashed=known.hashed)
+            record = uptodate.Record(inputs=inputs, built_at=known.now, valid_until=valid_until, output=state, result=saved, hashed=hashed)
             uptodate.write_record(known.record_file, record, warm.records if warm is not None else None)
-            snap = _write_snapshot(known.record_file, known.inputs, made, persist=warm is None or warm.persist)
+            snap = _write_snapshot(known.record_file, inputs, made, persist=warm is None or warm.persist)
             if warm is not None:
                 warm.snapshot = snap
         if warm is not None:
@@ -425,36 +427,34 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         prune_unused(config, snap.photos, changes.share_cards.values(), cache_dir(root, config))
     if changes.addresses and not options.drafts:
         uptodate.write_addresses(cache_dir(root, config) / BUILD_DIR, _published_addresses(model))
-    new: snapshot.Snapshot | None = None
-    if not uptodate.inputs_changed(*shortcut.input_files(options.site_dir, options.theme_dir), last.hashed):
-        until = changes.valid_until
-        result = {
-            **record.result, "search": dataclasses.asdict(reports[0]), "pages": changes.pages, "valid_until": until.isoformat() if until else None,
-        }
-        uptodate.write_record(last.record_file, dataclasses.replace(
-            record, inputs=last.inputs, built_at=last.now, output=uptodate.output_state(out), result=result, hashed=last.hashed,
-            valid_until=until.timestamp() if until else None,
-        ), warm.records if warm is not None else None)
-        links = dict(snap.links)
-        for article in changes.articles.values():
-            links.pop(article.source, None)
-            own = changes.links.get(article.source)
-            if own:
-                links[article.source] = own
-        new = dataclasses.replace(
-            snap, inputs=last.inputs, site=model, links=links, records=tuple(sorted(light, key=lambda r: r.url)), related=changes.related,
-            share_cards=changes.share_cards, link_targets=changes.link_targets, page_keys=changes.page_keys,
-        )
-        _store_snapshot(snap_file, new, persist=warm is None or warm.persist)
-        # The entries this build used join the cache's index (nothing is removed: a full build prunes).
-        entries = dict(cache.previous)
-        for kind, made_now in changes.index.items():
-            entries[kind] = {**entries.get(kind, {}), **made_now}
-        write_index(cache.folder, entries, cache.index)
+    # A file saved while it built is read again by the next build (`as_built`).
+    inputs, hashed = uptodate.as_built(*shortcut.input_files(options.site_dir, options.theme_dir), last.inputs, last.hashed)
+    until = changes.valid_until
+    result = {
+        **record.result, "search": dataclasses.asdict(reports[0]), "pages": changes.pages, "valid_until": until.isoformat() if until else None,
+    }
+    uptodate.write_record(last.record_file, dataclasses.replace(
+        record, inputs=inputs, built_at=last.now, output=uptodate.output_state(out), result=result, hashed=hashed,
+        valid_until=until.timestamp() if until else None,
+    ), warm.records if warm is not None else None)
+    links = dict(snap.links)
+    for article in changes.articles.values():
+        links.pop(article.source, None)
+        own = changes.links.get(article.source)
+        if own:
+            links[article.source] = own
+    new = dataclasses.replace(
+        snap, inputs=inputs, site=model, links=links, records=tuple(sorted(light, key=lambda r: r.url)), related=changes.related,
+        share_cards=changes.share_cards, link_targets=changes.link_targets, page_keys=changes.page_keys,
+    )
+    _store_snapshot(snap_file, new, persist=warm is None or warm.persist)
+    # The entries this build used join the cache's index (nothing is removed: a full build prunes).
+    entries = dict(cache.previous)
+    for kind, made_now in changes.index.items():
+        entries[kind] = {**entries.get(kind, {}), **made_now}
+    write_index(cache.folder, entries, cache.index)
     if warm is not None:
-        # Without a record (a save came meanwhile) the next build is a full one; the plan still
-        # tells what this output is.
-        warm.snapshot = new if new is not None and kept_plan is not None else None
+        warm.snapshot = new if kept_plan is not None else None
         warm.plan = None if kept_plan is None else patched_plan(
             kept_plan, model, changes.related, changes.share_cards, changes.link_targets, now, options.jobs,
         )

@@ -74,20 +74,47 @@ def input_hash(roots: Iterable[Path], files: Iterable[Path], salt: str, known: H
 def inputs_changed(roots: Iterable[Path], files: Iterable[Path], hashed: Hashed) -> bool:
     """Whether any input file appeared, went or was written since `input_hash` read it (a stat
     walk: a write or rename always moves a file's ctime)."""
+    moved, came_or_went = _moved(roots, files, hashed)
+    return bool(moved) or came_or_went
+
+
+SAVED_MEANWHILE = "+saved-while-building"
+"""Ends the `inputs` of a record whose build saw an input saved while it ran: no hash equals it."""
+
+
+def as_built(roots: Iterable[Path], files: Iterable[Path], inputs: str, hashed: Hashed) -> tuple[str, Hashed]:
+    """What the record of a build that just ended may say of its inputs (`input_hash` read them
+    before it began): `inputs` and `hashed` themselves when no file was saved, came or went
+    since (a stat walk). Else the build may have read a file saved meanwhile before, after or
+    half-way through that save. Each such file keeps the stat taken before it was hashed but
+    loses its digest, so the next build reads it again and counts it as changed (a patch makes
+    its pages again from it as it is then); and the inputs hash is marked so that it equals none
+    a build makes (never up to date, not even when the file is saved back as it was). A file
+    that came or went changes the set of files: the next build is a full one."""
+    moved, came_or_went = _moved(roots, files, hashed)
+    if not moved and not came_or_went:
+        return inputs, hashed
+    entries = {name: (*entry[:4], "") if name in moved else entry for name, entry in hashed.files.items()}
+    return inputs + SAVED_MEANWHILE, Hashed(at=hashed.at, files=entries)
+
+
+def _moved(roots: Iterable[Path], files: Iterable[Path], hashed: Hashed) -> tuple[set[str], bool]:
+    """The files of `hashed` whose stat moved since, and whether a file came or went."""
     stats = hashed.files
+    moved: set[str] = set()
     seen = 0
-    for root in roots:
-        for path, _ in _files(root):
-            seen += 1
-            entry = stats.get(os.fsdecode(path))
-            if entry is None or _stat(path) != entry[:4]:
-                return True
-    for single in files:
+    came = False
+    singles = [(os.fsencode(single), str(single)) for single in files]
+    walked = ((path, os.fsdecode(path)) for root in roots for path, _ in _files(root))
+    for path, name in (*walked, *singles):
+        entry = stats.get(name)
+        if entry is None:
+            came = True
+            continue
         seen += 1
-        entry = stats.get(str(single))
-        if entry is None or _stat(os.fsencode(single)) != entry[:4]:
-            return True
-    return seen != len(stats)
+        if _stat(path) != entry[:4]:
+            moved.add(name)
+    return moved, came or seen != len(stats)
 
 
 def _files(root: Path) -> Iterator[tuple[bytes, bool]]:

@@ -58,6 +58,25 @@ def test_inputs_changed_sees_a_save_of_the_same_size_a_new_file_and_a_removed_on
     assert uptodate.inputs_changed(roots, files, stats)
 
 
+
+def test_as_built_marks_what_was_saved_while_a_build_ran(tmp_path: Path) -> None:
+    """The record of a build during which a file was saved: that file's digest is dropped (read
+    again and counted as changed next time) and the inputs hash equals none a build makes."""
+    root = _site(tmp_path)
+    roots, files = [root], [root / "site_config.yaml"]
+    inputs, stats = _hash(root)
+    assert uptodate.as_built(roots, files, inputs, stats) == (inputs, stats)
+    saved = root / "content/articles/a.md"
+    saved.write_text("hai")
+    marked, kept = uptodate.as_built(roots, files, inputs, stats)
+    assert marked != inputs and marked.startswith(inputs)
+    assert kept.files[str(saved)] == (*stats.files[str(saved)][:4], "")
+    assert {k: v for k, v in kept.files.items() if k != str(saved)} == {k: v for k, v in stats.files.items() if k != str(saved)}
+    saved.write_text("một")  # saved back as it was hashed: still never up to date
+    again, rehashed = uptodate.input_hash(roots, files, "salt", kept)
+    assert again == inputs and again != marked
+    assert rehashed.files[str(saved)][4] == stats.files[str(saved)][4]  # read again
+
 def _reuse(hashed: uptodate.Hashed, later: float, digest: str | None = None) -> uptodate.Hashed:
     """`hashed` as a record taken `later` seconds after the files were written; with `digest`,
     every file's recorded digest replaced by it (what a reused digest would give away)."""
