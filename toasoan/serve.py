@@ -17,6 +17,9 @@ The builds are the CLI's: after saves of article bodies or cards, a patch of the
 seconds at 10,000 articles; else a full build. A build starts once the quick pages of the saves
 it follows are made and an open page told of them reloaded (`_pages_first`, at most a second).
 
+A file is looked at only once its save is whole: an editor saving in place (truncate, then
+write) makes no page cut half-way, neither quick nor built (`_Changes`, `_writes_done`).
+
 Drafts and scheduled articles are shown, marked on their pages. An address a good build of this
 run published for a source file that now lives elsewhere (its slug or date edited) redirects
 there, so an open page follows its renamed article. Only requests addressed to this server's own host name are
