@@ -985,3 +985,34 @@ def test_a_save_while_a_patch_runs_leaves_a_patch_for_the_next_build(
     assert build(options, warm=warm).patched
     assert "Nội dung lưu trong lúc vá." in (tmp_path / "public/2023/06/bai-hai/index.html").read_text(encoding="utf-8")
     assert tree_bytes(tmp_path / "public") == _clean_drafts_build(site, tmp_path, env)
+
+
+def test_a_quick_page_read_while_its_file_was_written_again_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quick thread reads a saved article; when the file is written to while it reads (a new
+    save beginning), that page is dropped and the file read again, never served half-way."""
+    article = tmp_path / "site/content/articles/bai.md"
+    article.parent.mkdir(parents=True)
+    article.write_text("bản một", encoding="utf-8")
+    reads: list[str] = []
+
+    def preview(plan: object, path: Path, drafts: bool, env: object = None) -> tuple[str, bytes]:
+        reads.append(path.read_text(encoding="utf-8"))
+        if len(reads) == 1:
+            path.write_text("bản hai, dài hơn", encoding="utf-8")  # saved again while it was read
+        return "/bai/", reads[-1].encode()
+
+    monkeypatch.setattr(serve_module, "preview_article", preview)
+    state = serve_module._State()
+    state.plan, state.built = object(), True  # type: ignore[assignment]
+    with state.lock:
+        state.saves = state.articles_pending = 1
+        state.saved.append(article)
+    state.wake_quick.set()
+    quick = threading.Thread(target=serve_module._quick_pages, args=(BuildOptions(site_dir=tmp_path / "site"), state), daemon=True)
+    quick.start()
+    try:
+        _wait_for(lambda: "/bai/" in state.quick)
+        assert state.quick["/bai/"][1] == "bản hai, dài hơn".encode() and reads == ["bản một", "bản hai, dài hơn"]
+    finally:
+        state.stop()
+        quick.join(10)

@@ -581,7 +581,10 @@ def _quick_pages(options: BuildOptions, state: _State) -> None:
         broken = saved_since and templates is None  # nothing quick until the full build reports it
         numbers = {**redo, **dict.fromkeys(saved, number)}
         made: dict[Path, tuple[str, bytes] | None] = {}
-        later: set[Path] = set()  # written to again meanwhile: looked at once that save is whole
+        # Being written (looked at again once that save is whole: its close brings it back), or
+        # written to while it was read (looked at again at once).
+        later: set[Path] = set()
+        again: list[Path] = []
         for path in [] if broken else numbers:
             started = time.perf_counter()
             before = _identity(path)
@@ -594,7 +597,8 @@ def _quick_pages(options: BuildOptions, state: _State) -> None:
             except Exception:  # noqa: BLE001 - the full build that follows reports what went wrong
                 quick = None
             if before is not None and _identity(path) != before:
-                later.add(path)  # a new save began while it was read: its own events follow
+                later.add(path)
+                again.append(path)
                 continue
             made[path] = quick
             if quick is not None:
@@ -631,6 +635,10 @@ def _quick_pages(options: BuildOptions, state: _State) -> None:
                 bump = True
             if state.articles_pending <= number:
                 state.articles_pending = 0
+            if again:
+                state.saved.extend(again)
+                state.articles_pending = max(state.articles_pending, number)  # not looked at yet
+                state.wake_quick.set()
             if bump:
                 state.bump()
             state.quick_busy = False
