@@ -31,7 +31,7 @@ category: kinh-te
 Giá lúa tăng trong tuần.
 """
 # Libraries only other kinds of builds need: photos (Pillow), audio (mutagen).
-NOT_FOR_A_BODY_PATCH = {"mutagen"}
+NOT_FOR_A_BODY_PATCH = {"PIL", "mutagen"}
 
 
 def test_the_checkout_keeps_its_bytecode_even_where_writing_it_is_turned_off(tmp_path: Path) -> None:
