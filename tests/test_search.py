@@ -377,7 +377,30 @@ def test_the_word_index_encodes_integers_as_cbor2_does() -> None:
         assert _INT[number] == cbor2.dumps(number)
     for outside in (65536, -65537, 1.5, float("nan"), float("inf"), "1", None):
         with pytest.raises(KeyError):
-            _INT[outside]
+            _INT[outside]  # type: ignore[index]
     pages = [[3, [-8, 0, 70000, 2], []], [65535, [1, 2], []], [7, [True, 4.0], []]]
     encoded, _ = _encoded_pages(pages)
     assert encoded == cbor2.dumps([[3, [-8, 0, 70000, 2], []], [65535, [1, 2], []], [7, [1, 4], []]])
+
+
+def test_records_pickle_without_asking_their_fields_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A snapshot holds every search record (10,000 at 10k articles) and a patch build reads them
+    all back: their state is the dataclass's own (same pickle bytes), its field names worked out
+    once per class, not per record."""
+    import pickle
+
+    from toasoan import search
+
+    records = [article_record(a, "2025", "Tin", None) for a in _dated(50)]
+    light = [search.Record(url=r.url, shard=r.shard, html="", digest=r.digest) for r in records]
+    assert all(r.__getstate__() == [getattr(r, f.name) for f in dataclasses.fields(r)] for r in light)
+    asked: list[object] = []
+    fields = dataclasses.fields
+
+    def counted(obj: object) -> tuple[dataclasses.Field[object], ...]:
+        asked.append(obj)
+        return fields(obj)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dataclasses, "fields", counted)
+    assert pickle.loads(pickle.dumps(light, protocol=5)) == light
+    assert asked == []

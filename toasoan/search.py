@@ -47,7 +47,7 @@ import cbor2
 import deflate
 
 from .dates import short_date
-from .model import Article, Site
+from .model import Article, Site, quick_pickling
 
 BUNDLE = "pagefind"  # the bundles' folder inside the output; templates/search.html loads /pagefind/
 MANIFEST = "shards.json"
@@ -98,6 +98,9 @@ class Record:
     def __post_init__(self) -> None:
         if not self.digest:
             object.__setattr__(self, "digest", _record_digest(self.url, self.html))
+
+
+quick_pickling(Record)  # a snapshot holds every record (URL, shard, digest): 10,000 at 10k articles
 
 
 @dataclass(frozen=True, slots=True)
