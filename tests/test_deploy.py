@@ -232,8 +232,12 @@ def test_a_few_files_are_compressed_without_worker_processes(tmp_path: Path, mon
         return real(fn, items, jobs, state, progress)
 
     monkeypatch.setattr(deploy, "parallel_map", watched)
-    few = [f"{n}.html" for n in range(3)]
-    assert deploy.precompress(tmp_path / "few", tmp_path / "cache", {}, {}, 2, lambda *_: None, paths=few) == 3
+    (tmp_path / "few/small.html").write_text("<p>ngắn</p>", encoding="utf-8")  # too small to gain
+    few = [f"{n}.html" for n in range(3)] + ["small.html"]
+    copies: list[str] = []
+    assert deploy.precompress(tmp_path / "few", tmp_path / "cache", {}, {}, 2, lambda *_: None, paths=few, copies=copies) == 3
+    # The copies made are named, so the patch build need not ask the folder for each file.
+    assert copies == [f"{n}.html.gz" for n in range(3)] == sorted(p.name for p in (tmp_path / "few").glob("*.gz"))
     assert deploy.precompress(tmp_path / "many", tmp_path / "cache", {}, {}, 2, lambda *_: None) == deploy.WORKERS_MIN + 1
     assert jobs_asked == [1, 2]
     for folder in ("few", "many"):
