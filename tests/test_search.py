@@ -404,30 +404,3 @@ def test_records_pickle_without_asking_their_fields_each_time(monkeypatch: pytes
     monkeypatch.setattr(dataclasses, "fields", counted)
     assert pickle.loads(pickle.dumps(light, protocol=5)) == light
     assert asked == []
-
-
-def test_a_shard_indexed_ahead_is_not_indexed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A patch build starts Pagefind on its edited shard (`index_ahead`) before it stages the
-    output; `index_site` then waits for that shard instead of indexing it a second time, and the
-    bundle is the one a fresh index makes."""
-    from toasoan import search
-
-    articles = _dated(3)
-    records = [article_record(a, "2025-moi" if n == 2 else "2025", "Tin", None) for n, a in enumerate(articles)]
-    index_site(tmp_path / "first", records, tmp_path / "cache")
-    edited = [*records[:2], article_record(dataclasses.replace(articles[2], title="Bài sửa"), "2025-moi", "Tin", None)]
-    indexed: list[Path] = []
-    build_shard = search._build_shard
-
-    def counted(members: list[search.Record], entry: Path) -> int:
-        indexed.append(entry)
-        return build_shard(members, entry)
-
-    monkeypatch.setattr(search, "_build_shard", counted)
-    assert search.index_ahead(edited, tmp_path / "cache") == 1  # the cached shard is not started
-    assert search.index_ahead(edited, tmp_path / "cache") == 0  # nor one already started
-    report = index_site(tmp_path / "staging", edited, tmp_path / "cache")
-    assert (report.built, report.cached) == (1, 1) and len(indexed) == 1 and indexed[0].name.startswith("2025-moi-")
-    assert search._AHEAD == {}
-    index_site(tmp_path / "fresh", edited, tmp_path / "fresh-cache")
-    assert tree_bytes(tmp_path / "staging") == tree_bytes(tmp_path / "fresh")

@@ -60,7 +60,7 @@ from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import ArticleContext, HomeContext, Route, article_route, plan_routes
 from .scanner import prose_lines, source_links
-from .search import BUNDLE, KnownDigests, Record, SearchReport, ShardGone, index_ahead, index_site, shard_keys, shard_records, site_record
+from .search import BUNDLE, KnownDigests, Record, SearchReport, ShardGone, index_site, shard_keys, shard_records, site_record
 from .shortcut import default_theme_dir
 from .sitemaps import MAX_URLS, NEWS_WINDOW, news_sitemap, sitemap_files
 from .sources import inside, relative, walk_files
@@ -380,7 +380,6 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     records = _remade_records(snap, changes, cache.folder)
     if records is None:
         return None
-    index_ahead(records.values(), _search_cache(root, config, options.drafts))  # Pagefind indexes while the output is staged
     uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
     carried = Carried(out, _carried_folders(record.output.folders, changes))
     kept = [f"{folder}/{name}" if folder else name for folder, names in carried.folders for name in names]

@@ -320,30 +320,6 @@ def site_record(site: Site, article: Article, shard: str, image: str | None) -> 
 
 # --- building the shards -------------------------------------------------------------------
 
-# Shards whose indexing `index_ahead` started, by cache entry: `index_site` takes them from here.
-_AHEAD: dict[Path, Future[int]] = {}
-_AHEAD_POOL = ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 4)), thread_name_prefix="pagefind-ahead")
-
-
-def index_ahead(records: Iterable[Record], cache: Path) -> int:
-    """Start indexing, in the background, the shards of `records` whose bundle is not in `cache`
-    (the search cache folder) and whose records all have their HTML: a patch build knows its
-    records before it stages the output, and Pagefind then indexes while the last output's files
-    are linked. `index_site` over the same records waits for these instead of indexing them again
-    (a shard that failed fails there). Returns the number of shards started."""
-    version = pagefind_version()
-    started = 0
-    for shard, group in itertools.groupby(sorted(records, key=lambda r: r.shard), key=lambda r: r.shard):
-        members = list(group)
-        entry = cache / f"{shard}-{_shard_hash(members, version)}"
-        if entry in _AHEAD or (entry / ENTRY_FILE).is_file() or any(not r.html for r in members):
-            continue
-        cache.mkdir(parents=True, exist_ok=True)
-        _AHEAD[entry] = _AHEAD_POOL.submit(_build_shard, members, entry)
-        started += 1
-    return started
-
-
 
 def index_site(
     staging: Path, records: Iterable[Record], cache: Path, files: list[str] | None = None, kept: list[Record] | None = None,
@@ -382,10 +358,6 @@ def index_site(
                 entries[shard] = entry
                 if kept is not None:
                     kept.extend(Record(url=r.url, shard=r.shard, html="", digest=r.digest) for r in members)
-                ahead = _AHEAD.pop(entry, None)
-                if ahead is not None:  # being indexed since `index_ahead`
-                    running.append((shard, ahead))
-                    continue
                 if (entry / "pagefind-entry.json").is_file():
                     continue
                 if any(not r.html for r in members):
