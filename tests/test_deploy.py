@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from sitekit import make_jpeg, run_cli, tree_bytes, write_site
 
 from toasoan import deploy
@@ -195,3 +196,49 @@ def test_a_folders_rules_made_again_equal_the_whole_file_made_again() -> None:
     assert remade == deploy.headers_file(others + after, short_or_hashed)
     assert b"vi_2" in remade and b"vi_1" not in remade
     assert deploy.replace_folder_rules(deploy.headers_file(others, short_or_hashed), "pagefind", after, short_or_hashed) is None
+
+
+def test_each_files_lifetime_is_asked_once_per_rule_tree() -> None:
+    """`_headers` over the search bundle (10,000 files, four folders deep) asks each file's
+    lifetime once to rule its folders and once for its own rule, not again at every level."""
+    asked: dict[str, int] = {}
+
+    def counted(path: str) -> bool:
+        asked[path] = asked.get(path, 0) + 1
+        return deploy.immutable(path, frozenset())
+
+    paths = [f"pagefind/{year}/{kind}/{n}.pf_{kind}" for year in (2024, 2025) for kind in ("index", "fragment") for n in range(3)]
+    paths += ["pagefind/pagefind-entry.json", "pagefind/2025/pagefind-entry.json", "index.html"]
+    headers = deploy.headers_file(paths, counted).decode("utf-8")
+    assert "/pagefind/2025/index/*\n  Cache-Control: public, max-age=31536000, immutable" in headers
+    assert "/pagefind/2025/pagefind-entry.json\n  Cache-Control: public, max-age=300" in headers
+    assert max(asked.values()) <= 2 and set(asked) == set(paths)
+
+
+def test_a_few_files_are_compressed_without_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A patch build compresses a handful of files: starting worker processes from a process
+    holding the site's model cost more than the work; many files still go to the workers."""
+    import toasoan.workers
+
+    for folder in ("few", "many"):
+        (tmp_path / folder).mkdir()
+        for n in range(deploy.WORKERS_MIN + 1):
+            (tmp_path / folder / f"{n}.html").write_text(f"<p>{n}</p>" * 100, encoding="utf-8")
+    jobs_asked: list[int] = []
+    real = toasoan.workers.parallel_map
+
+    def watched(fn, items, jobs, state, progress):  # type: ignore[no-untyped-def]
+        jobs_asked.append(jobs)
+        return real(fn, items, jobs, state, progress)
+
+    monkeypatch.setattr(deploy, "parallel_map", watched)
+    (tmp_path / "few/small.html").write_text("<p>ngắn</p>", encoding="utf-8")  # too small to gain
+    few = [f"{n}.html" for n in range(3)] + ["small.html"]
+    copies: list[str] = []
+    assert deploy.precompress(tmp_path / "few", tmp_path / "cache", {}, {}, 2, lambda *_: None, paths=few, copies=copies) == 3
+    # The copies made are named, so the patch build need not ask the folder for each file.
+    assert copies == [f"{n}.html.gz" for n in range(3)] == sorted(p.name for p in (tmp_path / "few").glob("*.gz"))
+    assert deploy.precompress(tmp_path / "many", tmp_path / "cache", {}, {}, 2, lambda *_: None) == deploy.WORKERS_MIN + 1
+    assert jobs_asked == [1, 2]
+    for folder in ("few", "many"):
+        assert gzip.decompress((tmp_path / folder / "0.html.gz").read_bytes()) == (tmp_path / folder / "0.html").read_bytes()

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, features
 from sitekit import make_jpeg, run_cli, tree_bytes, write_site
 
 from toasoan import images
@@ -48,7 +48,7 @@ def test_every_kind_of_photo_gets_variants_and_srcset(site: Path) -> None:
     pictures = re.findall(r"<picture>.*?</picture>", html, re.S)
     assert len(pictures) == 4  # cover, body, two in the gallery
     for picture in pictures:
-        for fmt in ("avif", "webp") if images.features.check("avif") else ("webp",):
+        for fmt in ("avif", "webp") if features.check("avif") else ("webp",):
             assert re.search(rf'<source type="image/{fmt}" srcset="/anh/\w+/480\.{fmt} 480w, /anh/\w+/960\.{fmt} 960w, /anh/\w+/1600\.{fmt} 1600w" sizes="[^"]+">', picture)
         assert re.search(r'<img src="/anh/\w+/480\.jpg" srcset="[^"]*1600\.jpg 1600w" sizes="[^"]+" width="1600" height="1066"', picture)
     assert 'fetchpriority="high"' in pictures[0] and "loading" not in pictures[0]  # the cover comes first

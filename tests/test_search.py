@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import json
 import shutil
 from pathlib import Path
 
+import cbor2
 import pytest
 from sitekit import run_cli, tree_bytes, write_site
 
@@ -318,3 +320,87 @@ def test_index_site_names_every_file_it_publishes(tmp_path: Path) -> None:
     index_site(tmp_path / "staging", records, tmp_path / "cache", files)
     on_disk = sorted(p.relative_to(tmp_path / "staging").as_posix() for p in (tmp_path / "staging").rglob("*") if p.is_file())
     assert files == on_disk and "pagefind/shards.json" in files and "pagefind/2025-moi/pagefind.js" in files
+
+
+def test_cached_shards_are_published_while_another_is_indexed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A patch build re-indexes one small shard: the cached shards' ~10,000 links are made while
+    Pagefind indexes it, not after (the search stage costs the larger of the two, not their sum)."""
+    import threading
+
+    from toasoan import search
+
+    articles = _dated(3)
+    records = [article_record(a, "2025-moi" if n == 2 else "2025", "Tin", None) for n, a in enumerate(articles)]
+    index_site(tmp_path / "first", records, tmp_path / "cache")  # both shards in the cache
+    edited = [*records[:2], article_record(dataclasses.replace(articles[2], title="Bài sửa"), "2025-moi", "Tin", None)]
+    staging = tmp_path / "staging"
+    old_published = threading.Event()
+    build_shard = search._build_shard
+
+    def waiting_build(members: list[search.Record], entry: Path) -> int:
+        # Evidence, bounded: the cached shard's files are linked before this shard is done.
+        old_published.wait(timeout=60)
+        assert (staging / "pagefind/2025/pagefind-entry.json").is_file()
+        return build_shard(members, entry)
+
+    publish_shard = search._publish_shard
+
+    def watched_publish(bundle: Path, shard: str, source: Path, newest: str) -> list[str]:
+        written = publish_shard(bundle, shard, source, newest)
+        if shard == "2025":
+            old_published.set()
+        return written
+
+    monkeypatch.setattr(search, "_build_shard", waiting_build)
+    monkeypatch.setattr(search, "_publish_shard", watched_publish)
+    files: list[str] = []
+    report = index_site(staging, edited, tmp_path / "cache", files)
+    assert (report.built, report.cached) == (1, 1)
+    on_disk = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+    assert files == on_disk and "pagefind/2025-moi/pagefind.js" in files and "pagefind/pagefind-ui.js" in files
+    fresh = tmp_path / "fresh"
+    index_site(fresh, edited, tmp_path / "fresh-cache")
+    assert tree_bytes(staging) == tree_bytes(fresh)
+
+
+def test_the_word_index_encodes_integers_as_cbor2_does() -> None:
+    """The encodings of page numbers and positions are made when first asked for (not a table of
+    131,072 at import): each is cbor2's, and what is out of range or not a number is missing."""
+    import subprocess
+    import sys
+
+    from toasoan.search import _INT, _encoded_pages
+
+    fresh = subprocess.run([sys.executable, "-c", "import toasoan.search as s; print(len(s._INT))"], capture_output=True, text=True, check=True)
+    assert fresh.stdout.strip() == "0"  # importing made none
+    for number in (0, 1, 23, 24, 255, 256, 65535, -1, -24, -25, -256, -257, -65536):
+        assert _INT[number] == cbor2.dumps(number)
+    for outside in (65536, -65537, 1.5, float("nan"), float("inf"), "1", None):
+        with pytest.raises(KeyError):
+            _INT[outside]  # type: ignore[index]
+    pages = [[3, [-8, 0, 70000, 2], []], [65535, [1, 2], []], [7, [True, 4.0], []]]
+    encoded, _ = _encoded_pages(pages)
+    assert encoded == cbor2.dumps([[3, [-8, 0, 70000, 2], []], [65535, [1, 2], []], [7, [1, 4], []]])
+
+
+def test_records_pickle_without_asking_their_fields_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A snapshot holds every search record (10,000 at 10k articles) and a patch build reads them
+    all back: their state is the dataclass's own (same pickle bytes), its field names worked out
+    once per class, not per record."""
+    import pickle
+
+    from toasoan import search
+
+    records = [article_record(a, "2025", "Tin", None) for a in _dated(50)]
+    light = [search.Record(url=r.url, shard=r.shard, html="", digest=r.digest) for r in records]
+    assert all(r.__getstate__() == [getattr(r, f.name) for f in dataclasses.fields(r)] for r in light)
+    asked: list[object] = []
+    fields = dataclasses.fields
+
+    def counted(obj: object) -> tuple[dataclasses.Field[object], ...]:
+        asked.append(obj)
+        return fields(obj)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dataclasses, "fields", counted)
+    assert pickle.loads(pickle.dumps(light, protocol=5)) == light
+    assert asked == []

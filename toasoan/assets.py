@@ -8,8 +8,6 @@ import hashlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import mutagen
-
 from .errors import Diagnostic, error, warning
 from .filetypes import audio_problem
 from .front import Context, Document, Read, too_many, visible
@@ -128,6 +126,8 @@ def resolve_asset(
 
 def audio_seconds(path: Path) -> int | None:
     """The length of an audio file in whole seconds, when its headers tell it."""
+    import mutagen  # here: only a build with audio needs it
+
     try:
         found = mutagen.File(path)
     except (mutagen.MutagenError, OSError, ValueError, EOFError):

@@ -27,6 +27,10 @@ MIN_COMPRESS = 256  # bytes: smaller files gain nothing worth a second file
 # a given version (pinned; the generator stamp names it).
 GZIP_LEVEL = 9
 GZIP = f"libdeflate-{GZIP_LEVEL}"
+# Fewer files than this are compressed (or found in the cache) in the build's own process: a patch
+# build has a handful, and starting worker processes from a process holding the site's model cost
+# more than compressing them (~0.1 s).
+WORKERS_MIN = 64
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"
 # Pagefind names these by their content; its entry files (pagefind.js, pagefind-entry.json...) it does not.
@@ -68,26 +72,37 @@ def headers_file(paths: Iterable[str], is_immutable: Callable[[str], bool]) -> b
             node = child
         node[parts[-1]] = path
     rules: list[tuple[str, str]] = []
+    # Each folder's lifetimes worked out once, bottom up: asking every level again for its whole
+    # subtree cost the search bundle's 10,000 files four times as many calls.
+    lifetimes: dict[int, frozenset[str]] = {}
 
-    def lifetimes(node: object) -> set[str]:
-        if isinstance(node, str):
-            return {IMMUTABLE if is_immutable(node) else SHORT}
-        assert isinstance(node, dict)
-        return set().union(*(lifetimes(child) for child in node.values()))
+    def gather(node: dict[str, object]) -> frozenset[str]:
+        found: set[str] = set()
+        for child in node.values():
+            if isinstance(child, str):
+                found.add(IMMUTABLE if is_immutable(child) else SHORT)
+            else:
+                assert isinstance(child, dict)
+                found |= gather(child)
+        lifetimes[id(node)] = frozenset(found)
+        return lifetimes[id(node)]
+
+    gather(tree)
 
     def visit(node: dict[str, object], prefix: str) -> None:
         for name in sorted(node):
             child = node[name]
             if isinstance(child, str):
-                (value,) = lifetimes(child)
+                value = IMMUTABLE if is_immutable(child) else SHORT
                 if name == "index.html":
                     rules.append((f"/{prefix}", value))
                 rules.append((f"/{prefix}{name}", value))
                 continue
             assert isinstance(child, dict)
-            found = lifetimes(child)
+            found = lifetimes[id(child)]
             if len(found) == 1:
-                rules.append((f"/{prefix}{name}/*", found.pop()))
+                (value,) = found
+                rules.append((f"/{prefix}{name}/*", value))
             else:
                 visit(child, f"{prefix}{name}/")
 
@@ -191,21 +206,27 @@ def _gzip_chunk(items: Sequence[tuple[str, str]], state: _GzipState) -> list[tup
 
 def precompress(
     staging: Path, cache_folder: Path, known: dict[str, str], shas: dict[str, str], jobs: int,
-    account: Callable[[str, str, str], None], paths: Sequence[str] | None = None,
+    account: Callable[[str, str, str], None], paths: Sequence[str] | None = None, copies: list[str] | None = None,
 ) -> int:
     """Add `NAME.gz` beside every text file of `staging` that gzip makes smaller. `shas` gives
     the SHA-256 of files whose hash is already known (pages from the build cache): those are not
     even read when their compressed copy is cached. `account(key, sha, how)` is told of every
-    entry used. Only the files `paths` names, when given. Returns the number of copies added."""
+    entry used. Only the files `paths` names, when given. Returns the number of copies added; their
+    output paths are added to `copies` when it is given (asking the staging folder for each of a
+    patch build's 13,000 search files cost more than the compressing)."""
     items = []
     for rel in published(staging) if paths is None else paths:
         if _text_file(rel) and (staging / rel).stat().st_size >= MIN_COMPRESS:  # sizes asked of text files only
             items.append((rel, shas.get(rel, "")))
     added = 0
-    outcomes = parallel_map(_gzip_chunk, items, jobs, _GzipState(staging=staging, folder=cache_folder, known=known), None)
+    state = _GzipState(staging=staging, folder=cache_folder, known=known)
+    outcomes = parallel_map(_gzip_chunk, items, jobs if len(items) >= WORKERS_MIN else 1, state, None)
     for (path, _), (copy, size) in zip(items, outcomes, strict=True):
         account(copy.key, copy.sha, copy.how)
-        added += link_copy(staging, path, copy.blob, size)
+        if link_copy(staging, path, copy.blob, size):
+            added += 1
+            if copies is not None:
+                copies.append(f"{path}.gz")
     return added
 
 

@@ -6,16 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutagen import MutagenError
-from mutagen.aac import AAC
-from mutagen.flac import FLAC
-from mutagen.mp3 import MP3
-from mutagen.mp4 import MP4
-from mutagen.oggflac import OggFLAC
-from mutagen.oggopus import OggOpus
-from mutagen.oggvorbis import OggVorbis
-from mutagen.wave import WAVE
-
 HEAD_SIZE = 4096
 
 # Photo formats (and camera/phone originals) whatever their file names: they may carry GPS
@@ -175,7 +165,18 @@ def _audio_list() -> str:
 
 
 def _audio_parses(path: Path, kind: str | None) -> bool:
-    """mutagen reads the stream headers (WebM, which it does not know, is trusted to its header)."""
+    """mutagen reads the stream headers (WebM, which it does not know, is trusted to its header).
+    Imported here: a build whose articles name no audio (a patch, most builds) never loads it."""
+    from mutagen import MutagenError
+    from mutagen.aac import AAC
+    from mutagen.flac import FLAC
+    from mutagen.mp3 import MP3
+    from mutagen.mp4 import MP4
+    from mutagen.oggflac import OggFLAC
+    from mutagen.oggopus import OggOpus
+    from mutagen.oggvorbis import OggVorbis
+    from mutagen.wave import WAVE
+
     parsers = {
         "mp3": (MP3,), "aac": (AAC,), "mp4": (MP4,), "wav": (WAVE,), "flac": (FLAC,),
         "ogg": (OggVorbis, OggOpus, OggFLAC),

@@ -12,14 +12,20 @@ import shutil
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
-
-import PIL
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
+from typing import TYPE_CHECKING
 
 from .filetypes import file_kind
 from .workers import parallel_map
 from .writer import CACHE_LOCK, CACHE_MARKER
+
+if TYPE_CHECKING:
+    from PIL import Image
+    from PIL._imagingcms import CmsProfile
+
+# Pillow is imported by the functions that read, make or describe variants, not with this module:
+# a build that decodes no photo (a patch, most warm builds) never loads it (~30 ms).
 
 # Bump when anything that shapes the bytes of a variant changes: old cache entries then expire.
 PIPELINE_VERSION = "2"
@@ -28,7 +34,6 @@ OG_SIZE = (1200, 630)
 MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
 EXTENSION = {"avif": "avif", "webp": "webp", "jpeg": "jpg"}
 _READABLE = {"JPEG", "MPO", "PNG", "WEBP", "GIF", "TIFF", "AVIF", "BMP"}
-_SRGB = ImageCms.createProfile("sRGB")
 # The cache's own folder carries this file: nothing is ever deleted from a folder without it.
 CACHE_MARKER_TEXT = b"Photo cache of toasoan. Everything here may be deleted and remade at any time.\n"
 _SETTINGS_NAME = re.compile(r"[0-9a-f]{12}")
@@ -37,6 +42,8 @@ _ENTRY_NAME = re.compile(r"[0-9a-f]{24}|\.[0-9a-f]{24}\.(?:tmp|old)-[0-9]+")
 
 def default_formats() -> tuple[str, ...]:
     """AVIF where the installed Pillow can write it, then WebP, then the JPEG fallback."""
+    from PIL import features
+
     return ("avif", "webp", "jpeg") if features.check("avif") else ("webp", "jpeg")
 
 
@@ -55,6 +62,8 @@ class ImageSettings:
 
     def key(self) -> str:
         """A short hash of the settings, the pipeline version and the Pillow version."""
+        import PIL
+
         text = json.dumps([asdict(self), PIPELINE_VERSION, PIL.__version__], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -308,6 +317,8 @@ class PhotoProblemError(Exception):
 
 def _open(path: Path, settings: ImageSettings) -> Image.Image:
     """Open and fully decode a photo, refusing a decompression bomb before it is decoded."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -353,13 +364,15 @@ def _unreadable(path: Path) -> str:
 
 def _to_srgb(image: Image.Image) -> Image.Image:
     """Colour-managed conversion to sRGB RGB(A); every bit of metadata is left behind."""
+    from PIL import ImageCms
+
     icc = image.info.get("icc_profile")
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     target = "RGBA" if has_alpha else "RGB"
     if icc and image.mode in ("RGB", "RGBA", "CMYK", "L"):
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGBA" if image.mode == "RGBA" else "RGB")
+            converted = ImageCms.profileToProfile(image, source, _srgb(), outputMode="RGBA" if image.mode == "RGBA" else "RGB")
             if converted is not None:
                 image = converted
         except (ImageCms.PyCMSError, OSError, ValueError):
@@ -369,6 +382,13 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     clean = image.copy()
     clean.info = {}
     return clean
+
+
+@cache
+def _srgb() -> CmsProfile:
+    from PIL import ImageCms
+
+    return ImageCms.createProfile("sRGB")
 
 
 def _widths(width: int, wanted: Sequence[int]) -> tuple[list[int], bool]:
@@ -382,6 +402,8 @@ def _widths(width: int, wanted: Sequence[int]) -> tuple[list[int], bool]:
 
 
 def _encode(image: Image.Image, job: PhotoJob, settings: ImageSettings, folder: Path, write: bool, final: str) -> Processed:
+    from PIL import Image, ImageOps
+
     width, height = image.size
     widths, small = _widths(width, settings.widths)
     variants = []
@@ -412,6 +434,8 @@ def _encode(image: Image.Image, job: PhotoJob, settings: ImageSettings, folder: 
 
 def _save(image: Image.Image, path: Path, fmt: str, settings: ImageSettings) -> None:
     """Fixed encoder settings, no metadata: the same photo gives the same bytes."""
+    from PIL import Image
+
     if fmt == "webp":
         image.save(path, "WEBP", quality=settings.webp_quality, method=settings.webp_method)
     elif fmt == "avif":

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from PIL import features
-
 from .config import CONFIG_NAME, SiteConfig
 from .errors import Diagnostic, error, warning
 from .images import (
@@ -47,6 +45,8 @@ class SitePhotos:
 def image_settings(config: SiteConfig) -> ImageSettings:
     settings = ImageSettings(widths=config.image_widths)
     if config.image_formats is not None:
+        from PIL import features  # here: Pillow is loaded only by builds that need it
+
         writable = tuple(f for f in config.image_formats if f != "avif" or features.check("avif"))
         settings = replace(settings, formats=writable or ("jpeg",))
     return settings

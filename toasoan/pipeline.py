@@ -409,9 +409,10 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         reports.append(index_site(staging, by_url, search_cache, bundle, light))
         clock.lap("search")
         fresh = sorted(changes.files) + bundle
-        deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), {}, options.jobs, lambda *_: None, paths=fresh)
+        gzipped: list[str] = []
+        deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), {}, options.jobs, lambda *_: None, paths=fresh, copies=gzipped)
         made.extend(bundle)
-        made.extend(f"{p}.gz" for p in fresh if (staging / f"{p}.gz").is_file())
+        made.extend(gzipped)
         if not _patched_headers(staging, out, record.output.folders, changes, bundle, snap.assets):
             _write_headers(staging, sorted({*kept, *made}), snap.assets)
         made.append(deploy.HEADERS)

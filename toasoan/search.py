@@ -47,7 +47,7 @@ import cbor2
 import deflate
 
 from .dates import short_date
-from .model import Article, Site
+from .model import Article, Site, quick_pickling
 
 BUNDLE = "pagefind"  # the bundles' folder inside the output; templates/search.html loads /pagefind/
 MANIFEST = "shards.json"
@@ -98,6 +98,9 @@ class Record:
     def __post_init__(self) -> None:
         if not self.digest:
             object.__setattr__(self, "digest", _record_digest(self.url, self.html))
+
+
+quick_pickling(Record)  # a snapshot holds every record (URL, shard, digest): 10,000 at 10k articles
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +348,7 @@ def index_site(
         # there are cores (each makes the same bytes whatever runs beside it).
         workers = max(1, min(os.cpu_count() or 1, 4))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            running: list[Future[int]] = []
+            running: list[tuple[str, Future[int]]] = []
             for shard, group in itertools.groupby(records, key=lambda r: r.shard):
                 if shard in entries:
                     raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: phần `{shard}` đến hai lần")
@@ -360,14 +363,21 @@ def index_site(
                 if any(not r.html for r in members):
                     raise ShardGone(f"không tạo được chỉ mục tìm kiếm: phần `{shard}` không còn trong bộ nhớ đệm")
                 while len(running) >= workers:  # at most `workers` shards' HTML held at once
-                    peak = max(peak, running.pop(0).result())
+                    peak = max(peak, running.pop(0)[1].result())
                     built += 1
-                running.append(pool.submit(_build_shard, members, entry))
+                running.append((shard, pool.submit(_build_shard, members, entry)))
                 del members
-            for future in running:
+            # The shards found in the cache are linked while the others are still being indexed
+            # (links are the kernel's work, indexing Pagefind's process: a patch build's search
+            # stage costs the larger of the two, not their sum).
+            newest = max(entries, default="")
+            indexing = {shard for shard, _ in running}
+            published = [path for shard in entries if shard not in indexing for path in _publish_shard(staging / BUNDLE, shard, entries[shard], newest)]
+            for shard, future in running:
                 peak = max(peak, future.result())
                 built += 1
-        published = _publish(staging / BUNDLE, entries)
+                published += _publish_shard(staging / BUNDLE, shard, entries[shard], newest)
+        published += _publish_rest(staging / BUNDLE, entries)
         if files is not None:
             files.extend(sorted(f"{BUNDLE}/{path}" for path in published))
         _prune(cache, set(entries.values()))
@@ -423,25 +433,33 @@ def _build_shard(records: Sequence[Record], entry: Path) -> int:
     return peak
 
 
-def _publish(bundle: Path, entries: dict[str, Path]) -> list[str]:
-    """Each shard's index files under `bundle/<shard>/` (hard links from the cache); Pagefind's
-    engine beside the newest shard (the search page's primary index), its UI once at the top.
-    Some 10,000 files at 10k articles: linked by name between open folders, one listing each.
+def _publish_shard(bundle: Path, shard: str, source: Path, newest: str) -> list[str]:
+    """One shard's index files under `bundle/<shard>/` (hard links from its cache entry `source`),
+    and Pagefind's engine beside the `newest` shard's (the search page's primary index). Some
+    10,000 files at 10k articles in all: linked by name between open folders, one listing each.
     Returns the paths written, relative to `bundle`."""
+    bundle.mkdir(parents=True, exist_ok=True)
+    target = bundle / shard
+    target.mkdir()
+    written: list[str] = []
+    top = []
+    for name in sorted(path.name for path in source.iterdir()):
+        if name in ("index", "fragment", "filter"):
+            (target / name).mkdir()
+            written += (f"{shard}/{name}/{linked}" for linked in _link_folder(source / name, target / name))
+        elif name == "pagefind-entry.json" or name.endswith(".pf_meta") or (shard == newest and _engine_file(name)):
+            top.append(name)
+    written += (f"{shard}/{linked}" for linked in _link_folder(source, target, top))
+    return written
+
+
+def _publish_rest(bundle: Path, entries: dict[str, Path]) -> list[str]:
+    """After every shard's files (`_publish_shard`): Pagefind's UI once at the top, from the
+    newest shard's entry, and the manifest listing the shards newest first. Returns the paths
+    written, relative to `bundle`."""
     order = sorted(entries, reverse=True)
     bundle.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
-    for shard in order:
-        source, target = entries[shard], bundle / shard
-        target.mkdir()
-        top = []
-        for name in sorted(path.name for path in source.iterdir()):
-            if name in ("index", "fragment", "filter"):
-                (target / name).mkdir()
-                written += (f"{shard}/{name}/{linked}" for linked in _link_folder(source / name, target / name))
-            elif name == "pagefind-entry.json" or name.endswith(".pf_meta") or (shard == order[0] and _engine_file(name)):
-                top.append(name)
-        written += (f"{shard}/{linked}" for linked in _link_folder(source, target, top))
     if order:
         written += _link_folder(entries[order[0]], bundle, UI_FILES)
     manifest = {"version": pagefind_version(), "shards": order}
@@ -612,10 +630,28 @@ def _head(major: int, count: int) -> bytes:
     raise ValueError(count)
 
 
+class _Integers(dict[int, bytes]):
+    """The CBOR encoding of each integer from -2**16 to 2**16 - 1, made the first time it is asked
+    for (a table of all 131,072 made at import took ~0.1 s of every build's start, patch builds
+    included; a shard uses a few thousand); any other key is missing (KeyError). A whole float
+    or a bool finds the integer it equals, as in a table made in advance."""
+
+    def __missing__(self, key: object) -> bytes:
+        if type(key) in (int, bool, float):
+            try:
+                number = int(key)  # type: ignore[call-overload]
+            except (OverflowError, ValueError):  # inf, nan
+                raise KeyError(key) from None
+            if number == key and -(1 << 16) <= number < 1 << 16:
+                encoded = self[number] = _head(0x00, number) if number >= 0 else _head(0x20, -1 - number)
+                return encoded
+        raise KeyError(key)
+
+
 # The encoded forms of the integers and array heads a word index is made of (page numbers,
 # positions, weight marks, lengths): looked up, not encoded one by one.
-_INT = {**{n: _head(0x00, n) for n in range(1 << 16)}, **{-1 - n: _head(0x20, n) for n in range(1 << 16)}}
-_ARRAY = [_head(0x80, n) for n in range(1 << 12)]
+_INT = _Integers()
+_ARRAY = [bytes((0x80 | n,)) if n < 24 else bytes((0x98, n)) if n < 256 else b"\x99" + n.to_bytes(2, "big") for n in range(1 << 12)]
 
 
 def _encoded_pages(pages: list[Any]) -> tuple[bytes, int]:

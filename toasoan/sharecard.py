@@ -17,12 +17,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-
-import PIL
-from PIL import Image, ImageChops, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from .images import OG_SIZE, PhotoProblem, Processed, Variant, make_entry, read_entry
 from .workers import parallel_map
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow is imported by the functions that draw or describe a card, not with this module: a build
+# that draws no card (a patch of bodies, a warm build) never loads it.
 
 # Bump when anything that shapes a card's pixels changes (layout, colours, sizes, the encoder).
 CARD_VERSION = "2"
@@ -53,6 +57,8 @@ class Card:
     host: str  # the site's host name, at the foot
 
     def key(self) -> str:
+        import PIL
+
         design = [CARD_VERSION, font_digest(), PIL.__version__, zlib.ZLIB_RUNTIME_VERSION, COMPRESSION]
         text = json.dumps([*design, self.headline, self.kicker, self.paper, self.host])
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
@@ -71,6 +77,8 @@ class _Face:
     KEEP = 20_000  # words kept per size (a few MB); past that the memory is started afresh
 
     def __init__(self, size: int) -> None:
+        from PIL import ImageFont
+
         self.font = ImageFont.truetype(str(FONT), size, layout_engine=ImageFont.Layout.BASIC)
         self.size = size
         self.ascent = self.font.getmetrics()[0]
@@ -98,6 +106,8 @@ class _Face:
         left, top, right, bottom = (int(v) for v in self.font.getbbox(word, anchor="ls"))
         found = None
         if right > left and bottom > top:
+            from PIL import Image, ImageDraw
+
             mask = Image.new("L", (right - left, bottom - top), 0)
             ImageDraw.Draw(mask).text((-left, -top), word, font=self.font, fill=255, anchor="ls")
             found = (mask, left, top)
@@ -189,6 +199,8 @@ def _palette() -> tuple[int, ...]:
 def _regions() -> Image.Image:
     """Which ramp each pixel takes (its first palette index); the red rule is the band's ground.
     Column 0 (0, as ink never reaches it) is the PNG filter byte of each row: "none"."""
+    from PIL import Image, ImageDraw
+
     regions = Image.new("L", (_ROW, HEIGHT), HEADLINE)
     drawer = ImageDraw.Draw(regions)
     drawer.rectangle((1, 0, WIDTH, BAND - 1), fill=BANDED)
@@ -205,6 +217,8 @@ _ROW = WIDTH + 1  # a PNG row: its filter byte, then the pixels
 def _ink(card: Card) -> tuple[Image.Image, list[tuple[int, int]]]:
     """The card's text as coverage (mode L, 1201×630: a column 0 for the PNG filter byte, then the
     card's 1200), and the spans of rows that carry any, sorted and disjoint."""
+    from PIL import Image
+
     ink = Image.new("L", (_ROW, HEIGHT), 0)
     rows: list[tuple[int, int]] = []
     paper = _face(40)
@@ -237,6 +251,8 @@ def _ink(card: Card) -> tuple[Image.Image, list[tuple[int, int]]]:
 
 def _colour(ink: Image.Image, top: int, bottom: int) -> Image.Image:
     """Palette indices of rows `top`..`bottom`: each pixel's region ramp, at its coverage's shade."""
+    from PIL import ImageChops
+
     box = (0, top, _ROW, bottom)
     return ImageChops.add(ink.crop(box).point(_SHADE), _regions().crop(box))
 
