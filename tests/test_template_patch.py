@@ -5,6 +5,7 @@ build byte for byte; anything the snapshot cannot vouch for gets a full build.""
 
 from __future__ import annotations
 
+import hashlib
 import random
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from sitekit import tree_bytes
 from test_incremental import Site, _build, _clean_build, _outcome
 
-from toasoan import pipeline, snapshot
+from toasoan import deploy, pipeline, snapshot
 from toasoan.pipeline import BuildOptions, BuildResult, Warm, build
 
 THEME = Path(__file__).resolve().parent.parent / "templates"
@@ -150,3 +151,32 @@ def test_a_warm_process_patches_a_template_edit_then_renders_with_it(tmp_path: P
     result = build(options, warm=warm)
     assert result.patched and not _templated(result)
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+
+def _blob(site: Path, data: bytes) -> Path:
+    (folder,) = (p for p in (site / ".cache/build").iterdir() if p.is_dir())
+    sha = hashlib.sha256(data).hexdigest()
+    return folder / "blobs" / sha[:2] / sha
+
+
+def test_a_template_patch_removes_the_pages_it_replaced_from_the_cache(tmp_path: Path) -> None:
+    """Each template edit replaces every page: their blobs (and `.gz` copies) leave the cache at
+    once, unless the other profile's index (`--drafts`, serve) still names them."""
+    site = Site(tmp_path / "site", random.Random(26))
+    output = site.root / "public"
+    _build(site.root, output, site.now)
+    drafts = BuildOptions(site_dir=site.root, output=tmp_path / "drafts", jobs=1, drafts=True, environ={"SOURCE_DATE_EPOCH": str(site.now)})
+    build(drafts)
+    _override(site, "base.html", "một")
+    assert _templated(_build(site.root, output, site.now))
+    first = {p: data for p, data in tree_bytes(output).items() if p.endswith(".html")}
+    assert all(_blob(site.root, data).exists() for data in first.values())
+    _override(site, "base.html", "hai")
+    assert _templated(_build(site.root, output, site.now))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    assert not any(_blob(site.root, data).exists() for data in first.values())
+    assert not any(_blob(site.root, deploy.compress(data)).exists() for data in first.values())
+    # The drafts build's pages (the theme's base.html) are still named by its index: kept.
+    kept = {p: data for p, data in tree_bytes(tmp_path / "drafts").items() if p.endswith(".html")}
+    assert kept and all(_blob(site.root, data).exists() for data in kept.values())
+    assert all(_blob(site.root, data).exists() for p, data in tree_bytes(output).items() if p.endswith(".html"))

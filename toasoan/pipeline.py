@@ -30,6 +30,7 @@ from .buildcache import (
     generator_stamp,
     open_cache,
     read_blob,
+    remove_blobs,
     write_blob,
     write_index,
 )
@@ -452,7 +453,9 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         entries = dict(cache.previous)
         for kind, made_now in changes.index.items():
             entries[kind] = {**entries.get(kind, {}), **made_now}
+        replaced = _replaced_blobs(entries, changes.page_index) if changes.page_index is not None else set()
         write_index(cache.folder, entries, cache.index)
+        remove_blobs(cache.folder, replaced, entries, cache.index)
     if warm is not None:
         # Without a record (a save came meanwhile) the next build is a full one; the plan still
         # tells what this output is.
@@ -524,6 +527,9 @@ class _Changes:
     gzipped: dict[str, tuple[deploy.Compressed, int]] = field(default_factory=dict)
     page_shas: dict[str, str] = field(default_factory=dict)  # output path -> SHA-256 of pages linked from the cache
     template_prints: dict[str, str] | None = None  # the templates' fingerprints, when templates changed
+    # Every page's cache entry (key -> blob hash) when every route was keyed (a template edit):
+    # the entries of the pages it replaced leave the index and their blobs go (`_replaced_blobs`).
+    page_index: dict[str, str] | None = None
 
 
 def _body_changes(snap: snapshot.Snapshot, edited: list[_Edited], valid_until: dt.datetime | None) -> _Changes:
@@ -974,8 +980,11 @@ def _template_changes(
     page_shas: dict[str, str] = {}
     pages: dict[str, str] = {}
     jobs: list[tuple[Route, str]] = []
+    page_index: dict[str, str] = {}
     for route, key in zip(routes, keys, strict=True):
         if snap.page_keys.get(route.url) == key:
+            if key in known:
+                page_index[key] = known[key]
             continue  # the last output's page
         hit, _ = find_entry(cache.folder, known, key)
         if hit is None:
@@ -983,7 +992,7 @@ def _template_changes(
             continue
         path = urls.output_file(route.url)
         files[path] = OutputFile(path, copy_from=hit.path, link=True)
-        page_shas[path] = pages[key] = hit.sha
+        page_shas[path] = pages[key] = page_index[key] = hit.sha
     state = _RenderState(env=env, globals=globals_, root=root, folder=cache.folder, known=known, known_gzip=cache.previous.get("gzip", {}))
     gzipped: dict[str, tuple[deploy.Compressed, int]] = {}
     copies: dict[str, str] = {}
@@ -997,7 +1006,7 @@ def _template_changes(
         sha, blob, _, copy, size = outcome
         path = urls.output_file(route.url)
         files[path] = OutputFile(path, copy_from=blob, link=True)
-        page_shas[path] = pages[key] = sha
+        page_shas[path] = pages[key] = page_index[key] = sha
         if copy is not None:
             gzipped[path] = (copy, size)
             copies[copy.key] = copy.sha
@@ -1005,8 +1014,21 @@ def _template_changes(
         site=site, articles={}, links={}, files=files, dropped=frozenset(), pages=len(routes), rendered=len(jobs),
         index={"page": pages, "gzip": copies}, related=snap.related, share_cards=snap.share_cards, link_targets=snap.link_targets,
         page_keys=page_keys, valid_until=_valid_until(site, now), read=0, markdown_made=0, gzipped=gzipped, page_shas=page_shas,
-        template_prints=prints,
+        template_prints=prints, page_index=page_index,
     )
+
+
+def _replaced_blobs(entries: dict[str, dict[str, str]], page_index: dict[str, str]) -> set[str]:
+    """`entries` (the index about to be written) with exactly `page_index` as its pages, and
+    without the `.gz` copies of the pages that left it (a `.gz` key ends with its original's
+    hash); the blobs those named. Without this each template edit would leave a page and a copy
+    of every page it replaced in the cache until a full build's prune."""
+    stale = set(entries.get("page", {}).values()) - set(page_index.values())
+    entries["page"] = dict(page_index)
+    copies = entries.get("gzip", {})
+    gone = {key: sha for key, sha in copies.items() if key.rpartition(":")[2] in stale}
+    entries["gzip"] = {key: sha for key, sha in copies.items() if key not in gone}
+    return stale | set(gone.values())
 
 
 def _moved_lists(was: dict[int, Article], new: Site) -> set[str]:
