@@ -470,6 +470,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     return dataclasses.replace(
         last.result, pages=changes.pages, valid_until=changes.valid_until, files=count - carried_gz, output=out, search=reports[0],
         pages_cached=changes.pages - changes.rendered, photos_decoded=0, cards_drawn=changes.cards_drawn,
+        warnings=[*last.result.warnings, *(warning(CACHE_LABEL, 0, notice) for notice in changes.notices)], repaired=bool(changes.notices),
         markdown_cached=len(site.articles) + len(site.pages) - changes.markdown_made,
         articles_cached=len(site.articles) + len(site.held) - changes.read,
         timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in model.articles) + tuple((p.source, p.url) for p in model.pages),
@@ -530,6 +531,7 @@ class _Changes:
     # Every page's cache entry (key -> blob hash) when every route was keyed (a template edit):
     # the entries of the pages it replaced leave the index and their blobs go (`_replaced_blobs`).
     page_index: dict[str, str] | None = None
+    notices: tuple[str, ...] = ()  # damaged cache entries found (and made again) by this build
 
 
 def _body_changes(snap: snapshot.Snapshot, edited: list[_Edited], valid_until: dt.datetime | None) -> _Changes:
@@ -996,6 +998,7 @@ def _template_changes(
     state = _RenderState(env=env, globals=globals_, root=root, folder=cache.folder, known=known, known_gzip=cache.previous.get("gzip", {}))
     gzipped: dict[str, tuple[deploy.Compressed, int]] = {}
     copies: dict[str, str] = {}
+    notices: list[str] = []
     try:
         outcomes = [o for chunk in parallel_chunks(_render_chunk, jobs, options.jobs, state, None) for o in chunk]
     except OSError:  # an article's HTML gone from the cache meanwhile
@@ -1003,18 +1006,22 @@ def _template_changes(
     for (route, key), outcome in zip(jobs, outcomes, strict=True):
         if isinstance(outcome, Diagnostic):
             return None  # a full build reports it
-        sha, blob, _, copy, size = outcome
+        sha, blob, how, copy, size = outcome
         path = urls.output_file(route.url)
         files[path] = OutputFile(path, copy_from=blob, link=True)
         page_shas[path] = pages[key] = page_index[key] = sha
+        if how == "damaged":
+            notices.append(_PAGE_DAMAGED)
         if copy is not None:
             gzipped[path] = (copy, size)
             copies[copy.key] = copy.sha
+            if copy.how == "damaged":
+                notices.append(_GZIP_DAMAGED)
     return _Changes(
         site=site, articles={}, links={}, files=files, dropped=frozenset(), pages=len(routes), rendered=len(jobs),
         index={"page": pages, "gzip": copies}, related=snap.related, share_cards=snap.share_cards, link_targets=snap.link_targets,
         page_keys=page_keys, valid_until=_valid_until(site, now), read=0, markdown_made=0, gzipped=gzipped, page_shas=page_shas,
-        template_prints=prints, page_index=page_index,
+        template_prints=prints, page_index=page_index, notices=tuple(sorted(set(notices))),
     )
 
 
@@ -1157,7 +1164,7 @@ def _build(
     written: list[str] = [MARKER]  # every file `commit_output` stages, so the deploy files need no walk
 
     def staged(route: Route, key: str, sha: str, blob: Path, how: str) -> OutputFile:
-        cached[0] += cache.account("page", key, sha, how, "bộ nhớ đệm hỏng ở một trang: đã dựng lại trang đó")
+        cached[0] += cache.account("page", key, sha, how, _PAGE_DAMAGED)
         path = urls.output_file(route.url)
         page_shas[path] = sha
         return OutputFile(path, copy_from=blob, link=True)
@@ -1299,6 +1306,7 @@ def _patched_headers(
 
 
 _GZIP_DAMAGED = "bộ nhớ đệm hỏng ở một tệp nén: đã nén lại tệp đó"
+_PAGE_DAMAGED = "bộ nhớ đệm hỏng ở một trang: đã dựng lại trang đó"
 
 
 def _deploy_files(
