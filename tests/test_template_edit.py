@@ -185,14 +185,18 @@ def test_template_edits_equal_clean_builds_with_kept_digests_damaged_or_not(tmp_
     _edit_base(site, "sửa một")
     edited = _build(site, site / "public")
     assert edited.search is not None and edited.search.built == 0
+    assert edited.patched  # built from the snapshot's model: the search bundle is the last one
     assert edited.pages_cached < edited.pages and not any("bộ nhớ đệm" in str(w) for w in edited.warnings)
     assert tree_bytes(site / "public") == _clean(site, tmp_path, "clean-1")
-    # A damaged digest blob is noticed, its shard's records made again, the output still exact.
+    # A damaged digest blob is noticed, its shard's records made again, the output still exact
+    # (a file added beside the template edit: a full build, which reads the digests).
     for blob in _record_blobs(site):
         data = blob.read_bytes()
         blob.unlink()
         blob.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
     _edit_base(site, "sửa hai")
+    (site / "static").mkdir(exist_ok=True)
+    (site / "static/them.txt").write_text("thêm\n", encoding="utf-8")
     repaired = _build(site, site / "public")
     assert any("bộ nhớ đệm hỏng ở một mục (search-records)" in str(w) for w in repaired.warnings)
     assert tree_bytes(site / "public") == _clean(site, tmp_path, "clean-2")

@@ -24,7 +24,7 @@ import operator
 import os
 import pickle
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
@@ -228,6 +228,17 @@ class BuildCache:
                 # Another generator version's entries: tens of thousands of files whose removal
                 # the build need not wait for.
                 remove_folder(other, background=True)
+
+
+def remove_blobs(folder: Path, shas: Iterable[str], written: dict[str, dict[str, str]], index: str) -> None:
+    """After `written` was written as the index `index`: the blobs `shas` that neither it nor the
+    other profile's index names, removed (what `BuildCache.finish` would remove of them, without
+    listing every blob)."""
+    others = [read_index(folder, name)[0] for name in _PROFILES.values() if name != index]
+    keep = {sha for entries in [written, *others] for kind in entries.values() for sha in kind.values()}
+    for sha in shas:
+        if sha not in keep:
+            blob_path(folder, sha).unlink(missing_ok=True)
 
 
 def open_cache(cache_dir: Path, stamp: str, drafts: bool = False) -> BuildCache:

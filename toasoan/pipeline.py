@@ -30,6 +30,7 @@ from .buildcache import (
     generator_stamp,
     open_cache,
     read_blob,
+    remove_blobs,
     write_blob,
     write_index,
 )
@@ -358,14 +359,17 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     if snap is None:
         return None
     previous, current = record.hashed, last.hashed
-    if previous is None or previous.files.keys() != current.files.keys():
-        return None  # a file appeared or went: the model's shape may change
-    changed = [name for name, entry in current.files.items() if not entry[4] or entry[4] != previous.files[name][4]]
-    if not changed:
+    if previous is None:
         return None
     root = options.site_dir.resolve()
+    templated = _template_edit(previous, current, root, options.theme_dir)
+    if not templated and previous.files.keys() != current.files.keys():
+        return None  # a file appeared or went: the model's shape may change
+    changed = [name for name, entry in current.files.items() if not entry[4] or entry[4] != previous.files.get(name, ("",) * 5)[4]]
+    if not changed and not templated:
+        return None
     articles_dir = f"{root / ARTICLES_DIR}/"
-    if any(not (name.startswith(articles_dir) and name.endswith(".md")) for name in changed):
+    if not templated and any(not (name.startswith(articles_dir) and name.endswith(".md")) for name in changed):
         return None
     sources = {relative(root, Path(name)) for name in changed}
     if any(d.path in sources for d in last.result.warnings) or not uptodate.output_unchanged(out, record.output):
@@ -374,13 +378,19 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     site = snap.site
     config = site.config
     lock_cache(cache_dir(root, config))
-    # The kept plan's templates, compiled by the build its snapshot belongs to: no template changed since.
-    env = kept_plan.env if kept_plan is not None else make_environment(template_dirs(root, options.theme_dir))
+    # The kept plan's templates, compiled by the build its snapshot belongs to, unless a template changed since.
+    env = kept_plan.env if kept_plan is not None and not templated else make_environment(template_dirs(root, options.theme_dir))
     globals_ = site_globals(config, snap.assets)
     now = now_from_env(options.environ, config.tz)
     cache = open_cache(cache_dir(root, config), generator_stamp(), options.drafts)
-    edited = _edited_articles(options, snap, sources, now, env, globals_, cache.folder)
-    if edited is not None:
+    edited = None if templated else _edited_articles(options, snap, sources, now, env, globals_, cache.folder)
+    if templated:
+        found = _template_changes(options, snap, now, env, globals_, cache)
+        if found is None:
+            return None
+        changes = found
+        clock.lap("pages of the edited templates")
+    elif edited is not None:
         changes = _body_changes(snap, edited, last.result.valid_until)
         clock.lap("edited articles")
     else:
@@ -410,7 +420,13 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         clock.lap("search")
         fresh = sorted(changes.files) + bundle
         gzipped: list[str] = []
-        deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), {}, options.jobs, lambda *_: None, paths=fresh, copies=gzipped)
+        for path, (copy, size) in changes.gzipped.items():  # made by the workers that rendered the pages
+            if deploy.link_copy(staging, path, copy.blob, size):
+                gzipped.append(f"{path}.gz")
+        rest = [p for p in fresh if p not in changes.gzipped]
+        deploy.precompress(
+            staging, cache.folder, cache.previous.get("gzip", {}), changes.page_shas, options.jobs, lambda *_: None, paths=rest, copies=gzipped,
+        )
         made.extend(bundle)
         made.extend(gzipped)
         if not _patched_headers(staging, out, record.output.folders, changes, bundle, snap.assets):
@@ -453,17 +469,22 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     entries = dict(cache.previous)
     for kind, made_now in changes.index.items():
         entries[kind] = {**entries.get(kind, {}), **made_now}
+    replaced = _replaced_blobs(entries, changes.page_index) if changes.page_index is not None else set()
     write_index(cache.folder, entries, cache.index)
+    remove_blobs(cache.folder, replaced, entries, cache.index)
     if warm is not None:
         warm.snapshot = new if kept_plan is not None else None
         warm.plan = None if kept_plan is None else patched_plan(
             kept_plan, model, changes.related, changes.share_cards, changes.link_targets, now, options.jobs,
         )
+        if warm.plan is not None and changes.template_prints is not None:  # the templates this output was made with
+            warm.plan = dataclasses.replace(warm.plan, env=env, template_prints=changes.template_prints)
     clock.lap("up-to-date record, snapshot")
     carried_gz = sum(1 for p in kept if p.endswith(".gz"))  # a full build counts pages and copies, not these
     return dataclasses.replace(
         last.result, pages=changes.pages, valid_until=changes.valid_until, files=count - carried_gz, output=out, search=reports[0],
         pages_cached=changes.pages - changes.rendered, photos_decoded=0, cards_drawn=changes.cards_drawn,
+        warnings=[*last.result.warnings, *(warning(CACHE_LABEL, 0, notice) for notice in changes.notices)], repaired=bool(changes.notices),
         markdown_cached=len(site.articles) + len(site.pages) - changes.markdown_made,
         articles_cached=len(site.articles) + len(site.held) - changes.read,
         timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in model.articles) + tuple((p.source, p.url) for p in model.pages),
@@ -517,6 +538,14 @@ class _Changes:
     cards_drawn: int = 0
     addresses: bool = False  # a title of a published article changed: the addresses record too
     shards: dict[str, str] | None = None  # every article's search shard by URL, when a date moved
+    # Pages rendered by this build: output path -> its `.gz` copy (made by the worker) and its size.
+    gzipped: dict[str, tuple[deploy.Compressed, int]] = field(default_factory=dict)
+    page_shas: dict[str, str] = field(default_factory=dict)  # output path -> SHA-256 of pages linked from the cache
+    template_prints: dict[str, str] | None = None  # the templates' fingerprints, when templates changed
+    # Every page's cache entry (key -> blob hash) when every route was keyed (a template edit):
+    # the entries of the pages it replaced leave the index and their blobs go (`_replaced_blobs`).
+    page_index: dict[str, str] | None = None
+    notices: tuple[str, ...] = ()  # damaged cache entries found (and made again) by this build
 
 
 def _body_changes(snap: snapshot.Snapshot, edited: list[_Edited], valid_until: dt.datetime | None) -> _Changes:
@@ -919,6 +948,110 @@ def _card_changes(
     )
 
 
+def _template_edit(previous: uptodate.Hashed, current: uptodate.Hashed, root: Path, theme_dir: Path) -> bool:
+    """Whether the inputs differ and every file that appeared, went or changed is under the
+    site's or the theme's `templates/` folder (everything else byte for byte the same)."""
+    folders = tuple({f"{root / 'templates'}/", f"{theme_dir.resolve() / 'templates'}/"})
+    found = False
+    for name in previous.files.keys() ^ current.files.keys():
+        if not name.startswith(folders):
+            return False
+        found = True
+    for name, entry in current.files.items():
+        was = previous.files.get(name)
+        if was is not None and (not entry[4] or entry[4] != was[4]):
+            if not name.startswith(folders):
+                return False
+            found = True
+    return found
+
+
+def _template_changes(
+    options: BuildOptions, snap: snapshot.Snapshot, now: dt.datetime, env: jinja2.Environment, globals_: dict[str, Any], cache: BuildCache,
+) -> _Changes | None:
+    """The changes of edits to templates alone (`_template_edit`): every route planned again over
+    the snapshot's model (no article read, no Markdown run, the "Xem thêm" picks kept: none of
+    them reads a template), and the pages whose key moved made again, each article's HTML read
+    back from the build cache (`with_body`); a page whose key the cache knows is linked from it.
+    Feeds, sitemaps, redirect pages, share cards and the search bundle are made without Jinja:
+    the last output's. None when a template does not compile, the Markdown's templates
+    (`macros.html` with what it imports: the bodies' photos) changed, an article's HTML is not in
+    the cache, the routes are not the last build's, or a page fails to render."""
+    root = options.site_dir.resolve()
+    if check_templates(env, root):
+        return None  # a full build reports it
+    stamp = generator_stamp()
+    prints = template_fingerprints(env)
+    site = snap.site
+    if fingerprint(stamp, prints.get("macros.html", "")) != snap.markdown_salt or any(not a.body_blob for a in site.articles):
+        return None
+    routes, route_diags = plan_routes(site, snap.photos, options.jobs, [list(p) for p in snap.related], now=now, share_cards=snap.share_cards)
+    article_urls = {a.url for a in site.articles}
+    if route_diags or {r.url for r in routes} != {*snap.page_keys, *article_urls} or len(routes) != len(snap.page_keys) + len(article_urls):
+        return None
+    keys = route_keys(stamp, globals_, snap.assets, prints, routes)
+    page_keys = {r.url: k for r, k in zip(routes, keys, strict=True) if r.url not in article_urls}
+    known = cache.previous.get("page", {})
+    files: dict[str, OutputFile] = {}
+    page_shas: dict[str, str] = {}
+    pages: dict[str, str] = {}
+    jobs: list[tuple[Route, str]] = []
+    page_index: dict[str, str] = {}
+    for route, key in zip(routes, keys, strict=True):
+        if snap.page_keys.get(route.url) == key:
+            if key in known:
+                page_index[key] = known[key]
+            continue  # the last output's page
+        hit, _ = find_entry(cache.folder, known, key)
+        if hit is None:
+            jobs.append((route, key))
+            continue
+        path = urls.output_file(route.url)
+        files[path] = OutputFile(path, copy_from=hit.path, link=True)
+        page_shas[path] = pages[key] = page_index[key] = hit.sha
+    state = _RenderState(env=env, globals=globals_, root=root, folder=cache.folder, known=known, known_gzip=cache.previous.get("gzip", {}))
+    gzipped: dict[str, tuple[deploy.Compressed, int]] = {}
+    copies: dict[str, str] = {}
+    notices: list[str] = []
+    try:
+        outcomes = [o for chunk in parallel_chunks(_render_chunk, jobs, options.jobs, state, None) for o in chunk]
+    except OSError:  # an article's HTML gone from the cache meanwhile
+        return None
+    for (route, key), outcome in zip(jobs, outcomes, strict=True):
+        if isinstance(outcome, Diagnostic):
+            return None  # a full build reports it
+        sha, blob, how, copy, size = outcome
+        path = urls.output_file(route.url)
+        files[path] = OutputFile(path, copy_from=blob, link=True)
+        page_shas[path] = pages[key] = page_index[key] = sha
+        if how == "damaged":
+            notices.append(_PAGE_DAMAGED)
+        if copy is not None:
+            gzipped[path] = (copy, size)
+            copies[copy.key] = copy.sha
+            if copy.how == "damaged":
+                notices.append(_GZIP_DAMAGED)
+    return _Changes(
+        site=site, articles={}, links={}, files=files, dropped=frozenset(), pages=len(routes), rendered=len(jobs),
+        index={"page": pages, "gzip": copies}, related=snap.related, share_cards=snap.share_cards, link_targets=snap.link_targets,
+        page_keys=page_keys, valid_until=_valid_until(site, now), read=0, markdown_made=0, gzipped=gzipped, page_shas=page_shas,
+        template_prints=prints, page_index=page_index, notices=tuple(sorted(set(notices))),
+    )
+
+
+def _replaced_blobs(entries: dict[str, dict[str, str]], page_index: dict[str, str]) -> set[str]:
+    """`entries` (the index about to be written) with exactly `page_index` as its pages, and
+    without the `.gz` copies of the pages that left it (a `.gz` key ends with its original's
+    hash); the blobs those named. Without this each template edit would leave a page and a copy
+    of every page it replaced in the cache until a full build's prune."""
+    stale = set(entries.get("page", {}).values()) - set(page_index.values())
+    entries["page"] = dict(page_index)
+    copies = entries.get("gzip", {})
+    gone = {key: sha for key, sha in copies.items() if key.rpartition(":")[2] in stale}
+    entries["gzip"] = {key: sha for key, sha in copies.items() if key not in gone}
+    return stale | set(gone.values())
+
+
 def _moved_lists(was: dict[int, Article], new: Site) -> set[str]:
     """The lists (by their first page's URL) whose members, their order or heading an edit may
     change: every tag and official page of an article whose tags or officials changed, both
@@ -1045,7 +1178,7 @@ def _build(
     written: list[str] = [MARKER]  # every file `commit_output` stages, so the deploy files need no walk
 
     def staged(route: Route, key: str, sha: str, blob: Path, how: str) -> OutputFile:
-        cached[0] += cache.account("page", key, sha, how, "bộ nhớ đệm hỏng ở một trang: đã dựng lại trang đó")
+        cached[0] += cache.account("page", key, sha, how, _PAGE_DAMAGED)
         path = urls.output_file(route.url)
         page_shas[path] = sha
         return OutputFile(path, copy_from=blob, link=True)
@@ -1187,6 +1320,7 @@ def _patched_headers(
 
 
 _GZIP_DAMAGED = "bộ nhớ đệm hỏng ở một tệp nén: đã nén lại tệp đó"
+_PAGE_DAMAGED = "bộ nhớ đệm hỏng ở một trang: đã dựng lại trang đó"
 
 
 def _deploy_files(
