@@ -430,29 +430,40 @@ def test_a_title_edit_plans_only_the_pages_that_show_the_card(tmp_path: Path, mo
     """A title moves no article in any list: the patch plans no route of the whole site
     (`plan_routes`), only the pages that show the card (`routes.pages_showing`): the last pages
     of its category, tag, official and archive lists, another article's "Xem thêm", the home
-    page for the newest; the feeds are made again. The pages made are exactly those whose bytes
+    page for the newest; the feeds are made again; `_headers` is not made whole for a share card
+    replaced. The pages made are exactly those whose bytes
     changed, each showing the new title, and the output is a clean build's."""
     site = _listed_site(tmp_path / "site")
     output = site.root / "public"
     first = _build(site.root, output, site.now)
     oldest, *_, newest = site.articles()
     urls_of = dict(first.addresses)
-    planned: list[int] = []
-    full_plan = pipeline.plan_routes
+    planned: list[str] = []
+    full_plan, whole_headers = pipeline.plan_routes, pipeline._write_headers
 
     def counting(*args: object, **kwargs: object) -> object:
-        planned.append(1)
+        planned.append("plan_routes")
         return full_plan(*args, **kwargs)  # type: ignore[arg-type]
 
+    def headers(*args: object) -> None:
+        planned.append("_write_headers")
+        whole_headers(*args)  # type: ignore[arg-type]
+
+    cards = 0
     for path, title in ((oldest, "Tiêu đề mới của bài cũ nhất"), (newest, "Tiêu đề mới của bài mới nhất")):
         before = tree_bytes(output)
         site._edit_front(path, "title", title)
         monkeypatch.setattr(pipeline, "plan_routes", counting)
+        monkeypatch.setattr(pipeline, "_write_headers", headers)
         result = _build(site.root, output, site.now)
         monkeypatch.setattr(pipeline, "plan_routes", full_plan)
+        monkeypatch.setattr(pipeline, "_write_headers", whole_headers)
+        # No route of the whole site planned; `_headers` kept with only the search bundle's rules
+        # made again, though a share card was replaced (`anh/` has one rule).
         assert _patched(result) and not _body_patched(result) and planned == [], path.name
         after = tree_bytes(output)
         assert after == _clean_build(site.root, tmp_path, site.now), path.name
+        cards += any(p.startswith("anh/chia-se/") for p in set(after) - set(before))
         changed = _html_changed(before, after)
         titled = {p for p, data in after.items() if p.endswith(".html") and title.encode() in data}
         assert result.pages - result.pages_cached == len(changed) and changed == titled, path.name
@@ -466,3 +477,4 @@ def test_a_title_edit_plans_only_the_pages_that_show_the_card(tmp_path: Path, mo
             assert newest_page in changed and "index.html" not in changed  # "Xem thêm"; not on the home page
         else:
             assert "index.html" in changed and own in changed
+    assert cards  # a headline drawn on a share card again

@@ -1211,19 +1211,25 @@ def _immutable(assets: Assets) -> Callable[[str], bool]:
     return lambda path: deploy.immutable(path, hashed)
 
 
+_PHOTO_FOLDER = "anh/"  # photo variants and share cards: content-addressed (`deploy.immutable`)
+
+
 def _patched_headers(
     staging: Path, out: Path, folders: Sequence[tuple[str, Sequence[str]]], changes: _Changes, bundle: Sequence[str], assets: Assets,
 ) -> bool:
     """`_headers` as the last output's with the search bundle's rules made again, when every
     other file a rule names is where it was (nothing dropped, no file new outside the bundle):
     the same bytes as `_write_headers` over every file, without a rule tree of 50,000 files.
-    False when that cannot be told (then `_write_headers` writes it whole)."""
-    if changes.dropped:
+    A share card replaced (a new headline) changes no rule: every file under `anh/` is named by
+    its content, so the folder has one rule while it holds any file. False when that cannot be
+    told (then `_write_headers` writes it whole)."""
+    photos = [p for p in changes.files if p.startswith(_PHOTO_FOLDER)]
+    if any(not p.startswith(_PHOTO_FOLDER) for p in changes.dropped) or (changes.dropped and not photos):
         return False
     listed = dict(folders)
     for path in changes.files:
         folder, _, name = path.rpartition("/")
-        if name not in listed.get(folder, ()):
+        if name not in listed.get(folder, ()) and not path.startswith(_PHOTO_FOLDER):
             return False
     try:
         last = (out / deploy.HEADERS).read_bytes()
