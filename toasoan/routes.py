@@ -190,10 +190,13 @@ def pages_showing(site: Site, photos: Photos, share_cards: Mapping[str, str], sh
             found = made[index] = card_view(article_view(site.articles[index], config, site.officials, photos))
         return found
 
+    shown = [site.articles[i] for i in sorted(showing)]
+    lists = {urls.category_url(a.category) for a in shown} | {urls.tag_url(t) for a in shown for t in a.tags}
+    lists |= {urls.official_url(o.id) for a in shown for r in a.officials if r.official_id and (o := site.officials.get(r.official_id))}
     routes: list[Route] = []
     if not showing.isdisjoint(_home_members(site)):
         routes += _home(site, card)
-    for listed in (*_categories(site), *_tags(site), *_officials(site), *_archives(site)):
+    for listed in (*_categories(site, lists), *_tags(site, lists), *_officials(site, lists), *_archives(site)):
         pages = {position // listed.size + 1 for position, index in enumerate(listed.members) if index in showing}
         if pages:
             routes += _paginate(site, listed, card, pages)
@@ -354,19 +357,23 @@ def _pager(base: str, number: int, count: int) -> Pager:
     )
 
 
-def _categories(site: Site) -> Iterator[_List]:
+def _categories(site: Site, only: Set[str] | None = None) -> Iterator[_List]:
+    """The category lists (`only`: those whose first page's URL it names)."""
     size = site.config.page_size["category"]
     by_category: dict[str, list[int]] = defaultdict(list)
     for index, article in enumerate(site.articles):
         by_category[article.category].append(index)
     for category in site.config.categories:
+        if only is not None and urls.category_url(category.key) not in only:
+            continue
         yield _List(
             base=urls.category_url(category.key), members=by_category[category.key], size=size, kind="category", heading=category.name,
             intro=category.description or None, section=category.key,
         )
 
 
-def _tags(site: Site) -> Iterator[_List]:
+def _tags(site: Site, only: Set[str] | None = None) -> Iterator[_List]:
+    """The tag lists (`only`: those whose first page's URL it names), by URL."""
     grouped: dict[str, list[int]] = defaultdict(list)
     spellings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     tag_urls: dict[str, str] = {}  # many articles share a tag: its URL (a slug) is made once
@@ -375,6 +382,8 @@ def _tags(site: Site) -> Iterator[_List]:
             key = tag_urls.get(tag)
             if key is None:
                 key = tag_urls[tag] = urls.tag_url(tag)
+            if only is not None and key not in only:
+                continue
             if not grouped[key] or grouped[key][-1] != index:
                 grouped[key].append(index)
             spellings[key][tag] += 1
@@ -390,7 +399,8 @@ def _officials_index(site: Site) -> Route:
     return Route(url=urls.officials_url(), template="officials.html", context=OfficialsContext(page=meta, officials=ordered))
 
 
-def _officials(site: Site) -> Iterator[_List]:
+def _officials(site: Site, only: Set[str] | None = None) -> Iterator[_List]:
+    """The officials' lists (`only`: those whose first page's URL it names), in the registry's order."""
     mentions: dict[str, list[int]] = defaultdict(list)
     for index, article in enumerate(site.articles):
         for ref in article.officials:
@@ -403,6 +413,8 @@ def _officials(site: Site) -> Iterator[_List]:
                 mentions[url].append(index)
     size = site.config.page_size["official"]
     for official in site.officials.values():
+        if only is not None and urls.official_url(official.id) not in only:
+            continue
         shown = official_view(official)
         current = shown.current.title if shown.current else None
         yield _List(base=shown.url, members=mentions[shown.url], size=size, kind="official", heading=shown.name, intro=current, official=shown)
