@@ -1227,6 +1227,8 @@ def _patched_headers(
     if any(not p.startswith(_PHOTO_FOLDER) for p in changes.dropped) or (changes.dropped and not photos):
         return False
     listed = dict(folders)
+    if photos and not any(names for folder, names in folders if f"{folder}/".startswith(_PHOTO_FOLDER)):
+        return False  # `anh/` had no file: its rule is new
     for path in changes.files:
         folder, _, name = path.rpartition("/")
         if name not in listed.get(folder, ()) and not path.startswith(_PHOTO_FOLDER):
