@@ -406,3 +406,75 @@ def test_a_patch_takes_a_snapshot_already_in_memory_and_hands_back_the_next(tmp_
         assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
         assert warm.snapshot is not None
         assert snapshot.read(snap_file, warm.snapshot.inputs) == warm.snapshot  # the same as it wrote to disk
+
+
+def _listed_site(root: Path) -> Site:
+    """Fourteen published articles that all share a tag and an official (lists of two a page:
+    the oldest is on the last page of its category, tag, official and archive lists, not on the
+    home page); the oldest and the newest also share a second tag, so the newest's "Xem thêm"
+    shows the oldest."""
+    site = Site(root, random.Random(31))
+    for _ in range(8):
+        site.add()
+    for day, path in enumerate(site.articles(), start=1):
+        site._edit_front(path, "date", f"2026-09-{day:02d} 08:00")
+        site._edit_front(path, "tags", "[y tế]")
+        site._edit_front(path, "officials", "[le-thi-mai]")
+    oldest, *_, newest = site.articles()
+    for path in (oldest, newest):
+        site._edit_front(path, "tags", "[y tế, nông nghiệp]")
+    return site
+
+
+def test_a_title_edit_plans_only_the_pages_that_show_the_card(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A title moves no article in any list: the patch plans no route of the whole site
+    (`plan_routes`), only the pages that show the card (`routes.pages_showing`): the last pages
+    of its category, tag, official and archive lists, another article's "Xem thêm", the home
+    page for the newest; the feeds are made again; `_headers` is not made whole for a share card
+    replaced. The pages made are exactly those whose bytes
+    changed, each showing the new title, and the output is a clean build's."""
+    site = _listed_site(tmp_path / "site")
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    oldest, *_, newest = site.articles()
+    urls_of = dict(first.addresses)
+    planned: list[str] = []
+    full_plan, whole_headers = pipeline.plan_routes, pipeline._write_headers
+
+    def counting(*args: object, **kwargs: object) -> object:
+        planned.append("plan_routes")
+        return full_plan(*args, **kwargs)  # type: ignore[arg-type]
+
+    def headers(*args: object) -> None:
+        planned.append("_write_headers")
+        whole_headers(*args)  # type: ignore[arg-type]
+
+    cards = 0
+    for path, title in ((oldest, "Tiêu đề mới của bài cũ nhất"), (newest, "Tiêu đề mới của bài mới nhất")):
+        before = tree_bytes(output)
+        site._edit_front(path, "title", title)
+        monkeypatch.setattr(pipeline, "plan_routes", counting)
+        monkeypatch.setattr(pipeline, "_write_headers", headers)
+        result = _build(site.root, output, site.now)
+        monkeypatch.setattr(pipeline, "plan_routes", full_plan)
+        monkeypatch.setattr(pipeline, "_write_headers", whole_headers)
+        # No route of the whole site planned; `_headers` kept with only the search bundle's rules
+        # made again, though a share card was replaced (`anh/` has one rule).
+        assert _patched(result) and not _body_patched(result) and planned == [], path.name
+        after = tree_bytes(output)
+        assert after == _clean_build(site.root, tmp_path, site.now), path.name
+        cards += any(p.startswith("anh/chia-se/") for p in set(after) - set(before))
+        changed = _html_changed(before, after)
+        titled = {p for p, data in after.items() if p.endswith(".html") and title.encode() in data}
+        assert result.pages - result.pages_cached == len(changed) and changed == titled, path.name
+        assert before["rss.xml"] != after["rss.xml"]
+        own = urls_of[path.relative_to(site.root).as_posix()].strip("/") + "/index.html"
+        if path == oldest:
+            for prefix in ("chu-de/y-te/trang-", "chu-de/nong-nghiep/", "nhan-vat/le-thi-mai/trang-", "luu-tru/trang-", "luu-tru/2026/09/trang-"):
+                assert any(p.startswith(prefix) for p in changed), (prefix, sorted(changed))
+            assert any(p.startswith("chuyen-muc/") and "/trang-" in p for p in changed), sorted(changed)
+            newest_page = urls_of[newest.relative_to(site.root).as_posix()].strip("/") + "/index.html"
+            assert newest_page in changed and "index.html" not in changed  # "Xem thêm"; not on the home page
+        else:
+            assert "index.html" in changed and own in changed
+    assert cards  # a headline drawn on a share card again

@@ -9,9 +9,9 @@ from typing import Any
 
 import jinja2
 import pytest
-from sitekit import tree_bytes, write_site
+from sitekit import MINIMAL_CONFIG, tree_bytes, write_site
 
-from toasoan import snapshot, uptodate, urls
+from toasoan import pipeline, snapshot, uptodate, urls
 from toasoan.pipeline import BuildOptions, Warm, build, page_globals, with_body
 from toasoan.preview import preview_article
 from toasoan.templates import render_route
@@ -223,3 +223,43 @@ def test_a_record_written_by_another_build_is_read_from_its_file(site: Path, tmp
     path.write_text(path.read_text(encoding="utf-8").replace("kết luận lần hai.", "kết luận lần ba."), encoding="utf-8")
     assert build(options, warm=warm).patched  # the other build's record and snapshot, from their files
     assert tree_bytes(out) == _clean_drafts_build(site, tmp_path)
+
+
+def test_a_title_patch_keeps_a_plan_equal_to_a_full_builds_without_planning_every_route(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a title edit, the warm plan is the routes a full build over the same files plans
+    (the list pages, later pages included, and the "Xem thêm" blocks that show the card made
+    again, every other route kept), made without planning every route (`plan_routes`)."""
+    articles = "".join(
+        f"-- content/articles/2023/06/bai-{n}.md --\n---\ntitle: Bài số {n}\ndate: 2023-06-{n:02d} 08:00\n"
+        f"category: {'thoi-su' if n % 2 else 'kinh-te'}\ntags: [nông nghiệp{', thủy sản' if n in (1, 9) else ''}]\n---\n\nNội dung bài {n}.\n"
+        for n in range(1, 10)
+    )
+    config = "-- site_config.yaml --\n" + MINIMAL_CONFIG.replace("archive: 2}", "archive: 2, home_lead: 1, home_section: 1}") + "related: 2\n"
+    write_site(site, config + articles)
+    options = BuildOptions(site_dir=site, output=tmp_path / "public", drafts=True, environ=WARM_ENV)
+    warm = Warm(persist=False)
+    build(options, warm=warm)
+    full_plan = pipeline.plan_routes
+    planned: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        planned.append(1)
+        return full_plan(*args, **kwargs)
+
+    path = site / "content/articles/2023/06/bai-1.md"  # the oldest: last pages of its lists, in bài 9's "Xem thêm"
+    path.write_text(path.read_text(encoding="utf-8").replace("title: Bài số 1", "title: Bài đầu tiên đã sửa tên"), encoding="utf-8")
+    monkeypatch.setattr(pipeline, "plan_routes", counting)
+    assert build(options, warm=warm).patched
+    monkeypatch.setattr(pipeline, "plan_routes", full_plan)
+    assert planned == [] and warm.plan is not None
+    copy = tmp_path / "sach"
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns(".cache", "public"))
+    plans: list[Any] = []
+    build(BuildOptions(site_dir=copy, output=copy / "public", drafts=True, environ=WARM_ENV), keep=plans.append)
+    (fresh,) = plans
+    shown = [r.url for r in warm.plan.routes if "Bài đầu tiên đã sửa tên" in repr(r.context)]
+    assert any("/trang-" in u for u in shown) and "/2023/06/bai-9/" in shown
+    assert warm.plan.routes == fresh.routes
+    _plan_makes_the_output(warm.plan, tmp_path / "public")

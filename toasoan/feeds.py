@@ -30,8 +30,13 @@ def feed_files(site: Site, photos: Photos, now: dt.datetime) -> list[OutputFile]
     published = [a for a in site.articles if a.is_published(now)]
     description = config.description or config.tagline or config.title
     files = [_feed(config, urls.feed_url(), "/", config.title, description, published[:limit], site, photos)]
+    newest: dict[str, list[Article]] = {c.key: [] for c in config.categories}  # one pass, not one per category
+    for article in published:
+        chosen = newest.get(article.category)
+        if chosen is not None and len(chosen) < limit:
+            chosen.append(article)
     for category in config.categories:
-        chosen = [a for a in published if a.category == category.key][:limit]
+        chosen = newest[category.key]
         title = f"{category.name} - {config.title}"
         files.append(
             _feed(config, urls.feed_url(category.key), urls.category_url(category.key), title, category.description or title, chosen, site, photos)

@@ -59,7 +59,7 @@ from .photos import (
 from .proofread import duplicate_titles, findings_end, site_findings, small_covers, tag_spellings
 from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
-from .routes import ArticleContext, HomeContext, Route, article_route, plan_routes
+from .routes import ArticleContext, HomeContext, Route, article_route, pages_showing, plan_routes
 from .scanner import prose_lines, source_links
 from .search import BUNDLE, KnownDigests, Record, SearchReport, ShardGone, index_site, shard_keys, shard_records, site_record
 from .shortcut import default_theme_dir
@@ -498,22 +498,59 @@ def patched_plan(
     """`plan` as a patch over its output leaves it: the patch's model (no article's HTML), picks,
     share cards and addresses, and the routes a full build over that model plans. When only
     bodies changed (every card, pick and share card as before) only the edited articles' routes
-    are made again; else every route is planned again (`plan_routes`)."""
+    are made again; when cards changed but no list's members (`_card_routes`), those and the
+    pages that show a changed card; else every route is planned again (`plan_routes`)."""
     old = plan.site.articles
     changed = [i for i, (a, b) in enumerate(zip(site.articles, old, strict=False)) if a is not b and a != b]
     # A share card is drawn again only for a new headline or category: not a body edit.
     bodies = len(site.articles) == len(old) and related == plan.related and all(
         _same_but_body(site.articles[i], old[i]) and site.articles[i].lead == old[i].lead for i in changed
     )
+    routes: list[Route] | None
     if bodies:
         at = {r.url: k for k, r in enumerate(plan.routes)}
         routes = list(plan.routes)
         for i in changed:
             routes[at[site.articles[i].url]] = article_route(site, i, plan.photos.processed, related[i], now, share_cards)
     else:
+        routes = _card_routes(plan, site, related, share_cards, changed, now)
+    if routes is None:
         routes, _ = plan_routes(site, plan.photos.processed, jobs, [list(p) for p in related], now=now, share_cards=share_cards)
     # `photos` stays the full build's: its share cards are not read again (the routes have their URLs).
     return dataclasses.replace(plan, site=site, routes=routes, now=now, related=related, link_targets=link_targets)
+
+
+def _card_routes(
+    plan: _Plan, site: Site, related: tuple[tuple[int, ...], ...], share_cards: dict[str, str], changed: Sequence[int], now: dt.datetime,
+) -> list[Route] | None:
+    """The plan's routes after card edits that leave every list's members, order and heading as
+    they were (the same articles in the same order, no date moved, `_moved_lists` empty: a title,
+    sapo, caption... edit), as `plan_routes` over `site` makes them: the home and list pages that
+    show a changed card (`pages_showing`) and the pages of the articles that changed, show a
+    changed card in "Xem thêm" or pick others (`article_route`) made again, every other route
+    kept. None when the edits may move a list (then every route is planned)."""
+    old = plan.site.articles
+    if len(site.articles) != len(old) or any((site.articles[i].source, site.articles[i].date) != (old[i].source, old[i].date) for i in changed):
+        return None
+    if _moved_lists({i: old[i] for i in changed}, site):
+        return None
+    photos = plan.photos.processed
+
+    def card(article: Article) -> CardView:
+        return card_view(article_view(article, site.config, site.officials, photos))
+
+    recarded = {i for i in changed if card(site.articles[i]) != card(old[i])}
+    at = {r.url: k for k, r in enumerate(plan.routes)}
+    routes = list(plan.routes)
+    for route in pages_showing(site, photos, share_cards, recarded):
+        if route.url not in at:
+            return None
+        routes[at[route.url]] = route
+    edited = set(changed)
+    for i, picks in enumerate(related):
+        if i in edited or picks != plan.related[i] or not recarded.isdisjoint(picks):
+            routes[at[site.articles[i].url]] = article_route(site, i, photos, picks, now, share_cards)
+    return routes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -750,8 +787,9 @@ def _card_changes(
 ) -> _Changes | None:
     """The changes of edits that may reach other pages (a title, sapo, tag, official, category,
     caption...): the model with the edited articles, the "Xem thêm" picks again when what they
-    read changed, every route again, and made again only the pages whose key moved (lists, home,
-    tags...: their keys are in the snapshot), the edited articles' own pages and those whose "Xem
+    read changed, the routes the edits may reach (`_plan_reached`: only those that show a changed
+    card when no list moved, else every route), and made again only the pages whose key moved
+    (lists, home, tags...: their keys are in the snapshot), the edited articles' own pages and those whose "Xem
     thêm" shows a changed card or picks others; feeds, sitemaps and redirect pages made again and
     kept when their bytes moved; a share card drawn for a changed headline. None when an edited
     article moved (address, date, state, photos, audio, aliases), has a finding, or the edit
@@ -846,20 +884,24 @@ def _card_changes(
             return None
         share_cards[article.source] = url
         new_files[url.lstrip("/")] = OutputFile(url.lstrip("/"), copy_from=Path(entry.folder) / entry.og.file, link=True)
-    routes, route_diags = plan_routes(model, photos, options.jobs, [list(p) for p in related], now=now, share_cards=share_cards)
-    if route_diags:
-        return None
     # Addresses: what a link may name, and the files of pages that came or went.
     article_urls = {a.url: i for i, a in enumerate(model.articles)}
     old_urls = {*snap.page_keys, *article_urls}
-    new_urls = {r.url for r in routes}
+    moved = _moved_lists(was, model)
+    same_updates = all(model.articles[i].updated == was[i].updated for i in edited)
+    narrow = not dated and not moved and same_updates
+    planned = _plan_reached(model, snap, photos, related, now, share_cards, options.jobs, edited, recarded, moved, narrow=narrow)
+    if planned is None:
+        return None
+    routes, reached, article_route_of = planned
+    new_urls = old_urls if routes is None else {r.url for r in routes}
     targets = (snap.link_targets - old_urls) | new_urls
     with_bodies = dataclasses.replace(model, articles=tuple(edited.values()), pages=())
     if _check_links(with_bodies, targets):
         return None
     if targets != snap.link_targets and _check_links(model, targets) != _check_links(model, snap.link_targets):
         return None
-    old_count, new_count = len(old_urls), len(routes)
+    old_count, new_count = len(old_urls), len(new_urls)
     if old_count != new_count and max(old_count, new_count) > MAX_URLS:
         return None  # the sitemap may be split otherwise
     dropped = {urls.output_file(u) for u in old_urls - new_urls}
@@ -875,14 +917,11 @@ def _card_changes(
     # The pages to make: lists whose key moved, the edited articles, and the articles whose
     # "Xem thêm" changed; every other page is the last output's.
     prints = template_fingerprints(env)
-    others = [r for r in routes if r.url not in article_urls]
-    moved = _moved_lists(was, model)
-    reached = _reached(others, snap.page_keys, {model.articles[i].url for i in edited}, moved)
     keys = route_keys(stamp, globals_, snap.assets, prints, reached)
-    page_keys = {r.url: snap.page_keys[r.url] for r in others if r.url in snap.page_keys}  # a route not reached keeps its key
+    others = list(snap.page_keys) if routes is None else [r.url for r in routes if r.url not in article_urls]
+    page_keys = {u: snap.page_keys[u] for u in others if u in snap.page_keys}  # a route not reached keeps its key
     page_keys.update((r.url, k) for r, k in zip(reached, keys, strict=True))
     jobs = [(r, k) for r, k in zip(reached, keys, strict=True) if snap.page_keys.get(r.url) != k]
-    reread: dict[int, Route] = {}
     old_picks = {a.source: tuple(site.articles[j].source for j in p) for a, p in zip(site.articles, snap.related, strict=True)} if dated else {}
 
     def picks_moved(index: int) -> bool:
@@ -890,26 +929,23 @@ def _card_changes(
             return related[index] != snap.related[index]
         return tuple(model.articles[j].source for j in related[index]) != old_picks[model.articles[index].source]
 
-    for route in routes:
-        index = article_urls.get(route.url, -1)
-        if index < 0 or index in edited:
-            continue
-        if any(j in recarded for j in related[index]) or picks_moved(index):
-            reread[index] = route
-    found = _bodies(root, model, sorted(reread), state)
+    reread = [
+        index for index in range(len(model.articles))
+        if index not in edited and (any(j in recarded for j in related[index]) or picks_moved(index))
+    ]
+    found = _bodies(root, model, reread, state)
     if found is None:
         return None
     bodies, remade = found
     whole = {**edited, **bodies}
-    for route in routes:
-        index = article_urls.get(route.url, -1)
-        if index in whole:
-            context = route.context
-            assert isinstance(context, ArticleContext)
-            view = article_view(whole[index], config, site.officials, photos)
-            full = dataclasses.replace(route, context=dataclasses.replace(context, article=view))
-            (key,) = route_keys(stamp, globals_, snap.assets, prints, [full])
-            jobs.append((full, key))
+    for index in sorted(whole):
+        route = article_route_of(index)
+        context = route.context
+        assert isinstance(context, ArticleContext)
+        view = article_view(whole[index], config, site.officials, photos)
+        full = dataclasses.replace(route, context=dataclasses.replace(context, article=view))
+        (key,) = route_keys(stamp, globals_, snap.assets, prints, [full])
+        jobs.append((full, key))
     render = _RenderState(
         env=env, globals=globals_, root=root, folder=cache.folder, known=cache.previous.get("page", {}), known_gzip=cache.previous.get("gzip", {}),
     )
@@ -926,10 +962,10 @@ def _card_changes(
     # Feeds, sitemaps and the edited articles' redirect pages: made again, kept when they moved.
     # The sitemap lists every page with its members' newest change: the same while the pages,
     # their members and every date stay (the news sitemap shows titles: always made again).
-    same_pages = not moved and [r.url for r in others] == list(snap.page_keys)
-    if same_pages and all(model.articles[i].updated == was[i].updated for i in edited):
+    if not moved and others == list(snap.page_keys) and same_updates:
         generated = [*feed_files(model, photos, now), news_sitemap(model, now)]
     else:
+        assert routes is not None  # planned whole whenever a list or an update date moved
         generated = feed_files(model, photos, now) + sitemap_files(model, routes, now)
     generated += [r.file for r in redirect_files(dataclasses.replace(model, articles=tuple(model.articles[i] for i in sorted(edited))))]
     for file in generated:
@@ -941,7 +977,7 @@ def _card_changes(
     titles = any(model.articles[i].title != was[i].title for i in edited)
     return _Changes(
         site=model, articles=edited, links={a.source: links.get(a.source, {}) for a in edited.values()},
-        files=new_files, dropped=frozenset(dropped), pages=len(routes), rendered=len(jobs), index=index_entries,
+        files=new_files, dropped=frozenset(dropped), pages=len(new_urls), rendered=len(jobs), index=index_entries,
         related=related, share_cards=share_cards, link_targets=frozenset(targets), page_keys=page_keys, cards_drawn=drawn,
         read=len(edited) + len(bodies), markdown_made=made + remade,
         addresses=titles, valid_until=_valid_until(model, now), shards=shard_keys(model.articles) if dated else None,
@@ -1050,6 +1086,31 @@ def _replaced_blobs(entries: dict[str, dict[str, str]], page_index: dict[str, st
     gone = {key: sha for key, sha in copies.items() if key.rpartition(":")[2] in stale}
     entries["gzip"] = {key: sha for key, sha in copies.items() if key not in gone}
     return stale | set(gone.values())
+
+
+def _plan_reached(
+    model: Site, snap: snapshot.Snapshot, photos: Photos, related: tuple[tuple[int, ...], ...], now: dt.datetime, share_cards: dict[str, str],
+    jobs: int, edited: dict[int, Article], recarded: set[int], moved: set[str], *, narrow: bool,
+) -> tuple[list[Route] | None, list[Route], Callable[[int], Route]] | None:
+    """The routes a card patch needs: every route of the model (None when not planned), the
+    routes (not articles') whose page the edits may change, and each article's route by index.
+    `narrow` (no list gains, loses or reorders an article, no date or update date moved: a title,
+    sapo, author, caption... edit): the pages that show a changed card, from `pages_showing`,
+    and articles' routes one by one (`article_route`), instead of planning the ~15,000 routes
+    of a 10k site; no page comes or goes then, so their addresses are the snapshot's. Else every
+    route is planned (`plan_routes`: sitemap.xml needs them all) and `_reached` picks. None when
+    the plan finds an error (two pages on one address)."""
+    if narrow:
+        reached = pages_showing(model, photos, share_cards, recarded)
+        return None, reached, lambda index: article_route(model, index, photos, related[index], now, share_cards)
+    routes, route_diags = plan_routes(model, photos, jobs, [list(p) for p in related], now=now, share_cards=share_cards)
+    if route_diags:
+        return None
+    article_urls = {a.url for a in model.articles}
+    others = [r for r in routes if r.url not in article_urls]
+    reached = _reached(others, snap.page_keys, {model.articles[i].url for i in edited}, moved)
+    by_url = {r.url: r for r in routes}
+    return routes, reached, lambda index: by_url[model.articles[index].url]
 
 
 def _moved_lists(was: dict[int, Article], new: Site) -> set[str]:
@@ -1294,19 +1355,27 @@ def _immutable(assets: Assets) -> Callable[[str], bool]:
     return lambda path: deploy.immutable(path, hashed)
 
 
+_PHOTO_FOLDER = "anh/"  # photo variants and share cards: content-addressed (`deploy.immutable`)
+
+
 def _patched_headers(
     staging: Path, out: Path, folders: Sequence[tuple[str, Sequence[str]]], changes: _Changes, bundle: Sequence[str], assets: Assets,
 ) -> bool:
     """`_headers` as the last output's with the search bundle's rules made again, when every
     other file a rule names is where it was (nothing dropped, no file new outside the bundle):
     the same bytes as `_write_headers` over every file, without a rule tree of 50,000 files.
-    False when that cannot be told (then `_write_headers` writes it whole)."""
-    if changes.dropped:
+    A share card replaced (a new headline) changes no rule: every file under `anh/` is named by
+    its content, so the folder has one rule while it holds any file. False when that cannot be
+    told (then `_write_headers` writes it whole)."""
+    photos = [p for p in changes.files if p.startswith(_PHOTO_FOLDER)]
+    if any(not p.startswith(_PHOTO_FOLDER) for p in changes.dropped) or (changes.dropped and not photos):
         return False
     listed = dict(folders)
+    if photos and not any(names for folder, names in folders if f"{folder}/".startswith(_PHOTO_FOLDER)):
+        return False  # `anh/` had no file: its rule is new
     for path in changes.files:
         folder, _, name = path.rpartition("/")
-        if name not in listed.get(folder, ()):
+        if name not in listed.get(folder, ()) and not path.startswith(_PHOTO_FOLDER):
             return False
     try:
         last = (out / deploy.HEADERS).read_bytes()

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,19 +157,51 @@ def plan_routes(
     shares = [share_image(v.preview, found.get(a.source), v.title) for a, v in zip(site.articles, views, strict=True)]
     own = found.get(SITE_CARD)
     paper = share_image(None, own, config.title)
+    card = cards.__getitem__
     routes: list[Route] = []
-    routes += _home(site, cards)
+    routes += _home(site, card)
     routes += _articles(site, views, cards, jobs, related, now, shares)
     routes += _pages(site)
-    routes += _categories(site, cards)
-    routes += _tags(site, views, cards)
-    routes += _officials(site, views, cards)
-    routes += _archives(site, cards)
+    for listed in _categories(site):
+        routes += _paginate(site, listed, card)
+    for listed in _tags(site):
+        routes += _paginate(site, listed, card)
+    routes.append(_officials_index(site))
+    for listed in (*_officials(site), *_archives(site)):
+        routes += _paginate(site, listed, card)
     routes.append(_search(site))
     routes.append(Route(url="/404.html", template="404.html", context=PlainContext(page=_meta(site, "/404.html", "Không tìm thấy trang", "404"))))
     if paper is not None:  # every page but an article's shows the paper's own card
         routes = [_with_image(r, paper) for r in routes]
     return routes, _duplicates(routes)
+
+
+def pages_showing(site: Site, photos: Photos, share_cards: Mapping[str, str], showing: Set[int]) -> list[Route]:
+    """The routes of the home page and of the list pages that show the card of an article in
+    `showing` (indexes into `site.articles`), exactly as `plan_routes` makes them and in its
+    order, and no other: cards are made only for the articles those pages show. For a patch
+    whose edits change cards but no list's members, order or heading (`pipeline._card_changes`)."""
+    config = site.config
+    made: dict[int, CardView] = {}
+
+    def card(index: int) -> CardView:
+        found = made.get(index)
+        if found is None:
+            found = made[index] = card_view(article_view(site.articles[index], config, site.officials, photos))
+        return found
+
+    shown = [site.articles[i] for i in sorted(showing)]
+    lists = {urls.category_url(a.category) for a in shown} | {urls.tag_url(t) for a in shown for t in a.tags}
+    lists |= {urls.official_url(o.id) for a in shown for r in a.officials if r.official_id and (o := site.officials.get(r.official_id))}
+    routes: list[Route] = []
+    if not showing.isdisjoint(_home_members(site)):
+        routes += _home(site, card)
+    for listed in (*_categories(site, lists), *_tags(site, lists), *_officials(site, lists), *_archives(site)):
+        pages = {position // listed.size + 1 for position, index in enumerate(listed.members) if index in showing}
+        if pages:
+            routes += _paginate(site, listed, card, pages)
+    paper = share_image(None, share_cards.get(SITE_CARD), config.title)
+    return [_with_image(r, paper) for r in routes] if paper is not None else routes
 
 
 def _with_image(route: Route, image: ShareImage) -> Route:
@@ -190,22 +222,39 @@ def _meta(
     )
 
 
-def _home(site: Site, cards: list[CardView]) -> list[Route]:
+def _home(site: Site, card: Callable[[int], CardView]) -> list[Route]:
     sizes = site.config.page_size
-    lead = cards[0] if cards else None
-    latest = tuple(cards[1 : 1 + sizes["home_lead"]])
-    by_category: dict[str, list[CardView]] = defaultdict(list)
-    for card in cards:
-        bucket = by_category[card.category.key]
-        if len(bucket) < sizes["home_section"]:
-            bucket.append(card)
+    count = len(site.articles)
+    lead = card(0) if count else None
+    latest = tuple(card(i) for i in range(count)[1 : 1 + sizes["home_lead"]])
+    buckets = _home_sections(site)
     sections = tuple(
-        HomeSection(category=category_view(c), articles=tuple(by_category[c.key]))
+        HomeSection(category=category_view(c), articles=tuple(card(i) for i in buckets[c.key]))
         for c in site.config.categories
-        if by_category[c.key]
+        if buckets[c.key]
     )
     meta = _meta(site, "/", site.config.title, "home", site.config.description or site.config.tagline)
     return [Route(url="/", template="home.html", context=HomeContext(page=meta, lead=lead, latest=latest, sections=sections))]
+
+
+def _home_sections(site: Site) -> defaultdict[str, list[int]]:
+    """Each category's newest articles the home page shows, by category key."""
+    size = site.config.page_size["home_section"]
+    buckets: defaultdict[str, list[int]] = defaultdict(list)
+    for index, article in enumerate(site.articles):
+        bucket = buckets[article.category]
+        if len(bucket) < size:
+            bucket.append(index)
+    return buckets
+
+
+def _home_members(site: Site) -> set[int]:
+    """The articles whose cards the home page shows (lead, latest, sections)."""
+    count = len(site.articles)
+    found = set(range(count)[: 1 + site.config.page_size["home_lead"]])
+    for members in _home_sections(site).values():
+        found.update(members)
+    return found
 
 
 def _articles(
@@ -258,19 +307,36 @@ def _pages(site: Site) -> Iterator[Route]:
         yield Route(url=page.url, template="page.html", context=StaticPageContext(page=meta, static_page=page), source=page.source)
 
 
-def _paginate(
-    site: Site, base: str, items: Sequence[CardView], size: int, kind: str, heading: str, *,
-    intro: str | None = None, section: str | None = None, official: OfficialView | None = None,
-    months: tuple[ChipLink, ...] = (), years: tuple[ChipLink, ...] = (),
-) -> Iterator[Route]:
-    count = max(1, math.ceil(len(items) / size))
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _List:
+    """One paginated list before its cards are made: its first page's URL, its articles (indexes
+    into the model's, in the list's order) and what its pages print besides their cards."""
+
+    base: str
+    members: Sequence[int]
+    size: int
+    kind: str
+    heading: str
+    intro: str | None = None
+    section: str | None = None
+    official: OfficialView | None = None
+    months: tuple[ChipLink, ...] = ()
+    years: tuple[ChipLink, ...] = ()
+
+
+def _paginate(site: Site, listed: _List, card: Callable[[int], CardView], only: Set[int] | None = None) -> Iterator[Route]:
+    """The list's pages (`only`: just those numbers), each with the cards of its slice."""
+    size, members = listed.size, listed.members
+    count = max(1, math.ceil(len(members) / size))
     for number in range(1, count + 1):
-        url = urls.paged(base, number)
-        title = heading if number == 1 else f"{heading} - Trang {number}"
-        meta = _meta(site, url, title, kind, intro or heading, section)
+        if only is not None and number not in only:
+            continue
+        url = urls.paged(listed.base, number)
+        title = listed.heading if number == 1 else f"{listed.heading} - Trang {number}"
+        meta = _meta(site, url, title, listed.kind, listed.intro or listed.heading, listed.section)
         context = ListContext(
-            page=meta, heading=heading, intro=intro, articles=tuple(items[(number - 1) * size : number * size]),
-            pager=_pager(base, number, count), official=official, months=months, years=years,
+            page=meta, heading=listed.heading, intro=listed.intro, articles=tuple(card(i) for i in members[(number - 1) * size : number * size]),
+            pager=_pager(listed.base, number, count), official=listed.official, months=listed.months, years=listed.years,
         )
         yield Route(url=url, template="list.html", context=context)
 
@@ -291,75 +357,94 @@ def _pager(base: str, number: int, count: int) -> Pager:
     )
 
 
-def _categories(site: Site, cards: list[CardView]) -> Iterator[Route]:
+def _categories(site: Site, only: Set[str] | None = None) -> Iterator[_List]:
+    """The category lists (`only`: those whose first page's URL it names)."""
     size = site.config.page_size["category"]
-    by_category: dict[str, list[CardView]] = defaultdict(list)
-    for card in cards:
-        by_category[card.category.key].append(card)
+    by_category: dict[str, list[int]] = defaultdict(list)
+    for index, article in enumerate(site.articles):
+        by_category[article.category].append(index)
     for category in site.config.categories:
-        items = by_category[category.key]
-        yield from _paginate(
-            site, urls.category_url(category.key), items, size, "category", category.name,
+        if only is not None and urls.category_url(category.key) not in only:
+            continue
+        yield _List(
+            base=urls.category_url(category.key), members=by_category[category.key], size=size, kind="category", heading=category.name,
             intro=category.description or None, section=category.key,
         )
 
 
-def _tags(site: Site, views: list[ArticleView], cards: list[CardView]) -> Iterator[Route]:
-    grouped: dict[str, list[CardView]] = defaultdict(list)
+def _tags(site: Site, only: Set[str] | None = None) -> Iterator[_List]:
+    """The tag lists (`only`: those whose first page's URL it names), by URL."""
+    grouped: dict[str, list[int]] = defaultdict(list)
     spellings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for view, card in zip(views, cards, strict=True):
-        for tag in view.tags:
-            key = tag.url
-            if not grouped[key] or grouped[key][-1] is not card:
-                grouped[key].append(card)
-            spellings[key][tag.name] += 1
+    tag_urls: dict[str, str] = {}  # many articles share a tag: its URL (a slug) is made once
+    for index, article in enumerate(site.articles):
+        for tag in article.tags:
+            key = tag_urls.get(tag)
+            if key is None:
+                key = tag_urls[tag] = urls.tag_url(tag)
+            if only is not None and key not in only:
+                continue
+            if not grouped[key] or grouped[key][-1] != index:
+                grouped[key].append(index)
+            spellings[key][tag] += 1
     size = site.config.page_size["tag"]
     for url in sorted(grouped):
         name = min(spellings[url].items(), key=lambda kv: (-kv[1], vi_sort_key(kv[0])))[0]
-        yield from _paginate(site, url, grouped[url], size, "tag", f"Chủ đề: {name}")
+        yield _List(base=url, members=grouped[url], size=size, kind="tag", heading=f"Chủ đề: {name}")
 
 
-def _officials(site: Site, views: list[ArticleView], cards: list[CardView]) -> Iterator[Route]:
+def _officials_index(site: Site) -> Route:
     ordered = tuple(officials_in_order(site.officials))
     meta = _meta(site, urls.officials_url(), "Nhân vật", "officials", "Lãnh đạo, nhân vật trong các bài viết")
-    yield Route(url=urls.officials_url(), template="officials.html", context=OfficialsContext(page=meta, officials=ordered))
-    mentions: dict[str, list[CardView]] = defaultdict(list)
-    for view, card in zip(views, cards, strict=True):
-        for ref in view.officials:
-            if ref.url and (not mentions[ref.url] or mentions[ref.url][-1] is not card):
-                mentions[ref.url].append(card)
+    return Route(url=urls.officials_url(), template="officials.html", context=OfficialsContext(page=meta, officials=ordered))
+
+
+def _officials(site: Site, only: Set[str] | None = None) -> Iterator[_List]:
+    """The officials' lists (`only`: those whose first page's URL it names), in the registry's order."""
+    mentions: dict[str, list[int]] = defaultdict(list)
+    for index, article in enumerate(site.articles):
+        for ref in article.officials:
+            # As `article_view` links a mention: only to an official of the registry.
+            official = site.officials.get(ref.official_id) if ref.official_id else None
+            if official is None:
+                continue
+            url = urls.official_url(official.id)
+            if not mentions[url] or mentions[url][-1] != index:
+                mentions[url].append(index)
     size = site.config.page_size["official"]
     for official in site.officials.values():
+        if only is not None and urls.official_url(official.id) not in only:
+            continue
         shown = official_view(official)
         current = shown.current.title if shown.current else None
-        yield from _paginate(
-            site, shown.url, mentions[shown.url], size, "official", shown.name,
-            intro=current, official=shown,
-        )
+        yield _List(base=shown.url, members=mentions[shown.url], size=size, kind="official", heading=shown.name, intro=current, official=shown)
 
 
-def _archives(site: Site, cards: list[CardView]) -> Iterator[Route]:
+def _archives(site: Site) -> Iterator[_List]:
     size = site.config.page_size["archive"]
-    by_year: dict[int, list[CardView]] = defaultdict(list)
-    by_month: dict[tuple[int, int], list[CardView]] = defaultdict(list)
-    for card in cards:
-        by_year[card.date.year].append(card)
-        by_month[(card.date.year, card.date.month)].append(card)
+    articles = site.articles
+    by_year: dict[int, list[int]] = defaultdict(list)
+    by_month: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for index, article in enumerate(articles):
+        by_year[article.date.year].append(index)
+        by_month[(article.date.year, article.date.month)].append(index)
     years = tuple(
         ChipLink(label=f"Năm {y}", url=urls.archive_url(y), count=len(by_year[y]))
         for y in sorted(by_year, reverse=True)
     )
-    yield from _paginate(site, urls.archive_url(), cards, size, "archive", "Lưu trữ", years=years)
+    yield _List(base=urls.archive_url(), members=range(len(articles)), size=size, kind="archive", heading="Lưu trữ", years=years)
     for year in sorted(by_year, reverse=True):
         months = tuple(
-            ChipLink(label=month_label(items[0].date), url=urls.archive_url(y, m), count=len(items))
+            ChipLink(label=month_label(articles[items[0]].date), url=urls.archive_url(y, m), count=len(items))
             for (y, m), items in sorted(by_month.items(), reverse=True)
             if y == year
         )
-        yield from _paginate(site, urls.archive_url(year), by_year[year], size, "archive", f"Lưu trữ năm {year}", months=months, years=years)
+        yield _List(
+            base=urls.archive_url(year), members=by_year[year], size=size, kind="archive", heading=f"Lưu trữ năm {year}", months=months, years=years,
+        )
     for (year, month), items in sorted(by_month.items(), reverse=True):
-        label = month_label(items[0].date)
-        yield from _paginate(site, urls.archive_url(year, month), items, size, "archive", f"Lưu trữ {label.lower()}", years=years)
+        label = month_label(articles[items[0]].date)
+        yield _List(base=urls.archive_url(year, month), members=items, size=size, kind="archive", heading=f"Lưu trữ {label.lower()}", years=years)
 
 
 def _search(site: Site) -> Route:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from toasoan.config import Category, SiteConfig
 from toasoan.model import Article, Official, OfficialRef, Position, Site
 from toasoan.related import related_articles
-from toasoan.routes import plan_routes
+from toasoan.routes import HomeContext, ListContext, Route, pages_showing, plan_routes
 from toasoan.urls import article_url
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -88,3 +88,34 @@ def test_related_prefers_shared_officials_then_tags_never_itself_and_is_stable()
     assert titles["Bài số 5"] == ["Bài số 3", "Bài số 1", "Bài số 2"]
     assert all(a.title not in titles[a.title] for a in articles)
     assert related_articles(articles, 3) == picks == related_articles(articles, 3, jobs=2)
+
+
+def _cards_shown(route: Route) -> set[str]:
+    context = route.context
+    if isinstance(context, HomeContext):
+        return {c.url for c in (*([context.lead] if context.lead else []), *context.latest, *(c for s in context.sections for c in s.articles))}
+    return {c.url for c in context.articles} if isinstance(context, ListContext) else set()
+
+
+def test_pages_showing_an_article_are_exactly_the_plans_pages_that_show_its_card() -> None:
+    """A patch plans only the home and list pages that show an edited card: for every article
+    (and some pairs), the same routes, equal to the full plan's and in its order, as the full plan's
+    pages whose cards include it (home lead, latest, sections; category, tag, official and archive
+    pages, page 2 and beyond too)."""
+    articles = [
+        _article(
+            n, category="kinh-te" if n % 3 == 0 else "thoi-su", tags=(("Chuyển đổi số", "chuyển đổi số") if n % 2 else ("y tế",)),
+            officials=("a", "a") if n % 4 == 0 else ("a", "khong-co") if n == 5 else (), day=n,
+        )
+        for n in range(1, 14)
+    ]
+    site = _site(articles)
+    cards = {"": "/anh/chia-se/bao.png"}
+    routes, _ = plan_routes(site, {}, share_cards=cards)
+    listed = [r for r in routes if isinstance(r.context, HomeContext | ListContext)]
+    for chosen in [{i} for i in range(len(site.articles))] + [{0, 7}, {3, 12}, set()]:
+        wanted = [r for r in listed if any(site.articles[i].url in _cards_shown(r) for i in chosen)]
+        assert pages_showing(site, {}, cards, chosen) == wanted, chosen
+    # The oldest article is on a later page of its lists, not on the home page.
+    oldest = pages_showing(site, {}, cards, {len(site.articles) - 1})
+    assert "/" not in [r.url for r in oldest] and any("/trang-" in r.url for r in oldest)
