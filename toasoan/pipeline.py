@@ -67,7 +67,7 @@ from .sources import inside, relative, walk_files
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import CardView, CategoryView, OfficialView, Photos, PhotoView, article_view, card_view, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
-from .writer import CACHE_LOCK, MARKER, Carried, OutputFile, UnsafeOutput, Waiting, commit_output, hold_lock
+from .writer import CACHE_LOCK, MARKER, Carried, Kept, OutputFile, Recycle, Spare, UnsafeOutput, Waiting, commit_output, hold_lock
 
 THEME_DIR = default_theme_dir()
 # How wide a photo in an article's column is drawn (the default theme's .story column).
@@ -255,6 +255,7 @@ def build(
                     patched, seconds=time.perf_counter() - started, timings=(*checked.timings, *patched.timings), patched=True,
                 )
         uptodate.forget(known.record_file)  # a build killed from here on must never look up to date
+        uptodate.forget_spare(known.record_file)  # a full build makes its staging folder afresh (the spare is removed)
         if warm is not None:
             warm.forget()  # the snapshot is kept again below only with the record that this build writes
         made = {}
@@ -380,9 +381,11 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     records = _remade_records(snap, changes, cache.folder)
     if records is None:
         return None
+    live = uptodate.read_values(last.record_file, record.output)  # its stats: the next record, the next spare
     uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
     carried = Carried(out, _carried_folders(record.output.folders, changes))
     kept = [f"{folder}/{name}" if folder else name for folder, names in carried.folders for name in names]
+    recycle, keep, spares = _recycling(last.record_file, live, kept, carried)
     files = [changes.files[p] for p in sorted(changes.files)]
     search_cache = _search_cache(root, config, options.drafts)
     reports: list[SearchReport] = []
@@ -406,7 +409,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         clock.lap("deploy files (.gz, _headers)")
 
     try:
-        count = commit_output(out, files, finalize=finalize, carried=carried)
+        count = commit_output(out, files, finalize=finalize, carried=carried, recycle=recycle, keep=keep)
     except ShardGone:  # the search cache lost a shard the patch does not make again
         return None
     clock.lap("swap")
@@ -421,10 +424,12 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         result = {
             **record.result, "search": dataclasses.asdict(reports[0]), "pages": changes.pages, "valid_until": until.isoformat() if until else None,
         }
+        state = _patched_output(out, live, kept, made)
         uptodate.write_record(last.record_file, dataclasses.replace(
-            record, inputs=last.inputs, built_at=last.now, output=uptodate.output_state(out), result=result, hashed=last.hashed,
+            record, inputs=last.inputs, built_at=last.now, output=state, result=result, hashed=last.hashed,
             valid_until=until.timestamp() if until else None,
         ), warm.records if warm is not None else None)
+        _record_spare(last.record_file, live, spares, kept, made)
         links = dict(snap.links)
         for article in changes.articles.values():
             links.pop(article.source, None)
@@ -457,6 +462,71 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         articles_cached=len(site.articles) + len(site.held) - changes.read,
         timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in model.articles) + tuple((p.source, p.url) for p in model.pages),
     )
+
+
+def _recycling(
+    record_file: Path, live: uptodate.OutputState, kept: Sequence[str], carried: Carried,
+) -> tuple[Recycle | None, Kept | None, list[tuple[Path, tuple[int, int, int]]]]:
+    """How a patch uses spares (`writer.Spare`): the one the last build kept, made into this
+    patch's staging folder (every file it has that this output does not carry as it is removed,
+    every carried file it lacks linked); and whether the output this patch replaces is kept as
+    the next one (when its stats are known: the spare's record needs its folders' stats), told
+    to the list returned. The spare's record is removed whatever happens next."""
+    spare = uptodate.take_spare(record_file)
+    spares: list[tuple[Path, tuple[int, int, int]]] = []
+    keep: Kept | None = None
+    if live.values is not None:
+        def keep(path: Path, top: tuple[int, int, int]) -> None:
+            spares.append((path, top))
+    if spare is None:
+        return None, keep, spares
+    carried_paths = frozenset(kept)
+    remove = sorted(spare.differ.union(p for p in _state_files(live) if p not in carried_paths))
+    return Recycle(spare=spare, remove=remove, relink=carried_paths & spare.differ), keep, spares
+
+
+def _state_files(state: uptodate.OutputState) -> Iterator[str]:
+    for folder, names in state.folders:
+        prefix = f"{folder}/" if folder else ""
+        for name in names:
+            yield prefix + name
+
+
+def _patched_output(out: Path, live: uptodate.OutputState, kept: Sequence[str], made: Sequence[str]) -> uptodate.OutputState:
+    """The patched output's state for its record: the carried files' stats are the last output's
+    (hard links to them), the files the patch made and every folder are stated now; a walk of the
+    whole output when the last output's stats are not known."""
+    stats = uptodate.state_stats(live)
+    if stats is None:
+        return uptodate.output_state(out)
+    files_before = stats[1]
+    known: dict[str, uptodate.Stat | None] = {}
+    try:
+        for path in kept:
+            known[path] = files_before[path]
+    except KeyError:
+        return uptodate.output_state(out)
+    for path in made:
+        known[path] = None
+    return uptodate.patched_state(out, known)
+
+
+def _record_spare(
+    record_file: Path, live: uptodate.OutputState, spares: Sequence[tuple[Path, tuple[int, int, int]]], kept: Sequence[str], made: Sequence[str],
+) -> None:
+    """Beside the record just written, the record of the spare the patch kept: the replaced output
+    as the last record described it (its folders' stats; its own, as it was renamed), and the
+    files where it differs from the new output (the last output's files not carried, and every
+    file the patch made)."""
+    stats = uptodate.state_stats(live)
+    if not spares or stats is None:
+        return
+    path, top = spares[0]
+    folders = [rel for rel, _ in live.folders if rel]
+    values = [v for rel in folders for v in stats[0][rel]]
+    carried_paths = frozenset(kept)
+    differ = frozenset(p for p in _state_files(live) if p not in carried_paths).union(made)
+    uptodate.write_spare(record_file, Spare(path=path, top=top, folders=folders, values=values, differ=differ))
 
 
 def patched_plan(

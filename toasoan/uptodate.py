@@ -4,10 +4,12 @@ folder as that build left it. Reads inputs and stats the output; writes only its
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import time
+import zlib
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from typing import Any
 
 from .checked import read_checked, write_checked
 from .sources import scan_files
+from .writer import Spare
 
 _RECORD = "last-output-"
 INPUT_FOLDERS = ("content", "templates", "static")
@@ -148,6 +151,10 @@ class OutputState:
 
     folders: list[tuple[str, list[str]]]
     stats: str
+    # The stats themselves (`array("q")` bytes, whose SHA-256 is `stats`), when this process has
+    # them: the next patch works out its own state from them (`patched_state`) instead of a walk.
+    # Kept beside the record's JSON (`write_record`, `read_values`), never in it.
+    values: bytes | None = dataclasses.field(default=None, compare=False)  # their digest is `stats`
 
 
 def output_state(out: Path) -> OutputState:
@@ -173,7 +180,71 @@ def output_state(out: Path) -> OutputState:
                 names.append(entry.name)
                 values += (found.st_size, found.st_mtime_ns, found.st_ino)
         folders.append((rel, names))
-    return OutputState(folders=folders, stats=_stats_digest(values))
+    raw = array("q", values).tobytes()
+    return OutputState(folders=folders, stats=hashlib.sha256(raw).hexdigest(), values=raw)
+
+
+Stat = tuple[int, int, int]
+"""A folder's (mtime ns, ctime ns, inode) or a file's (size, mtime ns, inode), as `OutputState` keeps them."""
+
+
+def state_stats(state: OutputState) -> tuple[dict[str, Stat], dict[str, Stat]] | None:
+    """The folders' and the files' stats by path (relative to the output folder) that `state`
+    holds; None when it holds none, or not as many as its names."""
+    if state.values is None:
+        return None
+    values = array("q")
+    values.frombytes(state.values)
+    folders: dict[str, Stat] = {}
+    files: dict[str, Stat] = {}
+    at = 0
+    try:
+        for rel, names in state.folders:
+            folders[rel] = (values[at], values[at + 1], values[at + 2])
+            at += 3
+            prefix = f"{rel}/" if rel else ""
+            for name in names:
+                files[prefix + name] = (values[at], values[at + 1], values[at + 2])
+                at += 3
+    except IndexError:
+        return None
+    return (folders, files) if at == len(values) else None
+
+
+def patched_state(out: Path, files: dict[str, Stat | None]) -> OutputState:
+    """The output folder's state from what a patch knows of its files: each file's stats, or None
+    for a file it wrote (stated now). A file it linked from the last output keeps that file's
+    size, mtime and inode; every folder is stated (a folder's times move whenever an entry in it
+    is made, removed or renamed, and a hundred thousand folders' lstat calls cost less than a walk
+    that also lists them and states every file)."""
+    base = str(out)
+    lstat = os.lstat
+    by_folder: dict[str, list[str]] = {"": []}
+    for path in files:
+        folder, _, name = path.rpartition("/")
+        names = by_folder.get(folder)
+        if names is None:
+            names = by_folder[folder] = []
+            while folder and (parent := folder.rpartition("/")[0]) not in by_folder:  # a folder of folders only
+                by_folder[parent] = []
+                folder = parent
+        names.append(name)
+    values: list[int] = []
+    folders: list[tuple[str, list[str]]] = []
+    for rel in sorted(by_folder):
+        names = sorted(by_folder[rel])
+        st = lstat(f"{base}/{rel}" if rel else base)
+        values += (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        prefix = f"{rel}/" if rel else ""
+        for name in names:
+            known = files[prefix + name]
+            if known is None:
+                found = lstat(f"{base}/{prefix}{name}")
+                known = (found.st_size, found.st_mtime_ns, found.st_ino)
+            values += known
+        folders.append((rel, names))
+    raw = array("q", values).tobytes()
+    return OutputState(folders=folders, stats=hashlib.sha256(raw).hexdigest(), values=raw)
 
 
 def output_unchanged(out: Path, recorded: OutputState) -> bool:
@@ -204,6 +275,25 @@ def _stats_digest(values: list[int]) -> str:
 
 def record_path(cache_folder: Path, out: Path) -> Path:
     return cache_folder / (_RECORD + hashlib.sha256(os.fsencode(out)).hexdigest()[:16])
+
+
+def _values_path(record_file: Path) -> Path:
+    return record_file.with_name(record_file.name + ".values")
+
+
+def read_values(record_file: Path, state: OutputState) -> OutputState:
+    """`state` with its stats (`OutputState.values`) read from beside its record when they are
+    there and are exactly the stats its digest was taken over; else `state` as it is."""
+    if state.values is not None:
+        return state
+    payload = read_checked(_values_path(record_file))
+    if payload is None:
+        return state
+    try:
+        raw = zlib.decompress(payload)
+    except zlib.error:
+        return state
+    return dataclasses.replace(state, values=raw) if hashlib.sha256(raw).hexdigest() == state.stats else state
 
 
 KeptRecords = dict[Path, tuple[tuple[int, int, int], Record]]
@@ -247,6 +337,12 @@ def read_record(path: Path, kept: KeptRecords | None = None) -> Record | None:
 
 
 def write_record(path: Path, record: Record, kept: KeptRecords | None = None) -> None:
+    """The record as JSON, and its output's stats (when known) in a file beside it, written first
+    (a stats file of another record reads as missing: its digest is not that record's)."""
+    if record.output.values is not None:
+        write_checked(_values_path(path), zlib.compress(record.output.values, 1))
+    else:
+        _values_path(path).unlink(missing_ok=True)
     hashed = {"at": record.hashed.at, "files": record.hashed.files} if record.hashed else {"at": 0.0, "files": {}}
     # ASCII: a file name that is not UTF-8 (kept as surrogates) survives as an escape.
     payload = json.dumps(
@@ -264,6 +360,48 @@ def write_record(path: Path, record: Record, kept: KeptRecords | None = None) ->
 def forget(path: Path) -> None:
     """Before an output is replaced: a build killed half-way must never look up to date."""
     path.unlink(missing_ok=True)
+
+
+def _spare_path(record_file: Path) -> Path:
+    return record_file.with_name(record_file.name + ".spare")
+
+
+def write_spare(record_file: Path, spare: Spare) -> None:
+    """Beside the record: the spare the last build kept of the output it replaced (`writer.Spare`)."""
+    payload = json.dumps({
+        "path": os.fsdecode(spare.path), "top": list(spare.top), "folders": list(spare.folders),
+        "values": array("q", spare.values).tobytes().hex(), "differ": sorted(spare.differ),
+    }).encode("ascii")
+    write_checked(_spare_path(record_file), zlib.compress(payload, 1))
+
+
+def take_spare(record_file: Path) -> Spare | None:
+    """The spare the last build kept, its record removed first (a spare without one is removed by
+    the next build: a build killed while it changes the spare must not find it again); None when
+    there is none or its record is damaged."""
+    path = _spare_path(record_file)
+    payload = read_checked(path)
+    path.unlink(missing_ok=True)
+    if payload is None:
+        return None
+    try:
+        data = json.loads(zlib.decompress(payload))
+        values = array("q")
+        values.frombytes(bytes.fromhex(data["values"]))
+        top = tuple(int(v) for v in data["top"])
+        if len(top) != 3:
+            return None
+        return Spare(
+            path=Path(str(data["path"])), top=(top[0], top[1], top[2]), folders=[str(f) for f in data["folders"]], values=values,
+            differ=frozenset(str(p) for p in data["differ"]),
+        )
+    except (ValueError, KeyError, TypeError, zlib.error):
+        return None
+
+
+def forget_spare(record_file: Path) -> None:
+    """Before a build that will not use the spare: its folder is removed as a stale one."""
+    _spare_path(record_file).unlink(missing_ok=True)
 
 
 def still_valid(record: Record | None, inputs: str, now: float, out: Path) -> bool:
