@@ -163,6 +163,13 @@ def test_a_patch_writes_its_record_without_walking_the_output(tmp_path: Path, mo
         assert _body_patched(_build(site.root, public, site.now))
         assert _build(site.root, public, site.now).up_to_date
         armed[0] = False
+        # The record names every folder and file a walk finds, with their stats.
+        [record_file] = [p for p in (site.root / ".cache/build").glob("*/last-output-*") if "." not in p.name]
+        record = uptodate.read_record(record_file)
+        assert record is not None
+        walked_state = walk(public)
+        assert sorted(record.output.folders) == sorted(walked_state.folders)
+        assert uptodate.output_unchanged(public, record.output)
         assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
     # The record is as strict as one made by a walk: a file touched in the output is seen.
     os.utime(_sample_page(public))

@@ -385,7 +385,8 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
     carried = Carried(out, _carried_folders(record.output.folders, changes))
     kept = [f"{folder}/{name}" if folder else name for folder, names in carried.folders for name in names]
-    recycle, keep, spares = _recycling(last.record_file, live, kept, carried)
+    dropped = _not_carried(record.output, carried)
+    recycle, keep, spares = _recycling(last.record_file, live, dropped, carried)
     files = [changes.files[p] for p in sorted(changes.files)]
     search_cache = _search_cache(root, config, options.drafts)
     reports: list[SearchReport] = []
@@ -402,7 +403,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         fresh = sorted(changes.files) + bundle
         deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), {}, options.jobs, lambda *_: None, paths=fresh)
         made.extend(bundle)
-        made.extend(f"{p}.gz" for p in fresh if (staging / f"{p}.gz").is_file())
+        made.extend(f"{p}.gz" for p in fresh if deploy.wants_gzip(p, deploy.MIN_COMPRESS) and (staging / f"{p}.gz").is_file())  # only text files get one
         if not _patched_headers(staging, out, record.output.folders, changes, bundle, snap.assets):
             _write_headers(staging, sorted({*kept, *made}), snap.assets)
         made.append(deploy.HEADERS)
@@ -424,12 +425,12 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         result = {
             **record.result, "search": dataclasses.asdict(reports[0]), "pages": changes.pages, "valid_until": until.isoformat() if until else None,
         }
-        state = _patched_output(out, live, kept, made)
+        state = _patched_output(out, live, carried, made, recycle, spares)
         uptodate.write_record(last.record_file, dataclasses.replace(
             record, inputs=last.inputs, built_at=last.now, output=state, result=result, hashed=last.hashed,
             valid_until=until.timestamp() if until else None,
         ), warm.records if warm is not None else None)
-        _record_spare(last.record_file, live, spares, kept, made)
+        _record_spare(last.record_file, live, spares, dropped, made)
         links = dict(snap.links)
         for article in changes.articles.values():
             links.pop(article.source, None)
@@ -465,68 +466,75 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
 
 
 def _recycling(
-    record_file: Path, live: uptodate.OutputState, kept: Sequence[str], carried: Carried,
-) -> tuple[Recycle | None, Kept | None, list[tuple[Path, tuple[int, int, int]]]]:
+    record_file: Path, live: uptodate.OutputState, dropped: Sequence[str], carried: Carried,
+) -> tuple[Recycle | None, Kept | None, list[tuple[Path, tuple[int, int, int], bool]]]:
     """How a patch uses spares (`writer.Spare`): the one the last build kept, made into this
-    patch's staging folder (every file it has that this output does not carry as it is removed,
-    every carried file it lacks linked); and whether the output this patch replaces is kept as
-    the next one (when its stats are known: the spare's record needs its folders' stats), told
-    to the list returned. The spare's record is removed whatever happens next."""
+    patch's staging folder (every file it has that this output does not carry as it is removed:
+    those where it differs from the last output, and the last output's `dropped` files, the ones
+    not carried; every carried file it lacks linked); and whether the output this patch replaces
+    is kept as the next one (when its stats are known: the spare's record needs its folders'),
+    told to the list returned. The spare's record is removed whatever happens next."""
     spare = uptodate.take_spare(record_file)
-    spares: list[tuple[Path, tuple[int, int, int]]] = []
+    spares: list[tuple[Path, tuple[int, int, int], bool]] = []
     keep: Kept | None = None
     if live.values is not None:
-        def keep(path: Path, top: tuple[int, int, int]) -> None:
-            spares.append((path, top))
+        def keep(path: Path, top: tuple[int, int, int], recycled: bool) -> None:
+            spares.append((path, top, recycled))
     if spare is None:
         return None, keep, spares
-    carried_paths = frozenset(kept)
-    remove = sorted(spare.differ.union(p for p in _state_files(live) if p not in carried_paths))
-    return Recycle(spare=spare, remove=remove, relink=carried_paths & spare.differ), keep, spares
+    by_folder = dict(carried.folders)
+    relink = frozenset(p for p in spare.differ if p.rpartition("/")[2] in by_folder.get(p.rpartition("/")[0], ()))
+    # The search bundle is never carried (`_carried`): moved out whole, not unlinked file by file.
+    remove = sorted(p for p in spare.differ.union(dropped) if not p.startswith(f"{BUNDLE}/"))
+    return Recycle(spare=spare, remove=remove, relink=relink, discard=(BUNDLE,)), keep, spares
 
 
-def _state_files(state: uptodate.OutputState) -> Iterator[str]:
+def _not_carried(state: uptodate.OutputState, carried: Carried) -> list[str]:
+    """The files of the last output the patch does not link as they are (a folder whose files
+    are all carried costs no work per file)."""
+    by_folder = dict(carried.folders)
+    found: list[str] = []
     for folder, names in state.folders:
-        prefix = f"{folder}/" if folder else ""
-        for name in names:
-            yield prefix + name
+        linked = by_folder.get(folder, ())
+        if len(linked) != len(names):
+            prefix = f"{folder}/" if folder else ""
+            mine = set(linked)
+            found.extend(prefix + name for name in names if name not in mine)
+    return found
 
 
-def _patched_output(out: Path, live: uptodate.OutputState, kept: Sequence[str], made: Sequence[str]) -> uptodate.OutputState:
-    """The patched output's state for its record: the carried files' stats are the last output's
-    (hard links to them), the files the patch made and every folder are stated now; a walk of the
+def _patched_output(
+    out: Path, live: uptodate.OutputState, carried: Carried, made: Sequence[str], recycle: Recycle | None,
+    spares: Sequence[tuple[Path, tuple[int, int, int], bool]],
+) -> uptodate.OutputState:
+    """The patched output's state for its record, from the last output's stats (the carried files
+    are hard links to its files) and the spare's folders' when the staging folder was that spare
+    (checked when claimed; only the folders the patch changed are stated again); a walk of the
     whole output when the last output's stats are not known."""
-    stats = uptodate.state_stats(live)
-    if stats is None:
-        return uptodate.output_state(out)
-    files_before = stats[1]
-    known: dict[str, uptodate.Stat | None] = {}
-    try:
-        for path in kept:
-            known[path] = files_before[path]
-    except KeyError:
-        return uptodate.output_state(out)
-    for path in made:
-        known[path] = None
-    return uptodate.patched_state(out, known)
+    still: dict[str, uptodate.Stat] | None = None
+    moved: Sequence[str] = ()
+    if recycle is not None and spares and spares[0][2]:
+        values = recycle.spare.values
+        still = {rel: (values[3 * n], values[3 * n + 1], values[3 * n + 2]) for n, rel in enumerate(recycle.spare.folders)}
+        moved = recycle.remove
+    state = uptodate.patched_state(out, live, carried.folders, made, still, moved)
+    return state if state is not None else uptodate.output_state(out)
 
 
 def _record_spare(
-    record_file: Path, live: uptodate.OutputState, spares: Sequence[tuple[Path, tuple[int, int, int]]], kept: Sequence[str], made: Sequence[str],
+    record_file: Path, live: uptodate.OutputState, spares: Sequence[tuple[Path, tuple[int, int, int], bool]], dropped: Sequence[str],
+    made: Sequence[str],
 ) -> None:
     """Beside the record just written, the record of the spare the patch kept: the replaced output
     as the last record described it (its folders' stats; its own, as it was renamed), and the
     files where it differs from the new output (the last output's files not carried, and every
     file the patch made)."""
-    stats = uptodate.state_stats(live)
-    if not spares or stats is None:
+    found = uptodate.folder_stats(live)
+    if not spares or found is None:
         return
-    path, top = spares[0]
-    folders = [rel for rel, _ in live.folders if rel]
-    values = [v for rel in folders for v in stats[0][rel]]
-    carried_paths = frozenset(kept)
-    differ = frozenset(p for p in _state_files(live) if p not in carried_paths).union(made)
-    uptodate.write_spare(record_file, Spare(path=path, top=top, folders=folders, values=values, differ=differ))
+    path, top, _ = spares[0]
+    folders, values = found
+    uptodate.write_spare(record_file, Spare(path=path, top=top, folders=folders, values=values, differ=frozenset(dropped).union(made)))
 
 
 def patched_plan(

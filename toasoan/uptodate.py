@@ -11,7 +11,7 @@ import os
 import time
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,62 +188,109 @@ Stat = tuple[int, int, int]
 """A folder's (mtime ns, ctime ns, inode) or a file's (size, mtime ns, inode), as `OutputState` keeps them."""
 
 
-def state_stats(state: OutputState) -> tuple[dict[str, Stat], dict[str, Stat]] | None:
-    """The folders' and the files' stats by path (relative to the output folder) that `state`
-    holds; None when it holds none, or not as many as its names."""
+def _layout(state: OutputState) -> tuple[array[int], dict[str, int]] | None:
+    """The state's stats and, by folder, where its own three numbers start (its files' follow);
+    None when it holds no stats, or not as many as its names."""
     if state.values is None:
         return None
     values = array("q")
     values.frombytes(state.values)
-    folders: dict[str, Stat] = {}
-    files: dict[str, Stat] = {}
+    starts: dict[str, int] = {}
     at = 0
-    try:
-        for rel, names in state.folders:
-            folders[rel] = (values[at], values[at + 1], values[at + 2])
-            at += 3
-            prefix = f"{rel}/" if rel else ""
-            for name in names:
-                files[prefix + name] = (values[at], values[at + 1], values[at + 2])
-                at += 3
-    except IndexError:
+    for rel, names in state.folders:
+        starts[rel] = at
+        at += 3 + 3 * len(names)
+    return (values, starts) if at == len(values) else None
+
+
+def folder_stats(state: OutputState) -> tuple[list[str], array[int]] | None:
+    """Every folder of the state but the top one, and their stats (three numbers each)."""
+    layout = _layout(state)
+    if layout is None:
         return None
-    return (folders, files) if at == len(values) else None
+    values, starts = layout
+    folders = [rel for rel, _ in state.folders if rel]
+    found = array("q")
+    for rel in folders:
+        at = starts[rel]
+        found.extend(values[at:at + 3])
+    return folders, found
 
 
-def patched_state(out: Path, files: dict[str, Stat | None]) -> OutputState:
-    """The output folder's state from what a patch knows of its files: each file's stats, or None
-    for a file it wrote (stated now). A file it linked from the last output keeps that file's
-    size, mtime and inode; every folder is stated (a folder's times move whenever an entry in it
-    is made, removed or renamed, and a hundred thousand folders' lstat calls cost less than a walk
-    that also lists them and states every file)."""
-    base = str(out)
+def patched_state(
+    out: Path, last: OutputState, carried: Iterable[tuple[str, Sequence[str]]], made: Iterable[str],
+    still: dict[str, Stat] | None = None, moved: Iterable[str] = (),
+) -> OutputState | None:
+    """The output folder's state after a patch, from `last` (the state of the output it replaced,
+    with its stats) and what the patch knows: `carried` files (by folder) are hard links to the
+    last output's and keep its size, mtime and inode; the `made` files are stated. A folder whose
+    files are all carried and none made keeps its names and its files' stats as they were (one
+    slice, no work per file). Every folder is stated, but for those `still` gives (a recycled
+    spare's folders, checked when it was claimed) when no file of `moved` (the files the patch
+    removed from it or linked into it) nor of `made` is in or below them. None when `last` has no
+    stats."""
+    layout = _layout(last)
+    if layout is None:
+        return None
+    values, starts = layout
     lstat = os.lstat
-    by_folder: dict[str, list[str]] = {"": []}
-    for path in files:
+    base = str(out)
+    kept = dict(carried)
+    made_in: dict[str, list[str]] = {}
+    for path in made:
         folder, _, name = path.rpartition("/")
-        names = by_folder.get(folder)
-        if names is None:
-            names = by_folder[folder] = []
-            while folder and (parent := folder.rpartition("/")[0]) not in by_folder:  # a folder of folders only
-                by_folder[parent] = []
-                folder = parent
-        names.append(name)
-    values: list[int] = []
+        made_in.setdefault(folder, []).append(name)
+    # Every folder whose entries the patch may have changed: stated again.
+    touched = {""}
+    for path in (*moved, *(f"{f}/" for f in made_in)):
+        folder = path.rpartition("/")[0]
+        while folder not in touched:
+            touched.add(folder)
+            folder = folder.rpartition("/")[0]
+    last_names = dict(last.folders)
+    names_of: dict[str, list[str]] = {}
+    for rel, names in last.folders:
+        mine = kept.get(rel, ())
+        if rel in made_in or len(mine) != len(names):
+            names_of[rel] = sorted({*mine, *made_in.get(rel, ())})
+        else:
+            names_of[rel] = names  # every file carried: the same names, the same stats
+    for rel, new in made_in.items():
+        if rel not in names_of:
+            names_of[rel] = sorted(new)
+    needed = {rel for rel, names in names_of.items() if names}
+    for rel in list(needed):
+        while rel:
+            rel = rel.rpartition("/")[0]
+            if rel in needed:
+                break
+            needed.add(rel)  # a folder of folders only
+    needed.add("")
+    found = array("q")
     folders: list[tuple[str, list[str]]] = []
-    for rel in sorted(by_folder):
-        names = sorted(by_folder[rel])
-        st = lstat(f"{base}/{rel}" if rel else base)
-        values += (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-        prefix = f"{rel}/" if rel else ""
-        for name in names:
-            known = files[prefix + name]
-            if known is None:
-                found = lstat(f"{base}/{prefix}{name}")
-                known = (found.st_size, found.st_mtime_ns, found.st_ino)
-            values += known
+    for rel in [r for r, _ in last.folders if r in needed] + sorted(r for r in needed if r not in starts):
+        known = still.get(rel) if still is not None and rel not in touched else None
+        if known is None:
+            st = lstat(f"{base}/{rel}" if rel else base)
+            known = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        found.extend(known)
+        names = names_of.get(rel, [])
+        at = starts.get(rel)
+        if at is not None and rel not in made_in and len(kept.get(rel, ())) == len(last_names[rel]):
+            found.extend(values[at + 3:at + 3 + 3 * len(names)])
+        else:
+            index = {} if at is None else {name: at + 3 + 3 * i for i, name in enumerate(last_names[rel])}
+            prefix = f"{base}/{rel}/" if rel else f"{base}/"
+            linked = set(kept.get(rel, ()))
+            for name in names:
+                if name in linked:
+                    i = index[name]
+                    found.extend(values[i:i + 3])
+                else:
+                    st = lstat(prefix + name)
+                    found.extend((st.st_size, st.st_mtime_ns, st.st_ino))
         folders.append((rel, names))
-    raw = array("q", values).tobytes()
+    raw = found.tobytes()
     return OutputState(folders=folders, stats=hashlib.sha256(raw).hexdigest(), values=raw)
 
 
