@@ -528,13 +528,15 @@ def _record_spare(
     """Beside the record just written, the record of the spare the patch kept: the replaced output
     as the last record described it (its folders' stats; its own, as it was renamed), and the
     files where it differs from the new output (the last output's files not carried, and every
-    file the patch made)."""
+    file the patch made; the search bundle's are all moved out by the next patch)."""
     found = uptodate.folder_stats(live)
     if not spares or found is None:
         return
     path, top, _ = spares[0]
     folders, values = found
-    uptodate.write_spare(record_file, Spare(path=path, top=top, folders=folders, values=values, differ=frozenset(dropped).union(made)))
+    # Not the search bundle's files: the next patch moves that folder out whole (`_recycling`).
+    differ = frozenset(p for p in (*dropped, *made) if not p.startswith(f"{BUNDLE}/"))
+    uptodate.write_spare(record_file, Spare(path=path, top=top, folders=folders, values=values, differ=differ))
 
 
 def patched_plan(

@@ -270,7 +270,7 @@ def _write_all(staging: Path, files: Iterable[OutputFile], carried: Carried | No
 
 def _link_carried(top: str, carried: Carried, made_dirs: set[str], only: frozenset[str] | None = None) -> dict[str, frozenset[str]]:
     """Hard links in the staging folder `top` to the carried files (copies where a link cannot
-    be made): every folder made first, then each folder's files linked by descriptor (no path
+    be made): each folder made (with its parents) and its files linked by descriptor (no path
     walk per file; a few threads measured slower: the links contend in the kernel). Returns the
     names carried, by folder. `only`: the paths to link (a recycled spare holds the others)."""
     linked: dict[str, frozenset[str]] = {}
@@ -281,10 +281,14 @@ def _link_carried(top: str, carried: Carried, made_dirs: set[str], only: frozens
             raise UnsafeOutput(folder, f"thư mục `{folder}` được chép hai lần: không ghi")
         linked[folder] = frozenset(names)
     source = str(carried.source)
+    wanted: dict[str, set[str]] = {}
+    for path in only or ():
+        folder, _, name = path.rpartition("/")
+        wanted.setdefault(folder, set()).add(name)
     for folder, names in carried.folders:
         if only is not None:
-            prefix = f"{folder}/" if folder else ""
-            names = [name for name in names if prefix + name in only]
+            mine = wanted.get(folder)
+            names = [name for name in names if name in mine] if mine else []
         if names:
             if folder not in made_dirs:  # a folder is made for its files only
                 _make_folder(top, folder, made_dirs)
