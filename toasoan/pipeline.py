@@ -68,7 +68,7 @@ from .sources import inside, relative, walk_files
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import CardView, CategoryView, OfficialView, Photos, PhotoView, article_view, card_view, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
-from .writer import CACHE_LOCK, MARKER, Carried, OutputFile, UnsafeOutput, Waiting, commit_output, hold_lock
+from .writer import CACHE_LOCK, MARKER, Carried, Kept, OutputFile, Recycle, Spare, UnsafeOutput, Waiting, commit_output, hold_lock
 
 THEME_DIR = default_theme_dir()
 # How wide a photo in an article's column is drawn (the default theme's .story column).
@@ -267,6 +267,7 @@ def build(
                     patched, seconds=time.perf_counter() - started, timings=(*checked.timings, *patched.timings), patched=True,
                 )
         uptodate.forget(known.record_file)  # a build killed from here on must never look up to date
+        uptodate.forget_spare(known.record_file)  # a full build makes its staging folder afresh (the spare is removed)
         if warm is not None:
             warm.forget()  # the snapshot is kept again below only with the record that this build writes
         made = {}
@@ -402,9 +403,12 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     records = _remade_records(snap, changes, cache.folder)
     if records is None:
         return None
+    live = uptodate.read_values(last.record_file, record.output)  # its stats: the next record, the next spare
     uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
     carried = Carried(out, _carried_folders(record.output.folders, changes))
     kept = [f"{folder}/{name}" if folder else name for folder, names in carried.folders for name in names]
+    dropped = _not_carried(record.output, carried)
+    recycle, keep, spares = _recycling(last.record_file, live, dropped, carried)
     files = [changes.files[p] for p in sorted(changes.files)]
     search_cache = _search_cache(root, config, options.drafts)
     reports: list[SearchReport] = []
@@ -435,7 +439,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         clock.lap("deploy files (.gz, _headers)")
 
     try:
-        count = commit_output(out, files, finalize=finalize, carried=carried)
+        count = commit_output(out, files, finalize=finalize, carried=carried, recycle=recycle, keep=keep)
     except ShardGone:  # the search cache lost a shard the patch does not make again
         return None
     clock.lap("swap")
@@ -450,10 +454,12 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     result = {
         **record.result, "search": dataclasses.asdict(reports[0]), "pages": changes.pages, "valid_until": until.isoformat() if until else None,
     }
+    state = _patched_output(out, live, carried, made, recycle, spares)
     uptodate.write_record(last.record_file, dataclasses.replace(
-        record, inputs=inputs, built_at=last.now, output=uptodate.output_state(out), result=result, hashed=hashed,
+        record, inputs=inputs, built_at=last.now, output=state, result=result, hashed=hashed,
         valid_until=until.timestamp() if until else None,
     ), warm.records if warm is not None else None)
+    _record_spare(last.record_file, live, spares, dropped, made)
     links = dict(snap.links)
     for article in changes.articles.values():
         links.pop(article.source, None)
@@ -489,6 +495,80 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         articles_cached=len(site.articles) + len(site.held) - changes.read,
         timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in model.articles) + tuple((p.source, p.url) for p in model.pages),
     )
+
+
+def _recycling(
+    record_file: Path, live: uptodate.OutputState, dropped: Sequence[str], carried: Carried,
+) -> tuple[Recycle | None, Kept | None, list[tuple[Path, tuple[int, int, int], bool]]]:
+    """How a patch uses spares (`writer.Spare`): the one the last build kept, made into this
+    patch's staging folder (every file it has that this output does not carry as it is removed:
+    those where it differs from the last output, and the last output's `dropped` files, the ones
+    not carried; every carried file it lacks linked); and whether the output this patch replaces
+    is kept as the next one (when its stats are known: the spare's record needs its folders'),
+    told to the list returned. The spare's record is removed whatever happens next."""
+    spare = uptodate.take_spare(record_file)
+    spares: list[tuple[Path, tuple[int, int, int], bool]] = []
+    keep: Kept | None = None
+    if live.values is not None:
+        def keep(path: Path, top: tuple[int, int, int], recycled: bool) -> None:
+            spares.append((path, top, recycled))
+    if spare is None:
+        return None, keep, spares
+    by_folder = dict(carried.folders)
+    relink = frozenset(p for p in spare.differ if p.rpartition("/")[2] in by_folder.get(p.rpartition("/")[0], ()))
+    # The search bundle is never carried (`_carried`): moved out whole, not unlinked file by file.
+    remove = sorted(p for p in spare.differ.union(dropped) if not p.startswith(f"{BUNDLE}/"))
+    return Recycle(spare=spare, remove=remove, relink=relink, discard=(BUNDLE,)), keep, spares
+
+
+def _not_carried(state: uptodate.OutputState, carried: Carried) -> list[str]:
+    """The files of the last output the patch does not link as they are (a folder whose files
+    are all carried costs no work per file)."""
+    by_folder = dict(carried.folders)
+    found: list[str] = []
+    for folder, names in state.folders:
+        linked = by_folder.get(folder, ())
+        if len(linked) != len(names):
+            prefix = f"{folder}/" if folder else ""
+            mine = set(linked)
+            found.extend(prefix + name for name in names if name not in mine)
+    return found
+
+
+def _patched_output(
+    out: Path, live: uptodate.OutputState, carried: Carried, made: Sequence[str], recycle: Recycle | None,
+    spares: Sequence[tuple[Path, tuple[int, int, int], bool]],
+) -> uptodate.OutputState:
+    """The patched output's state for its record, from the last output's stats (the carried files
+    are hard links to its files) and the spare's folders' when the staging folder was that spare
+    (checked when claimed; only the folders the patch changed are stated again); a walk of the
+    whole output when the last output's stats are not known."""
+    still: dict[str, uptodate.Stat] | None = None
+    moved: Sequence[str] = ()
+    if recycle is not None and spares and spares[0][2]:
+        values = recycle.spare.values
+        still = {rel: (values[3 * n], values[3 * n + 1], values[3 * n + 2]) for n, rel in enumerate(recycle.spare.folders)}
+        moved = recycle.remove
+    state = uptodate.patched_state(out, live, carried.folders, made, still, moved)
+    return state if state is not None else uptodate.output_state(out)
+
+
+def _record_spare(
+    record_file: Path, live: uptodate.OutputState, spares: Sequence[tuple[Path, tuple[int, int, int], bool]], dropped: Sequence[str],
+    made: Sequence[str],
+) -> None:
+    """Beside the record just written, the record of the spare the patch kept: the replaced output
+    as the last record described it (its folders' stats; its own, as it was renamed), and the
+    files where it differs from the new output (the last output's files not carried, and every
+    file the patch made; the search bundle's are all moved out by the next patch)."""
+    found = uptodate.folder_stats(live)
+    if not spares or found is None:
+        return
+    path, top, _ = spares[0]
+    folders, values = found
+    # Not the search bundle's files: the next patch moves that folder out whole (`_recycling`).
+    differ = frozenset(p for p in (*dropped, *made) if not p.startswith(f"{BUNDLE}/"))
+    uptodate.write_spare(record_file, Spare(path=path, top=top, folders=folders, values=values, differ=differ))
 
 
 def patched_plan(
@@ -635,8 +715,17 @@ def _remade_records(snap: snapshot.Snapshot, changes: _Changes, folder: Path) ->
 def _carried_folders(folders: Sequence[tuple[str, Sequence[str]]], changes: _Changes) -> list[tuple[str, list[str]]]:
     """The last output's files a patch links as they are, by folder (folders left with none
     are not made: a clean build has no empty folder)."""
+    # The folders holding a file `_carried` may refuse: every other folder is kept whole, with no
+    # work per file (~50,000 files at 10k, a few dozen of them made again by a body patch).
+    touched = {p.rpartition("/")[0] for p in (*changes.files, *changes.dropped, MARKER, deploy.HEADERS)}
     found = []
     for folder, names in folders:
+        if folder == BUNDLE or folder.startswith(f"{BUNDLE}/"):
+            continue
+        if folder not in touched:
+            if names:
+                found.append((folder, list(names)))
+            continue
         prefix = f"{folder}/" if folder else ""
         kept = [name for name in names if _carried(prefix + name, changes)]
         if kept:

@@ -4,18 +4,21 @@ folder as that build left it. Reads inputs and stats the output; writes only its
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import time
+import zlib
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .checked import read_checked, write_checked
 from .sources import scan_files
+from .writer import Spare
 
 _RECORD = "last-output-"
 INPUT_FOLDERS = ("content", "templates", "static")
@@ -175,6 +178,10 @@ class OutputState:
 
     folders: list[tuple[str, list[str]]]
     stats: str
+    # The stats themselves (`array("q")` bytes, whose SHA-256 is `stats`), when this process has
+    # them: the next patch works out its own state from them (`patched_state`) instead of a walk.
+    # Kept beside the record's JSON (`write_record`, `read_values`), never in it.
+    values: bytes | None = dataclasses.field(default=None, compare=False)  # their digest is `stats`
 
 
 def output_state(out: Path) -> OutputState:
@@ -200,7 +207,118 @@ def output_state(out: Path) -> OutputState:
                 names.append(entry.name)
                 values += (found.st_size, found.st_mtime_ns, found.st_ino)
         folders.append((rel, names))
-    return OutputState(folders=folders, stats=_stats_digest(values))
+    raw = array("q", values).tobytes()
+    return OutputState(folders=folders, stats=hashlib.sha256(raw).hexdigest(), values=raw)
+
+
+Stat = tuple[int, int, int]
+"""A folder's (mtime ns, ctime ns, inode) or a file's (size, mtime ns, inode), as `OutputState` keeps them."""
+
+
+def _layout(state: OutputState) -> tuple[array[int], dict[str, int]] | None:
+    """The state's stats and, by folder, where its own three numbers start (its files' follow);
+    None when it holds no stats, or not as many as its names."""
+    if state.values is None:
+        return None
+    values = array("q")
+    values.frombytes(state.values)
+    starts: dict[str, int] = {}
+    at = 0
+    for rel, names in state.folders:
+        starts[rel] = at
+        at += 3 + 3 * len(names)
+    return (values, starts) if at == len(values) else None
+
+
+def folder_stats(state: OutputState) -> tuple[list[str], array[int]] | None:
+    """Every folder of the state but the top one, and their stats (three numbers each)."""
+    layout = _layout(state)
+    if layout is None:
+        return None
+    values, starts = layout
+    folders = [rel for rel, _ in state.folders if rel]
+    found = array("q")
+    for rel in folders:
+        at = starts[rel]
+        found.extend(values[at:at + 3])
+    return folders, found
+
+
+def patched_state(
+    out: Path, last: OutputState, carried: Iterable[tuple[str, Sequence[str]]], made: Iterable[str],
+    still: dict[str, Stat] | None = None, moved: Iterable[str] = (),
+) -> OutputState | None:
+    """The output folder's state after a patch, from `last` (the state of the output it replaced,
+    with its stats) and what the patch knows: `carried` files (by folder) are hard links to the
+    last output's and keep its size, mtime and inode; the `made` files are stated. A folder whose
+    files are all carried and none made keeps its names and its files' stats as they were (one
+    slice, no work per file). Every folder is stated, but for those `still` gives (a recycled
+    spare's folders, checked when it was claimed) when no file of `moved` (the files the patch
+    removed from it or linked into it) nor of `made` is in or below them. None when `last` has no
+    stats."""
+    layout = _layout(last)
+    if layout is None:
+        return None
+    values, starts = layout
+    lstat = os.lstat
+    base = str(out)
+    kept = dict(carried)
+    made_in: dict[str, list[str]] = {}
+    for path in made:
+        folder, _, name = path.rpartition("/")
+        made_in.setdefault(folder, []).append(name)
+    # Every folder whose entries the patch may have changed: stated again.
+    touched = {""}
+    for path in (*moved, *(f"{f}/" for f in made_in)):
+        folder = path.rpartition("/")[0]
+        while folder not in touched:
+            touched.add(folder)
+            folder = folder.rpartition("/")[0]
+    last_names = dict(last.folders)
+    names_of: dict[str, list[str]] = {}
+    for rel, names in last.folders:
+        mine = kept.get(rel, ())
+        if rel in made_in or len(mine) != len(names):
+            names_of[rel] = sorted({*mine, *made_in.get(rel, ())})
+        else:
+            names_of[rel] = names  # every file carried: the same names, the same stats
+    for rel, new in made_in.items():
+        if rel not in names_of:
+            names_of[rel] = sorted(new)
+    needed = {rel for rel, names in names_of.items() if names}
+    for rel in list(needed):
+        while rel:
+            rel = rel.rpartition("/")[0]
+            if rel in needed:
+                break
+            needed.add(rel)  # a folder of folders only
+    needed.add("")
+    found = array("q")
+    folders: list[tuple[str, list[str]]] = []
+    for rel in [r for r, _ in last.folders if r in needed] + sorted(r for r in needed if r not in starts):
+        known = still.get(rel) if still is not None and rel not in touched else None
+        if known is None:
+            st = lstat(f"{base}/{rel}" if rel else base)
+            known = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        found.extend(known)
+        names = names_of.get(rel, [])
+        at = starts.get(rel)
+        if at is not None and rel not in made_in and len(kept.get(rel, ())) == len(last_names[rel]):
+            found.extend(values[at + 3:at + 3 + 3 * len(names)])
+        else:
+            index = {} if at is None else {name: at + 3 + 3 * i for i, name in enumerate(last_names[rel])}
+            prefix = f"{base}/{rel}/" if rel else f"{base}/"
+            linked = set(kept.get(rel, ()))
+            for name in names:
+                if name in linked:
+                    i = index[name]
+                    found.extend(values[i:i + 3])
+                else:
+                    st = lstat(prefix + name)
+                    found.extend((st.st_size, st.st_mtime_ns, st.st_ino))
+        folders.append((rel, names))
+    raw = found.tobytes()
+    return OutputState(folders=folders, stats=hashlib.sha256(raw).hexdigest(), values=raw)
 
 
 def output_unchanged(out: Path, recorded: OutputState) -> bool:
@@ -231,6 +349,25 @@ def _stats_digest(values: list[int]) -> str:
 
 def record_path(cache_folder: Path, out: Path) -> Path:
     return cache_folder / (_RECORD + hashlib.sha256(os.fsencode(out)).hexdigest()[:16])
+
+
+def _values_path(record_file: Path) -> Path:
+    return record_file.with_name(record_file.name + ".values")
+
+
+def read_values(record_file: Path, state: OutputState) -> OutputState:
+    """`state` with its stats (`OutputState.values`) read from beside its record when they are
+    there and are exactly the stats its digest was taken over; else `state` as it is."""
+    if state.values is not None:
+        return state
+    payload = read_checked(_values_path(record_file))
+    if payload is None:
+        return state
+    try:
+        raw = zlib.decompress(payload)
+    except zlib.error:
+        return state
+    return dataclasses.replace(state, values=raw) if hashlib.sha256(raw).hexdigest() == state.stats else state
 
 
 KeptRecords = dict[Path, tuple[tuple[int, int, int], Record]]
@@ -274,6 +411,12 @@ def read_record(path: Path, kept: KeptRecords | None = None) -> Record | None:
 
 
 def write_record(path: Path, record: Record, kept: KeptRecords | None = None) -> None:
+    """The record as JSON, and its output's stats (when known) in a file beside it, written first
+    (a stats file of another record reads as missing: its digest is not that record's)."""
+    if record.output.values is not None:
+        write_checked(_values_path(path), zlib.compress(record.output.values, 1))
+    else:
+        _values_path(path).unlink(missing_ok=True)
     hashed = {"at": record.hashed.at, "files": record.hashed.files} if record.hashed else {"at": 0.0, "files": {}}
     # ASCII: a file name that is not UTF-8 (kept as surrogates) survives as an escape.
     payload = json.dumps(
@@ -291,6 +434,48 @@ def write_record(path: Path, record: Record, kept: KeptRecords | None = None) ->
 def forget(path: Path) -> None:
     """Before an output is replaced: a build killed half-way must never look up to date."""
     path.unlink(missing_ok=True)
+
+
+def _spare_path(record_file: Path) -> Path:
+    return record_file.with_name(record_file.name + ".spare")
+
+
+def write_spare(record_file: Path, spare: Spare) -> None:
+    """Beside the record: the spare the last build kept of the output it replaced (`writer.Spare`)."""
+    payload = json.dumps({
+        "path": os.fsdecode(spare.path), "top": list(spare.top), "folders": list(spare.folders),
+        "values": array("q", spare.values).tobytes().hex(), "differ": sorted(spare.differ),
+    }).encode("ascii")
+    write_checked(_spare_path(record_file), zlib.compress(payload, 1))
+
+
+def take_spare(record_file: Path) -> Spare | None:
+    """The spare the last build kept, its record removed first (a spare without one is removed by
+    the next build: a build killed while it changes the spare must not find it again); None when
+    there is none or its record is damaged."""
+    path = _spare_path(record_file)
+    payload = read_checked(path)
+    path.unlink(missing_ok=True)
+    if payload is None:
+        return None
+    try:
+        data = json.loads(zlib.decompress(payload))
+        values = array("q")
+        values.frombytes(bytes.fromhex(data["values"]))
+        top = tuple(int(v) for v in data["top"])
+        if len(top) != 3:
+            return None
+        return Spare(
+            path=Path(str(data["path"])), top=(top[0], top[1], top[2]), folders=[str(f) for f in data["folders"]], values=values,
+            differ=frozenset(str(p) for p in data["differ"]),
+        )
+    except (ValueError, KeyError, TypeError, zlib.error):
+        return None
+
+
+def forget_spare(record_file: Path) -> None:
+    """Before a build that will not use the spare: its folder is removed as a stale one."""
+    _spare_path(record_file).unlink(missing_ok=True)
 
 
 def still_valid(record: Record | None, inputs: str, now: float, out: Path) -> bool:

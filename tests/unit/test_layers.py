@@ -16,7 +16,7 @@ ALLOWED: dict[str, set[str]] = {
     "writer": set(),
     "checked": set(),
     "buildcache": {"checked", "writer"},
-    "uptodate": {"checked", "sources"},
+    "uptodate": {"checked", "sources", "writer"},
     "xmlout": set(),
     "schema": {"errors", "text", "yamldoc"},
     "filetypes": set(),

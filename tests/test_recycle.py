@@ -1,0 +1,188 @@
+"""A patch build makes its staging folder from the output the last build replaced (kept beside
+the output as a spare, with a record of its state in the cache) instead of linking every file
+into an empty folder, and writes its up-to-date record from what it knows instead of a walk of
+the output. A spare changed since it was kept is never used; a build killed while it recycles
+one leaves the output as it was; every output equals a clean build."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from sitekit import tree_bytes
+from test_incremental import Site, _build, _clean_build
+from test_killed_build import _kill_when
+from test_patch import _body_patched, _edit_second_paragraph, _published
+
+from toasoan import uptodate
+
+
+def _spares(site: Site) -> list[Path]:
+    return sorted(site.root.glob(".public.spare-*"))
+
+
+def _edit(site: Site, paths: list[Path], n: int) -> None:
+    _edit_second_paragraph(paths[n % len(paths)], f"Đoạn thứ hai (sửa lần {n})")
+
+
+def _sample_page(public: Path) -> Path:
+    """A page every patch here carries as it is (the search page)."""
+    return public / "tim-kiem/index.html"
+
+
+def test_a_body_patch_makes_its_staging_folder_from_the_output_the_last_patch_replaced(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(21))
+    public = site.root / "public"
+    first = _build(site.root, public, site.now)
+    shown = _published(site, first)
+    assert not _spares(site)
+    inodes = [public.stat().st_ino]
+    for n in range(4):
+        _edit(site, shown, n)
+        spares = _spares(site)
+        result = _build(site.root, public, site.now)
+        assert _body_patched(result)
+        assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+        # The output this patch replaced is kept as the next one's staging folder...
+        assert [p.stat().st_ino for p in _spares(site)] == [inodes[-1]]
+        if n:  # ...and the one the last patch kept became this output.
+            assert len(spares) == 1 and public.stat().st_ino == inodes[-2]
+        inodes.append(public.stat().st_ino)
+        page = _sample_page(public)
+        # A carried file is the same file in the output and in the spare (one inode, two links).
+        assert page.stat().st_nlink >= 2
+        assert _build(site.root, public, site.now).up_to_date  # its record is exact
+    # A full build (a template edited) discards the spare; a patch after it starts afresh.
+    site.template()
+    full = _build(site.root, public, site.now)
+    assert not _body_patched(full)
+    assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+    _edit(site, shown, 5)
+    assert _body_patched(_build(site.root, public, site.now))
+    assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+    _edit(site, shown, 6)
+    assert _body_patched(_build(site.root, public, site.now))
+    assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+    assert not list(site.root.glob(".public.staging-*"))
+
+
+def _replace_a_file(spare: Path) -> None:
+    page = next(p for p in sorted(spare.rglob("index.html")) if p.parent != spare)
+    temporary = page.with_name("thay.tmp")
+    temporary.write_bytes(b"<p>thay</p>")
+    temporary.replace(page)
+
+
+def _add_a_file(spare: Path) -> None:
+    (spare / "them.html").write_bytes(b"<p>them</p>")
+
+
+def _remove_a_folder(spare: Path) -> None:
+    folder = next(p for p in sorted(spare.rglob("index.html")) if p.parent != spare).parent
+    shutil.rmtree(folder)
+
+
+def _write_in_place(spare: Path) -> None:
+    """A carried file is the live output's too: the output check sees this (a full build)."""
+    page = _sample_page(spare)
+    with page.open("r+b") as handle:
+        handle.seek(0)
+        handle.write(b"X")
+
+
+@pytest.mark.parametrize("tamper", [_replace_a_file, _add_a_file, _remove_a_folder, _write_in_place])
+def test_a_spare_changed_since_it_was_kept_is_not_used(tmp_path: Path, tamper: object) -> None:
+    site = Site(tmp_path / "site", random.Random(22))
+    public = site.root / "public"
+    shown = _published(site, _build(site.root, public, site.now))
+    _edit(site, shown, 0)
+    assert _body_patched(_build(site.root, public, site.now))
+    [spare] = _spares(site)
+    kept = spare.stat().st_ino
+    held = os.open(spare, os.O_RDONLY | os.O_DIRECTORY)  # its inode number cannot go to another folder
+    try:
+        assert callable(tamper)
+        tamper(spare)
+        _edit(site, shown, 1)
+        _build(site.root, public, site.now)
+        assert public.stat().st_ino != kept
+    finally:
+        os.close(held)
+    assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+    _edit(site, shown, 2)
+    _build(site.root, public, site.now)
+    assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+
+
+def test_a_patch_killed_while_it_recycles_the_spare_leaves_the_output_untouched(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(23))
+    public = site.root / "public"
+    shown = _published(site, _build(site.root, public, site.now))
+    _edit(site, shown, 0)
+    _build(site.root, public, site.now)
+    kills = 0
+    for n in range(1, 5):
+        [spare] = _spares(site) or [None]
+        before = tree_bytes(public)
+        _edit(site, shown, n)
+        # Killed once the spare is claimed (renamed to a staging name), at once or a little later.
+        def claimed(site_dir: Path, start: tuple[int, int], spare: Path | None = spare, wait: int = n % 2 * 40, seen: list[int] = [0]) -> bool:  # noqa: B006 - one list per build
+            if spare is None or spare.exists():
+                return False
+            seen[0] += 1
+            return seen[0] > wait
+
+        killed = _kill_when(site.root, site.now, 1, claimed)
+        kills += killed
+        after = tree_bytes(public)
+        if after != before:  # killed after the swap, or not killed: the whole new build
+            assert after == _clean_build(site.root, tmp_path, site.now), f"kill {n} (killed={killed})"
+        # The next build equals a clean one (a patch again, or a full build).
+        _build(site.root, public, site.now)
+        assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+        assert not list(site.root.glob(".public.staging-*"))
+        # One spare kept; one the kill left unclaimed may still be being removed off the clock.
+        deadline = time.monotonic() + 60
+        while len(_spares(site)) > 1 and time.monotonic() < deadline:
+            time.sleep(0.01)  # polling for the removal to finish, not waiting for time to pass
+        assert len(_spares(site)) <= 1
+    assert kills
+
+
+def test_a_patch_writes_its_record_without_walking_the_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = Site(tmp_path / "site", random.Random(24))
+    public = site.root / "public"
+    shown = _published(site, _build(site.root, public, site.now))
+
+    walk = uptodate.output_state
+    armed = [True]
+
+    def walked(out: Path) -> uptodate.OutputState:
+        assert not armed[0], f"a walk of {out}"
+        return walk(out)
+
+    monkeypatch.setattr(uptodate, "output_state", walked)
+    for n in range(3):
+        _edit(site, shown, n)
+        armed[0] = True
+        assert _body_patched(_build(site.root, public, site.now))
+        assert _build(site.root, public, site.now).up_to_date
+        armed[0] = False
+        # The record names every folder and file a walk finds, with their stats.
+        [record_file] = [p for p in (site.root / ".cache/build").glob("*/last-output-*") if "." not in p.name]
+        record = uptodate.read_record(record_file)
+        assert record is not None
+        walked_state = walk(public)
+        assert sorted(record.output.folders) == sorted(walked_state.folders)
+        assert uptodate.output_unchanged(public, record.output)
+        assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+    # The record is as strict as one made by a walk: a file touched in the output is seen.
+    os.utime(_sample_page(public))
+    monkeypatch.undo()
+    again = _build(site.root, public, site.now)
+    assert not again.up_to_date
+    assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
