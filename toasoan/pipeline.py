@@ -212,7 +212,7 @@ class Warm:
         up-to-date records its builds wrote in the site's cache, and their snapshots; no later
         build can use them."""
         for path in self.records:
-            uptodate.forget(path)
+            uptodate.remove(path)
             snapshot.forget(snapshot.path_for(path))
         self.records.clear()
         self.forget()

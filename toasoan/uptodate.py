@@ -436,6 +436,13 @@ def forget(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+def remove(path: Path) -> None:
+    """The record and everything kept beside it (its output's stats, its spare's record), for an
+    output that is gone for good (serve's temporary folder)."""
+    for file in (path, _values_path(path), _spare_path(path)):
+        file.unlink(missing_ok=True)
+
+
 def _spare_path(record_file: Path) -> Path:
     return record_file.with_name(record_file.name + ".spare")
 
