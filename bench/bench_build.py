@@ -2,7 +2,7 @@
 """Time whole builds of the benchmark corpora, side by side with Hugo on the same corpus.
 
     python bench/bench_build.py [--sizes 1k,10k] [--photos 0] [--runs 3] [--jobs 2] [--hugo]
-                                [--scenarios cold,noop,body,title,template,old-body] [--work DIR]
+                                [--scenarios cold,noop,body,body-again,title,template,old-body] [--work DIR]
 
 Makes the corpora with ../shared/bench/make_corpus.py (seed 1; `--photos 0`, the default, is
 the text corpus of issue 8) when missing, then times each scenario as a whole process: wall
@@ -12,6 +12,9 @@ median seconds of each stage the build reports (`TOASOAN_TIMINGS`).
 - cold: no previous output and an empty cache (the search shards included);
 - noop: the same build again, nothing changed;
 - body: one article's last paragraph edited (its sapo unchanged);
+- body-again: the same article's paragraph edited once more right after an untimed body edit's
+  build: the steady state of a newsroom's commits (or serve's saves), where the last build was a
+  patch and left the output it replaced to be recycled as the next staging folder;
 - title: the same article's title edited (its lists, feeds, sitemaps, "Xem thêm" blocks change);
 - template: the theme's base.html overridden by a copy with one comment more (every page);
 - old-body: the same edit as body, on an article of the oldest month (the first by path): its
@@ -48,7 +51,7 @@ from measure import measure
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "bench"
 SIZES = {"1k": 1000, "10k": 10000, "100k": 100000}
-SCENARIOS = ("cold", "noop", "body", "title", "template", "old-body")
+SCENARIOS = ("cold", "noop", "body", "body-again", "title", "template", "old-body")
 _SEARCH = re.compile(r"Tìm kiếm: .*?, ([0-9.]+) giây")
 _TIMINGS = re.compile(r"^timings (\[.*\])$", re.MULTILINE)
 _MEMORY = re.compile(r"^memory (\[.*\])$", re.MULTILINE)
@@ -122,6 +125,10 @@ class Edits:
     def body(self) -> None:
         self._edit_body(self.article, self.original)
 
+    def body_again(self) -> None:
+        text = self.original.decode("utf-8").rstrip("\n")
+        self.article.write_text(text + " Bài đã được biên tập lại lần nữa.\n", encoding="utf-8")
+
     def old_body(self) -> None:
         self._edit_body(self.old_article, self.old_original)
 
@@ -171,6 +178,7 @@ def main() -> int:
         edits = Edits(corpus)
         edit: dict[str, Callable[[], None]] = {
             "body": edits.body,
+            "body-again": edits.body_again,
             "title": edits.title,
             "template": edits.base_template,
             "old-body": edits.old_body,
@@ -185,6 +193,9 @@ def main() -> int:
                     shutil.rmtree(cache, ignore_errors=True)
                 elif not out.is_dir():
                     measure(build)  # warm up: the other scenarios start from a built site
+                if scenario == "body-again":
+                    edits.body()
+                    measure(build)  # untimed: the last build is a patch, as in a day of commits
                 if scenario in edit:
                     edit[scenario]()
                 try:
