@@ -70,6 +70,34 @@ def test_a_body_patch_makes_its_staging_folder_from_the_output_the_last_patch_re
     assert not list(site.root.glob(".public.staging-*"))
 
 
+def test_a_spare_that_differs_from_the_output_in_most_files_is_not_recycled(tmp_path: Path) -> None:
+    """After a template patch (every page made again) the output it replaced differs from the
+    new one in nearly every file: unlinking and linking each costs more than making a staging
+    folder afresh, so the next patch does that, and its output still equals a clean build."""
+    site = Site(tmp_path / "site", random.Random(22))
+    public = site.root / "public"
+    shown = _published(site, _build(site.root, public, site.now))
+    _edit(site, shown, 0)
+    assert _body_patched(_build(site.root, public, site.now))
+    base = site.root / "templates/base.html"
+    base.parent.mkdir(parents=True, exist_ok=True)
+    theme = Path(__file__).resolve().parent.parent / "templates/base.html"
+    base.write_text(theme.read_text(encoding="utf-8") + "<!-- sửa mẫu -->\n", encoding="utf-8")
+    templated = _build(site.root, public, site.now)
+    assert any(stage == "pages of the edited templates" for stage, _ in templated.timings)  # a template patch
+    kept = [p.stat().st_ino for p in _spares(site)]
+    assert len(kept) == 1  # it kept the output it replaced as a spare
+    _edit(site, shown, 1)
+    assert _body_patched(_build(site.root, public, site.now))
+    assert public.stat().st_ino != kept[0]  # a fresh staging folder, not that spare
+    assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+    _edit(site, shown, 2)  # and the spare the last patch kept is recycled again
+    spare = [p.stat().st_ino for p in _spares(site)]
+    assert _body_patched(_build(site.root, public, site.now))
+    assert [public.stat().st_ino] == spare
+    assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+
+
 def _replace_a_file(spare: Path) -> None:
     page = next(p for p in sorted(spare.rglob("index.html")) if p.parent != spare)
     temporary = page.with_name("thay.tmp")

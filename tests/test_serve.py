@@ -959,6 +959,42 @@ def test_a_save_while_a_full_build_reads_the_site_leaves_a_patch_for_the_next_bu
 
 
 @pytest.mark.parametrize("persist", [True, False], ids=["cli", "serve"])
+def test_an_article_that_came_and_went_while_a_build_read_the_site_is_not_kept(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, persist: bool,
+) -> None:
+    """An article written after the inputs were hashed and removed before the build's end (an
+    editor's new file deleted again) is read and published by the build, and no stat walk
+    after it sees it: the record must not call that output up to date, and the next build
+    gives the clean build's output, without the article's page."""
+    env = {"SOURCE_DATE_EPOCH": "1790000000"}
+    write_site(site, SAVES_SITE)
+    ghost = site / "content/articles/bai-ma.md"
+    warm = Warm(persist=persist)
+    options = BuildOptions(site_dir=site, output=tmp_path / "public", drafts=True, environ=env)
+    original = pipeline.load_site
+
+    def came_and_went(*args: object, **kwargs: object) -> object:
+        ghost.write_text(
+            "---\ntitle: Bài chỉ có trong lúc dựng\ndate: 2023-06-09 08:00\ncategory: thoi-su\nsummary: Sapo.\n---\n\nNội dung.\n",
+            encoding="utf-8",
+        )
+        try:
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            ghost.unlink()
+
+    monkeypatch.setattr(pipeline, "load_site", came_and_went)
+    build(options, warm=warm)
+    monkeypatch.setattr(pipeline, "load_site", original)
+    assert (tmp_path / "public/2023/06/bai-ma/index.html").is_file()  # it was read and published
+    second = build(options, warm=warm)
+    assert not second.up_to_date
+    assert not (tmp_path / "public/2023/06/bai-ma/index.html").exists()
+    assert tree_bytes(tmp_path / "public") == _clean_drafts_build(site, tmp_path, env)
+    assert build(options, warm=warm).up_to_date  # and then the record stands again
+
+
+@pytest.mark.parametrize("persist", [True, False], ids=["cli", "serve"])
 def test_a_save_while_a_patch_runs_leaves_a_patch_for_the_next_build(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, persist: bool,
 ) -> None:

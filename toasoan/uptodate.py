@@ -101,6 +101,18 @@ def as_built(roots: Iterable[Path], files: Iterable[Path], inputs: str, hashed: 
     return inputs + SAVED_MEANWHILE, Hashed(at=hashed.at, files=entries)
 
 
+def as_read(inputs: str, hashed: Hashed, root: Path, sources: Iterable[str]) -> str:
+    """`inputs` marked as `as_built` marks it when the build made a page from a file (`sources`,
+    relative to the site `root`) that `hashed` does not hold: one created after the inputs were
+    hashed and gone again before `as_built`'s walk, which no stat walk sees. Its page is in the
+    output; unmarked, the record would call that output up to date with the file gone."""
+    if inputs.endswith(SAVED_MEANWHILE):
+        return inputs
+    prefix = f"{root}/"
+    known = {name[len(prefix):] for name in hashed.files if name.startswith(prefix)}
+    return inputs if all(source in known for source in sources) else inputs + SAVED_MEANWHILE
+
+
 def _moved(roots: Iterable[Path], files: Iterable[Path], hashed: Hashed) -> tuple[set[str], bool]:
     """The files of `hashed` whose stat moved since, and whether a file came or went."""
     stats = hashed.files

@@ -77,6 +77,17 @@ def test_as_built_marks_what_was_saved_while_a_build_ran(tmp_path: Path) -> None
     assert again == inputs and again != marked
     assert rehashed.files[str(saved)][4] == stats.files[str(saved)][4]  # read again
 
+def test_as_read_marks_a_record_whose_build_read_a_file_it_never_hashed(tmp_path: Path) -> None:
+    """A page made from a file that came after the hash and went before the end: no walk sees
+    it, so the inputs hash is marked from what the build read (its pages' sources)."""
+    root = _site(tmp_path)
+    inputs, stats = _hash(root)
+    assert uptodate.as_read(inputs, stats, root, ["content/articles/a.md"]) == inputs
+    marked = uptodate.as_read(inputs, stats, root, ["content/articles/a.md", "content/articles/ma.md"])
+    assert marked != inputs and marked.startswith(inputs)
+    assert uptodate.as_read(marked, stats, root, ["content/articles/ma.md"]) == marked  # marked once
+
+
 def _reuse(hashed: uptodate.Hashed, later: float, digest: str | None = None) -> uptodate.Hashed:
     """`hashed` as a record taken `later` seconds after the files were written; with `digest`,
     every file's recorded digest replaced by it (what a reused digest would give away)."""
