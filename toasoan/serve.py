@@ -573,7 +573,7 @@ def _quick_pages(options: BuildOptions, state: _State) -> None:
             except Exception:  # noqa: BLE001 - an unreadable template: the full build reports it
                 current = (template_saved, None)
             if current[1] is not None:
-                print(f"Đã đọc lại mẫu trang trong {time.perf_counter() - started:.3f} giây (dựng đầy đủ theo sau)", file=sys.stderr)
+                print(f"Đã đọc lại mẫu trang trong {time.perf_counter() - started:.3f} giây (dựng lại theo sau)", file=sys.stderr)
             else:
                 print("Mẫu trang vừa lưu có lỗi: chờ bản dựng đầy đủ báo lỗi", file=sys.stderr)
         saved_since = current is not None and current[0] > seen
@@ -602,7 +602,7 @@ def _quick_pages(options: BuildOptions, state: _State) -> None:
                 continue
             made[path] = quick
             if quick is not None:
-                print(f"Đã dựng nhanh {quick[0]} trong {time.perf_counter() - started:.3f} giây (dựng đầy đủ theo sau)", file=sys.stderr)
+                print(f"Đã dựng nhanh {quick[0]} trong {time.perf_counter() - started:.3f} giây (dựng lại theo sau)", file=sys.stderr)
         with state.changed:
             if state.plan is not plan:
                 # A build ended meanwhile: what it may not have read is looked at again over it.
