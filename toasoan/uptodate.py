@@ -74,13 +74,6 @@ def input_hash(roots: Iterable[Path], files: Iterable[Path], salt: str, known: H
     return digest.hexdigest(), Hashed(at=at, files=entries)
 
 
-def inputs_changed(roots: Iterable[Path], files: Iterable[Path], hashed: Hashed) -> bool:
-    """Whether any input file appeared, went or was written since `input_hash` read it (a stat
-    walk: a write or rename always moves a file's ctime)."""
-    moved, came_or_went = _moved(roots, files, hashed)
-    return bool(moved) or came_or_went
-
-
 SAVED_MEANWHILE = "+saved-while-building"
 """Ends the `inputs` of a record whose build saw an input saved while it ran: no hash equals it."""
 
@@ -114,7 +107,8 @@ def as_read(inputs: str, hashed: Hashed, root: Path, sources: Iterable[str]) -> 
 
 
 def _moved(roots: Iterable[Path], files: Iterable[Path], hashed: Hashed) -> tuple[set[str], bool]:
-    """The files of `hashed` whose stat moved since, and whether a file came or went."""
+    """The files of `hashed` whose stat moved since, and whether a file came or went (a stat walk:
+    a write or rename always moves a file's ctime)."""
     stats = hashed.files
     moved: set[str] = set()
     seen = 0
@@ -220,7 +214,7 @@ def output_state(out: Path) -> OutputState:
                 values += (found.st_size, found.st_mtime_ns, found.st_ino)
         folders.append((rel, names))
     raw = array("q", values).tobytes()
-    return OutputState(folders=folders, stats=hashlib.sha256(raw).hexdigest(), values=raw)
+    return OutputState(folders=folders, stats=_stats_digest(raw), values=raw)
 
 
 Stat = tuple[int, int, int]
@@ -330,7 +324,7 @@ def patched_state(
                     found.extend((st.st_size, st.st_mtime_ns, st.st_ino))
         folders.append((rel, names))
     raw = found.tobytes()
-    return OutputState(folders=folders, stats=hashlib.sha256(raw).hexdigest(), values=raw)
+    return OutputState(folders=folders, stats=_stats_digest(raw), values=raw)
 
 
 def output_unchanged(out: Path, recorded: OutputState) -> bool:
@@ -352,11 +346,12 @@ def output_unchanged(out: Path, recorded: OutputState) -> bool:
                 values += (st.st_size, st.st_mtime_ns, st.st_ino)
     except (OSError, TypeError, ValueError):  # gone, or a record of another shape
         return False
-    return _stats_digest(values) == recorded.stats
+    return _stats_digest(array("q", values).tobytes()) == recorded.stats
 
 
-def _stats_digest(values: list[int]) -> str:
-    return hashlib.sha256(array("q", values).tobytes()).hexdigest()
+def _stats_digest(raw: bytes) -> str:
+    """The digest an `OutputState` keeps of its stats (`array("q")` bytes)."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def record_path(cache_folder: Path, out: Path) -> Path:
@@ -379,7 +374,7 @@ def read_values(record_file: Path, state: OutputState) -> OutputState:
         raw = zlib.decompress(payload)
     except zlib.error:
         return state
-    return dataclasses.replace(state, values=raw) if hashlib.sha256(raw).hexdigest() == state.stats else state
+    return dataclasses.replace(state, values=raw) if _stats_digest(raw) == state.stats else state
 
 
 KeptRecords = dict[Path, tuple[tuple[int, int, int], Record]]
