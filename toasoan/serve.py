@@ -647,24 +647,24 @@ def _quick_pages(options: BuildOptions, state: _State) -> None:
 
 def _pages_first(state: _State, wait: float | None = None) -> None:
     """Before a build: let the quick pages of the saves it follows be made and an open page told
-    of them reload (`_State.reloaded`), for at most RELOAD_WAIT. A build holds the interpreter for long stretches (a record's JSON, the stat of
-    every output file), and a reload served meanwhile waited for them: up to a second at 10,000
-    articles, against the ~0.1 s of a quick page's reload."""
-    deadline = time.monotonic() + (RELOAD_WAIT if wait is None else wait)
-    with state.changed:
-        while not state.stopping and (state.saved or state.template_saved or state.quick_busy or not state.reloaded()):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            state.changed.wait(left)
+    of them reload (`_State.reloaded`), for at most RELOAD_WAIT. A build holds the interpreter
+    for long stretches (a record's JSON, the stat of every output file), and a reload served
+    meanwhile waited for them: up to a second at 10,000 articles, against the ~0.1 s of a quick
+    page's reload."""
+    _wait_while(state, lambda: bool(state.saved or state.template_saved or state.quick_busy or not state.reloaded()), RELOAD_WAIT if wait is None else wait)
 
 
 def _writes_done(state: _State, wait: float | None = None) -> None:
     """Before a build: let the files being written be closed (`_Changes`), so the build does not
     read one half-written; for at most WRITE_WAIT (after which `_Changes` takes them as saved)."""
-    deadline = time.monotonic() + (WRITE_WAIT if wait is None else wait)
+    _wait_while(state, lambda: bool(state.writing), WRITE_WAIT if wait is None else wait)
+
+
+def _wait_while(state: _State, busy: Callable[[], bool], wait: float) -> None:
+    """Wait on `state.changed` while `busy()` holds and serve is not stopping, for at most `wait` seconds."""
+    deadline = time.monotonic() + wait
     with state.changed:
-        while not state.stopping and state.writing:
+        while not state.stopping and busy():
             left = deadline - time.monotonic()
             if left <= 0:
                 return
