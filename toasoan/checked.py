@@ -4,8 +4,11 @@ the new one, never half of one; a truncated or altered file reads as missing).""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -42,3 +45,24 @@ def write_checked(path: Path, payload: bytes, *, sync: bool = False) -> None:
             handle.flush()
             os.fsync(handle.fileno())
     temporary.replace(path)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a large value is read back (a snapshot's ~40,000
+    model objects and their tuples, a record's ~25,000 lists), which is kept whole: each batch of
+    new containers started a collection, and two or three full ones walked all of it again
+    (~30 % of a snapshot's unpickling). Then what was read joins the oldest generation at once
+    (`freeze` then `unfreeze` moves every tracked object there without walking any) instead of
+    being walked by the next young collection; not when something is frozen already (`serve`
+    keeps its plan off the collector so: `unfreeze` would give it back)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            if not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .buildcache import load_model
-from .checked import checked_digest, read_checked, write_checked
+from .checked import checked_digest, collector_paused, read_checked, write_checked
 from .images import Processed
 from .model import Article, Site
 from .search import Record
@@ -86,12 +86,13 @@ def read(path: Path, inputs: str) -> Snapshot | None:
         if not isinstance(head, Head) or head.inputs != inputs:
             return None
         parts: dict[str, tuple[bytes, Any]] = {}
-        for name, digest in head.parts:
-            part = read_checked(_part_path(path, name), digest)
-            if part is None:
-                return None  # damaged, or a part of another snapshot (a write cut short)
-            parts[name] = (digest, load_model(part, _MODULES))
-        return _assemble(inputs, parts)
+        with collector_paused():
+            for name, digest in head.parts:
+                part = read_checked(_part_path(path, name), digest)
+                if part is None:
+                    return None  # damaged, or a part of another snapshot (a write cut short)
+                parts[name] = (digest, load_model(part, _MODULES))
+            return _assemble(inputs, parts)
     except Exception:  # noqa: BLE001 (damaged or foreign bytes of any kind: a full build answers)
         return None
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checked import read_checked, write_checked
+from .checked import collector_paused, read_checked, write_checked
 from .sources import scan_files
 from .writer import Spare
 
@@ -400,6 +400,11 @@ def read_record(path: Path, kept: KeptRecords | None = None) -> Record | None:
     payload = read_checked(path)
     if payload is None:
         return None
+    with collector_paused():
+        return _parse_record(payload)
+
+
+def _parse_record(payload: bytes) -> Record | None:
     try:  # JSON, never pickle: a cache restored in CI must not be able to run code
         data = json.loads(payload)
         # The names are checked as they are used: a wrong shape only compares unequal.
