@@ -477,9 +477,12 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     entries = dict(cache.previous)
     for kind, made_now in changes.index.items():
         entries[kind] = {**entries.get(kind, {}), **made_now}
-    replaced = _replaced_blobs(entries, changes.page_index) if changes.page_index is not None else set()
-    write_index(cache.folder, entries, cache.index)
-    remove_blobs(cache.folder, replaced, entries, cache.index)
+    if changes.page_index is not None:  # a template patch: the pages it replaced leave the index
+        replaced = _replaced_blobs(entries, changes.page_index)
+        write_index(cache.folder, entries, cache.index)
+        remove_blobs(cache.folder, replaced, entries, cache.index)
+    elif not cache.add_to_index(changes.index):  # beside the index, not the whole index again
+        write_index(cache.folder, entries, cache.index)
     if warm is not None:
         warm.snapshot = new if kept_plan is not None else None
         warm.plan = None if kept_plan is None else patched_plan(

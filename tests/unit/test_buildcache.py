@@ -11,7 +11,8 @@ import os
 import tracemalloc
 from pathlib import Path
 
-from toasoan.buildcache import Fingerprints, canonical_pickle, read_blob, write_blob
+from toasoan import buildcache
+from toasoan.buildcache import Fingerprints, canonical_pickle, open_cache, read_blob, read_index, remove_blobs, write_blob, write_index
 from toasoan.views import ArticleView, CategoryView
 
 
@@ -79,3 +80,74 @@ def test_workers_writing_the_same_blob_at_once_all_get_it_whole(tmp_path: Path) 
     with multiprocessing.get_context("fork").Pool(4) as pool:
         for seed in range(60):
             assert pool.map(_write_same, [(str(tmp_path / f"cache-{seed % 6}"), seed)] * 4) == [True] * 4
+
+
+def _stamped(cache: Path) -> Path:
+    return cache / buildcache.BUILD_DIR / "s"
+
+
+def test_a_patch_adds_its_entries_beside_the_index_and_a_whole_index_takes_them_in(tmp_path: Path) -> None:
+    """The index (~7 MB at 10k articles) is written whole by full builds; a patch build's few
+    entries go to `index.more`, which names the index it adds to."""
+    folder = _stamped(tmp_path)
+    write_index(folder, {"page": {"a": "1" * 64, "b": "2" * 64}})
+    index = folder / "index"
+    before = (index.stat().st_ino, index.stat().st_mtime_ns, index.read_bytes())
+    cache = open_cache(tmp_path, "s")
+    assert cache.add_to_index({"page": {"b": "3" * 64}, "markdown": {"m": "4" * 64}})
+    assert (index.stat().st_ino, index.stat().st_mtime_ns, index.read_bytes()) == before  # not written again
+    assert read_index(folder) == ({"page": {"a": "1" * 64, "b": "3" * 64}, "markdown": {"m": "4" * 64}}, None)
+    # The next patch adds to what the last one added.
+    again = open_cache(tmp_path, "s")
+    assert again.previous == read_index(folder)[0]
+    assert again.add_to_index({"page": {"c": "5" * 64}})
+    assert read_index(folder)[0] == {"page": {"a": "1" * 64, "b": "3" * 64, "c": "5" * 64}, "markdown": {"m": "4" * 64}}
+    # Written whole, the index holds them all and the file beside it goes.
+    write_index(folder, again.previous)
+    assert not (folder / "index.more").exists()
+
+
+def test_entries_added_to_another_index_or_damaged_are_not_used(tmp_path: Path) -> None:
+    folder = _stamped(tmp_path)
+    write_index(folder, {"page": {"a": "1" * 64}})
+    assert open_cache(tmp_path, "s").add_to_index({"page": {"b": "2" * 64}})
+    more = folder / "index.more"
+    stale = more.read_bytes()
+    # A build killed between writing a whole index and removing the file beside it.
+    write_index(folder, {"page": {"c": "3" * 64}})
+    more.write_bytes(stale)
+    assert read_index(folder) == ({"page": {"c": "3" * 64}}, None)
+    # Damaged: ignored with a notice; the index itself still counts, and the next patch starts afresh.
+    write_index(folder, {"page": {"a": "1" * 64}})
+    more.write_bytes(stale[:-3])
+    index, notice = read_index(folder)
+    assert index == {"page": {"a": "1" * 64}} and notice is not None and "phần thêm" in notice
+    cache = open_cache(tmp_path, "s")
+    assert cache.notices == [notice]
+    assert cache.add_to_index({"page": {"d": "4" * 64}})
+    assert read_index(folder) == ({"page": {"a": "1" * 64, "d": "4" * 64}}, None)
+    # No sound index to add to: the caller writes it whole.
+    (folder / "index").write_bytes(b"broken")
+    assert not open_cache(tmp_path, "s").add_to_index({"page": {"e": "5" * 64}})
+
+
+def test_past_its_limit_the_file_beside_the_index_gives_way_to_a_whole_index(tmp_path: Path) -> None:
+    folder = _stamped(tmp_path)
+    write_index(folder, {"page": {}})
+    many = {f"k{i}": f"{i:064x}" for i in range(buildcache.MORE_MAX)}
+    assert open_cache(tmp_path, "s").add_to_index({"page": many})
+    assert not open_cache(tmp_path, "s").add_to_index({"page": {"one-more": "f" * 64}})
+
+
+def test_blobs_added_beside_the_other_profiles_index_are_kept(tmp_path: Path) -> None:
+    """`serve` (drafts) and `build` share the blobs: a patch of one profile adds entries that the
+    other profile's prune must keep."""
+    folder = _stamped(tmp_path)
+    sha, path = write_blob(folder, b"<p>trang</p>")
+    write_index(folder, {"page": {}}, "index-drafts")
+    assert open_cache(tmp_path, "s", drafts=True).add_to_index({"page": {"k": sha}})
+    write_index(folder, {"page": {}})
+    remove_blobs(folder, {sha}, {"page": {}}, "index")
+    cache = open_cache(tmp_path, "s")
+    cache.finish()
+    assert path.read_bytes() == b"<p>trang</p>"
