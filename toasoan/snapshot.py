@@ -35,7 +35,7 @@ from .templates import Assets
 
 _SUFFIX = ".snapshot"
 _PART = "-"  # a part's file: the head's name, this, the part's name
-CHUNK = 2000  # articles or search records in one part
+CHUNK = 500  # articles or search records in one part (a body edit writes one of each again: ~0.4 MB at 10k)
 # The classes a snapshot is made of; anything else in its bytes is refused, never called.
 _MODULES = (
     "toasoan.snapshot", "toasoan.model", "toasoan.errors", "toasoan.config", "toasoan.images", "toasoan.search", "toasoan.templates",
