@@ -7,6 +7,7 @@ build."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import random
@@ -17,7 +18,7 @@ import pytest
 from sitekit import make_jpeg, tree_bytes
 from test_incremental import Site, _build, _clean_build
 
-from toasoan import pipeline, snapshot
+from toasoan import pipeline, snapshot, uptodate
 from toasoan.pipeline import BuildOptions, BuildResult
 
 
@@ -325,9 +326,9 @@ def test_a_date_that_moves_an_article_to_another_search_shard_is_patched(tmp_pat
     assert dict(moved.addresses) == dict(first.addresses)  # the same addresses
 
 
-def _parts(snap_file: Path) -> dict[str, tuple[int, int]]:
-    """The snapshot's part files by name: (inode, mtime ns)."""
-    prefix = snap_file.name + "-"
+def _parts(snap_file: Path, separator: str = "-") -> dict[str, tuple[int, int]]:
+    """The snapshot's (or record's) part files by name: (inode, mtime ns)."""
+    prefix = snap_file.name + separator
     return {p.name[len(prefix):]: (p.stat().st_ino, p.stat().st_mtime_ns) for p in snap_file.parent.iterdir() if p.name.startswith(prefix)}
 
 
@@ -352,6 +353,44 @@ def test_a_body_patch_writes_again_only_the_snapshot_parts_it_changed(tmp_path: 
     assert (full.site, full.records, full.related, full.page_keys, full.links) == (
         clean_snap.site, clean_snap.records, clean_snap.related, clean_snap.page_keys, clean_snap.links,
     )
+
+
+def test_a_body_patch_adds_its_markdown_beside_the_cache_index_and_writes_again_only_the_records_parts_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A patch writes its few cache entries to `index.more` instead of the whole index again, and
+    of its up-to-date record only the parts that changed; the next full build finds the patch's
+    entries."""
+    monkeypatch.setattr(uptodate, "FOLDERS_CHUNK", 4)  # a small site's record in several parts
+    monkeypatch.setattr(uptodate, "HASHED_CHUNK", 4)
+    site = Site(tmp_path / "site", random.Random(23))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    (index,) = (p for p in (site.root / ".cache").rglob("index") if p.parent.parent.name == "build")
+    (record,) = (p for p in index.parent.glob("last-output-*") if "." not in p.name)
+    before = (index.stat().st_ino, index.stat().st_mtime_ns)
+    parts = _parts(record, ".part-")
+    edited = _published(site, first)[0]
+    _edit_second_paragraph(edited, "Đoạn thứ hai (chỉ sửa thân bài)")
+    patched = _build(site.root, output, site.now)
+    assert _body_patched(patched)
+    assert (index.stat().st_ino, index.stat().st_mtime_ns) == before and index.with_name("index.more").is_file()
+    again = _parts(record, ".part-")
+    assert again.keys() == parts.keys()
+    rewritten = {name for name in parts if again[name] != parts[name]}
+    # The edited file's stats and digest; the search shard's folders (its files are named by
+    # their content). Nothing else.
+    chunks = {name: json.loads(record.with_name(f"{record.name}.part-{name}").read_bytes()[32:]) for name in again}
+    assert {n for n in rewritten if n.startswith("hashed.")} == {n for n, c in chunks.items() if str(edited.resolve()) in c}
+    assert all(any(rel.startswith("pagefind") for rel, _ in chunks[n]) for n in rewritten if n.startswith("folders."))
+    assert len(rewritten) < len(parts) / 2
+    assert _build(site.root, output, site.now).up_to_date
+    record.unlink()  # the next build is a full one
+    full = _build(site.root, output, site.now)
+    # Every document's Markdown came from the cache, the edited body's (added by the patch) too.
+    assert not _patched(full) and full.markdown_cached == patched.markdown_cached + 1
+    assert not index.with_name("index.more").exists()  # written whole, with the patch's entry
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
 
 
 def test_a_snapshot_part_of_another_write_gets_a_full_build(tmp_path: Path) -> None:

@@ -34,17 +34,19 @@ def checked_digest(path: Path) -> bytes | None:
         return None
 
 
-def write_checked(path: Path, payload: bytes, *, sync: bool = False) -> None:
+def write_checked(path: Path, payload: bytes, *, sync: bool = False) -> bytes:
     """`payload` with its checksum at `path` (its folder made if needed); with `sync`, on disk
-    before it is renamed into place."""
+    before it is renamed into place. Returns the checksum (the payload's SHA-256)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    digest = hashlib.sha256(payload).digest()
     with open(temporary, "wb") as handle:
-        handle.write(hashlib.sha256(payload).digest() + payload)
+        handle.write(digest + payload)
         if sync:
             handle.flush()
             os.fsync(handle.fileno())
     temporary.replace(path)
+    return digest
 
 
 @contextmanager

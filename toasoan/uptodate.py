@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checked import collector_paused, read_checked, write_checked
+from .checked import checked_digest, collector_paused, read_checked, write_checked
 from .sources import scan_files
 from .writer import Spare
 
@@ -34,6 +34,9 @@ class Record:
     output: OutputState  # every output file as it was written
     result: dict[str, Any]  # the build's result (plain JSON values), returned again when nothing changed
     hashed: Hashed | None = None  # each input file's digest, for the next build's hash
+    # As read back or written: each part's SHA-256 and value (`write_record` writes again only
+    # the parts that changed; carried over by dataclasses.replace, never compared).
+    parts: dict[str, tuple[bytes, Any]] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
 
 FileEntry = tuple[int, int, int, int, str]
@@ -391,7 +394,35 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
+HASHED_CHUNK = 1000
+"""Input files in one part of a record (a body edit writes one of them again)."""
+FOLDERS_CHUNK = 1000
+"""Output folders (with their files' names) in one part of a record (a body edit changes the
+search shard's few folders, whose files are named by their content)."""
+
+_PART = ".part-"  # a record's part file: the record's name, this, the part's name
+
+
+def _part_path(record_file: Path, name: str) -> Path:
+    return record_file.with_name(f"{record_file.name}{_PART}{name}")
+
+
+def _record_parts(record: Record) -> Iterator[tuple[str, Any]]:
+    """The parts of a record besides its head: the output's folders and their files' names in
+    chunks of FOLDERS_CHUNK (in the recorded order), and the input files' stats and digests in
+    chunks of HASHED_CHUNK by name (a patch changes few: its parts are written again only when
+    they differ from those read)."""
+    folders = record.output.folders
+    for start in range(0, len(folders), FOLDERS_CHUNK):
+        yield f"folders.{start // FOLDERS_CHUNK}", folders[start:start + FOLDERS_CHUNK]
+    files = record.hashed.files if record.hashed is not None else {}
+    names = sorted(files)
+    for start in range(0, len(names), HASHED_CHUNK):
+        yield f"hashed.{start // HASHED_CHUNK}", {name: files[name] for name in names[start:start + HASHED_CHUNK]}
+
+
 def read_record(path: Path, kept: KeptRecords | None = None) -> Record | None:
+    """The record at `path` when its head and every part it names are whole; else None."""
     if kept is not None and path in kept:
         identity, record = kept[path]
         if _identity(path) == identity:
@@ -401,46 +432,86 @@ def read_record(path: Path, kept: KeptRecords | None = None) -> Record | None:
     if payload is None:
         return None
     with collector_paused():
-        return _parse_record(payload)
+        return _parse_record(path, payload)
 
 
-def _parse_record(payload: bytes) -> Record | None:
+def _parse_record(path: Path, payload: bytes) -> Record | None:
     try:  # JSON, never pickle: a cache restored in CI must not be able to run code
         data = json.loads(payload)
-        # The names are checked as they are used: a wrong shape only compares unequal.
-        output = OutputState(folders=[(str(rel), names) for rel, names in data["output"]["folders"]], stats=str(data["output"]["stats"]))
-        hashed = Hashed(
-            at=float(data["hashed"]["at"]),
-            files={str(k): (int(v[0]), int(v[1]), int(v[2]), int(v[3]), str(v[4])) for k, v in data["hashed"]["files"].items()},
-        )
+        parts: dict[str, tuple[bytes, Any]] = {}
+        files: dict[str, FileEntry] = {}
+        folders: list[tuple[str, list[str]]] = []
+        for name, hexdigest in data["parts"]:
+            kind, _, number = name.partition(".") if isinstance(name, str) else ("", "", "")
+            if kind not in ("folders", "hashed") or not number.isdigit():
+                return None  # a part this code never writes
+            digest = bytes.fromhex(hexdigest)
+            raw = read_checked(_part_path(path, name), digest)
+            if raw is None:
+                return None  # damaged, or a part of another record (a write cut short)
+            value = json.loads(raw)
+            # The names are checked as they are used: a wrong shape only compares unequal.
+            if kind == "folders":
+                chunk_folders = [(str(rel), names) for rel, names in value]
+                folders += chunk_folders
+                parts[name] = (digest, chunk_folders)
+            else:
+                chunk = {str(k): (int(v[0]), int(v[1]), int(v[2]), int(v[3]), str(v[4])) for k, v in value.items()}
+                files.update(chunk)
+                parts[name] = (digest, chunk)
+        if not folders:
+            return None  # every output has its own folder at least
         valid_until = data["valid_until"]
         return Record(
             inputs=str(data["inputs"]), built_at=float(data["built_at"]),
-            valid_until=None if valid_until is None else float(valid_until), output=output, result=dict(data["result"]), hashed=hashed,
+            valid_until=None if valid_until is None else float(valid_until),
+            output=OutputState(folders=folders, stats=str(data["output"]["stats"])), result=dict(data["result"]),
+            hashed=Hashed(at=float(data["hashed_at"]), files=files), parts=parts,
         )
     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None
 
 
 def write_record(path: Path, record: Record, kept: KeptRecords | None = None) -> None:
-    """The record as JSON, and its output's stats (when known) in a file beside it, written first
-    (a stats file of another record reads as missing: its digest is not that record's)."""
+    """The record: its output's stats (when known) in a file beside it, written first (a stats
+    file of another record reads as missing: its digest is not that record's); then its parts
+    that differ from those it was read with (all of them for a new record), then the head that
+    names them all (a write cut short leaves a head whose parts do not match: no record)."""
     if record.output.values is not None:
         write_checked(_values_path(path), zlib.compress(record.output.values, 1))
     else:
         _values_path(path).unlink(missing_ok=True)
-    hashed = {"at": record.hashed.at, "files": record.hashed.files} if record.hashed else {"at": 0.0, "files": {}}
-    # ASCII: a file name that is not UTF-8 (kept as surrogates) survives as an escape.
+    parts: dict[str, tuple[bytes, Any]] = {}
+    for name, value in _record_parts(record):
+        known = record.parts.get(name)
+        if known is not None and (known[1] is value or known[1] == value) and checked_digest(_part_path(path, name)) == known[0]:
+            parts[name] = known
+            continue
+        # ASCII: a file name that is not UTF-8 (kept as surrogates) survives as an escape.
+        parts[name] = (write_checked(_part_path(path, name), json.dumps(value, sort_keys=True).encode("ascii")), value)
     payload = json.dumps(
         {"inputs": record.inputs, "built_at": record.built_at, "valid_until": record.valid_until,
-         "output": {"folders": record.output.folders, "stats": record.output.stats}, "hashed": hashed,
-         "result": record.result}, sort_keys=True,
+         "output": {"stats": record.output.stats}, "hashed_at": record.hashed.at if record.hashed else 0.0,
+         "parts": [[name, digest.hex()] for name, (digest, _) in parts.items()], "result": record.result}, sort_keys=True,
     ).encode("ascii")
     write_checked(path, payload)
+    _remove_parts(path, set(parts))
     if kept is not None:
         identity = _identity(path)
         if identity is not None:
-            kept[path] = (identity, record)
+            kept[path] = (identity, dataclasses.replace(record, parts=parts))
+
+
+def _remove_parts(path: Path, keep: set[str]) -> None:
+    """Part files of the record at `path` that its head does not name (fewer chunks than before)."""
+    prefix = f"{path.name}{_PART}"
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(prefix) and entry.name[len(prefix):] not in keep:
+            Path(entry.path).unlink(missing_ok=True)
 
 
 def forget(path: Path) -> None:
@@ -453,6 +524,7 @@ def remove(path: Path) -> None:
     output that is gone for good (serve's temporary folder)."""
     for file in (path, _values_path(path), _spare_path(path)):
         file.unlink(missing_ok=True)
+    _remove_parts(path, set())
 
 
 def _spare_path(record_file: Path) -> Path:

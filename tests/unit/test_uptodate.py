@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -172,3 +173,62 @@ def test_the_output_check_sees_a_file_written_added_or_removed(tmp_path: Path) -
     state = uptodate.output_state(out)
     (out / "a/b/index.html").unlink()
     assert not uptodate.output_unchanged(out, state)
+
+
+def _record(root: Path, files: int) -> uptodate.Record:
+    for n in range(files):
+        (root / f"content/articles/b{n:04}.md").write_text(str(n))
+    inputs, hashed = _hash(root)
+    return uptodate.Record(
+        inputs=inputs, built_at=1.0, valid_until=None, output=uptodate.output_state(root / "content"), result={"pages": 1}, hashed=hashed,
+    )
+
+
+def _part_stats(path: Path) -> dict[str, tuple[int, int]]:
+    prefix = path.name + ".part-"
+    return {p.name[len(prefix):]: (p.stat().st_ino, p.stat().st_mtime_ns) for p in path.parent.iterdir() if p.name.startswith(prefix)}
+
+
+def test_a_record_read_back_writes_again_only_the_parts_that_changed(tmp_path: Path) -> None:
+    """A patch changes one input file's digest and keeps the output's names: of a record's parts
+    (the output's folders, the input files in chunks), only that file's chunk is written again."""
+    root = _site(tmp_path / "site")
+    record = _record(root, uptodate.HASHED_CHUNK + 10)
+    path = tmp_path / "cache/last-output-x"
+    uptodate.write_record(path, record)
+    before = _part_stats(path)
+    assert before.keys() == {"folders.0", "hashed.0", "hashed.1"}
+    read = uptodate.read_record(path)
+    assert read == record and read is not None and read.hashed is not None
+    edited = str(root / "content/articles/b0003.md")
+    files = {**read.hashed.files, edited: (*read.hashed.files[edited][:4], "ab" * 32)}
+    patched = dataclasses.replace(read, inputs="other", hashed=uptodate.Hashed(at=2.0, files=files))
+    uptodate.write_record(path, patched)
+    after = _part_stats(path)
+    assert {name for name in before if after[name] != before[name]} == {"hashed.0"}
+    assert uptodate.read_record(path) == patched
+    # Fewer files: the chunk no head names goes.
+    uptodate.write_record(path, dataclasses.replace(patched, hashed=uptodate.Hashed(at=2.0, files=dict(list(files.items())[:5]))))
+    assert _part_stats(path).keys() == {"folders.0", "hashed.0"}
+    uptodate.remove(path)
+    assert not list(path.parent.iterdir())
+
+
+def test_a_record_whose_part_is_damaged_or_of_another_write_is_no_record(tmp_path: Path) -> None:
+    root = _site(tmp_path / "site")
+    path = tmp_path / "cache/last-output-x"
+    first = _record(root, 3)
+    uptodate.write_record(path, first)
+    folders = path.with_name(path.name + ".part-folders.0")
+    sound = folders.read_bytes()
+    folders.write_bytes(sound[:-2])  # cut short
+    assert uptodate.read_record(path) is None
+    folders.write_bytes(sound)
+    assert uptodate.read_record(path) == first
+    # A write cut short between its parts and its head: the parts are another record's.
+    second = dataclasses.replace(first, output=uptodate.output_state(root / "templates"))
+    uptodate.write_record(path, second)
+    head = path.read_bytes()
+    uptodate.write_record(path, first)
+    path.write_bytes(head)
+    assert uptodate.read_record(path) is None
