@@ -393,6 +393,19 @@ def test_a_body_patch_adds_its_markdown_beside_the_cache_index_and_writes_again_
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
 
 
+@pytest.mark.parametrize("part", ["folders.0", "hashed.0"])
+def test_a_damaged_part_of_the_up_to_date_record_gets_a_full_build(tmp_path: Path, part: str) -> None:
+    site = Site(tmp_path / "site", random.Random(24))
+    output = site.root / "public"
+    _build(site.root, output, site.now)
+    (found,) = (site.root / ".cache").rglob(f"last-output-*.part-{part}")
+    found.write_bytes(found.read_bytes()[:-1])  # cut short
+    again = _build(site.root, output, site.now)
+    assert not again.up_to_date and not again.patched  # no record: nothing vouches for the output
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    assert _build(site.root, output, site.now).up_to_date  # that build wrote a sound record
+
+
 def test_a_snapshot_part_of_another_write_gets_a_full_build(tmp_path: Path) -> None:
     """A write cut short between its parts and its head leaves parts the head does not name."""
     site = Site(tmp_path / "site", random.Random(22))
