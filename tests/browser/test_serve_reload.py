@@ -98,6 +98,8 @@ def test_saving_an_article_reloads_the_open_page(browser: Any, serving: Serving,
     # so a build that finishes before the stream connects still reloads it.
     _save(site, "Bản thứ hai, vừa lưu.")
     page.wait_for_function("document.body.innerText.includes('Bản thứ hai, vừa lưu.')", timeout=WAIT_MS)
+    # The new text shows before the reloaded document's load event arrives: wait for that event.
+    page.wait_for_load_state("load", timeout=WAIT_MS)
     assert len(loads) >= 2  # reloaded by the page itself
 
     # A broken save turns the page into the error list (never the stale page); fixing it brings it back.
@@ -108,6 +110,7 @@ def test_saving_an_article_reloads_the_open_page(browser: Any, serving: Serving,
     assert "Bản thứ hai, vừa lưu." not in page.inner_text("body")
     _save(site, "Bản thứ ba, đã sửa lỗi.")
     page.wait_for_function("document.body.innerText.includes('Bản thứ ba, đã sửa lỗi.')", timeout=WAIT_MS)
+    page.wait_for_load_state("load", timeout=WAIT_MS)
     assert page.locator("#toasoan-problems").count() == 0
 
     assert not [url for url in requested if "/__toasoan_version" in url]  # nothing polls
