@@ -59,7 +59,7 @@ from .photos import (
 from .proofread import duplicate_titles, findings_end, site_findings, small_covers, tag_spellings
 from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
-from .routes import ArticleContext, HomeContext, Route, article_route, pages_showing, plan_routes
+from .routes import ArticleContext, Outlined, Route, article_route, changed_pages, outline, pages_showing, plan_routes
 from .scanner import prose_lines, source_links
 from .search import BUNDLE, KnownDigests, Record, SearchReport, ShardGone, index_site, shard_keys, shard_records, site_record
 from .shortcut import default_theme_dir
@@ -602,6 +602,8 @@ def patched_plan(
             routes[at[site.articles[i].url]] = article_route(site, i, plan.photos.processed, related[i], now, share_cards)
     else:
         routes = _card_routes(plan, site, related, share_cards, changed, now)
+        if routes is None:
+            routes = _listed_routes(plan, site, related, share_cards, now)
     if routes is None:
         routes, _ = plan_routes(site, plan.photos.processed, jobs, [list(p) for p in related], now=now, share_cards=share_cards)
     # `photos` stays the full build's: its share cards are not read again (the routes have their URLs).
@@ -638,6 +640,48 @@ def _card_routes(
     for i, picks in enumerate(related):
         if i in edited or picks != plan.related[i] or not recarded.isdisjoint(picks):
             routes[at[site.articles[i].url]] = article_route(site, i, photos, picks, now, share_cards)
+    return routes
+
+
+def _listed_routes(
+    plan: _Plan, site: Site, related: tuple[tuple[int, ...], ...], share_cards: dict[str, str], now: dt.datetime,
+) -> list[Route] | None:
+    """The plan's routes after edits that may move lists or dates (the same articles, told apart
+    by source), as `plan_routes` over `site` makes them: every route in the new model's order
+    (`routes.outline`), the home and list pages `changed_pages` finds and the pages of the
+    articles that changed, pick others or show a changed card in "Xem thêm" made again, every
+    other route the plan's. None when the articles are not the same ones (then every route is
+    planned)."""
+    old = plan.site
+    was = {a.source: i for i, a in enumerate(old.articles)}
+    if len(site.articles) != len(old.articles) or any(a.source not in was for a in site.articles):
+        return None
+    photos = plan.photos.processed
+
+    def card(article: Article) -> CardView:
+        return card_view(article_view(article, site.config, site.officials, photos))
+
+    before = [old.articles[was[a.source]] for a in site.articles]  # each article as it was, by its new index
+    changed = {i for i, (a, b) in enumerate(zip(site.articles, before, strict=True)) if a is not b and a != b}
+    recarded = {i for i in changed if card(site.articles[i]) != card(before[i])}
+    pages = outline(site)
+    fresh = {r.url: r for r in changed_pages(old, site, outline(old), pages, photos, share_cards, recarded)}
+    by_url = {r.url: r for r in plan.routes}
+    index_of = {a.url: i for i, a in enumerate(site.articles)}
+    routes: list[Route] = []
+    for page in pages:
+        route = fresh.get(page.url)
+        i = index_of.get(page.url)
+        if route is None and i is not None:
+            picks = related[i]
+            then = tuple(old.articles[j].source for j in plan.related[was[site.articles[i].source]])
+            if i in changed or tuple(site.articles[j].source for j in picks) != then or not recarded.isdisjoint(picks):
+                route = article_route(site, i, photos, picks, now, share_cards)
+        if route is None:
+            route = by_url.get(page.url)
+            if route is None:
+                return None
+        routes.append(route)
     return routes
 
 
@@ -987,11 +1031,15 @@ def _card_changes(
     moved = _moved_lists(was, model)
     same_updates = all(model.articles[i].updated == was[i].updated for i in edited)
     narrow = not dated and not moved and same_updates
-    planned = _plan_reached(model, snap, photos, related, now, share_cards, options.jobs, edited, recarded, moved, narrow=narrow)
+    planned = _plan_reached(model, site, photos, share_cards, recarded, narrow=narrow)
     if planned is None:
         return None
-    routes, reached, article_route_of = planned
-    new_urls = old_urls if routes is None else {r.url for r in routes}
+    outlined, reached = planned
+
+    def article_route_of(index: int) -> Route:
+        return article_route(model, index, photos, related[index], now, share_cards)
+
+    new_urls = old_urls if outlined is None else {p.url for p in outlined}
     targets = (snap.link_targets - old_urls) | new_urls
     with_bodies = dataclasses.replace(model, articles=tuple(edited.values()), pages=())
     if _check_links(with_bodies, targets):
@@ -1015,7 +1063,7 @@ def _card_changes(
     # "Xem thêm" changed; every other page is the last output's.
     prints = template_fingerprints(env)
     keys = route_keys(stamp, globals_, snap.assets, prints, reached)
-    others = list(snap.page_keys) if routes is None else [r.url for r in routes if r.url not in article_urls]
+    others = list(snap.page_keys) if outlined is None else [p.url for p in outlined if p.url not in article_urls]
     page_keys = {u: snap.page_keys[u] for u in others if u in snap.page_keys}  # a route not reached keeps its key
     page_keys.update((r.url, k) for r, k in zip(reached, keys, strict=True))
     jobs = [(r, k) for r, k in zip(reached, keys, strict=True) if snap.page_keys.get(r.url) != k]
@@ -1062,8 +1110,8 @@ def _card_changes(
     if not moved and others == list(snap.page_keys) and same_updates:
         generated = [*feed_files(model, photos, now), news_sitemap(model, now)]
     else:
-        assert routes is not None  # planned whole whenever a list or an update date moved
-        generated = feed_files(model, photos, now) + sitemap_files(model, routes, now)
+        assert outlined is not None  # outlined whenever a list or an update date moved
+        generated = feed_files(model, photos, now) + sitemap_files(model, outlined, now)
     generated += [r.file for r in redirect_files(dataclasses.replace(model, articles=tuple(model.articles[i] for i in sorted(edited))))]
     for file in generated:
         assert file.data is not None
@@ -1186,28 +1234,23 @@ def _replaced_blobs(entries: dict[str, dict[str, str]], page_index: dict[str, st
 
 
 def _plan_reached(
-    model: Site, snap: snapshot.Snapshot, photos: Photos, related: tuple[tuple[int, ...], ...], now: dt.datetime, share_cards: dict[str, str],
-    jobs: int, edited: dict[int, Article], recarded: set[int], moved: set[str], *, narrow: bool,
-) -> tuple[list[Route] | None, list[Route], Callable[[int], Route]] | None:
-    """The routes a card patch needs: every route of the model (None when not planned), the
-    routes (not articles') whose page the edits may change, and each article's route by index.
-    `narrow` (no list gains, loses or reorders an article, no date or update date moved: a title,
-    sapo, author, caption... edit): the pages that show a changed card, from `pages_showing`,
-    and articles' routes one by one (`article_route`), instead of planning the ~15,000 routes
-    of a 10k site; no page comes or goes then, so their addresses are the snapshot's. Else every
-    route is planned (`plan_routes`: sitemap.xml needs them all) and `_reached` picks. None when
-    the plan finds an error (two pages on one address)."""
+    model: Site, old: Site, photos: Photos, share_cards: dict[str, str], recarded: set[int], *, narrow: bool,
+) -> tuple[list[Outlined] | None, list[Route]] | None:
+    """What a card patch needs of the routes: every route of the model as URLs and list slices
+    (`routes.outline`; None when not needed), and the routes (not articles') whose page the edits
+    may change. `narrow` (no list gains, loses or reorders an article, no date or update date
+    moved: a title, sapo, author, caption... edit): the pages that show a changed card, from
+    `pages_showing`; no page comes or goes then, so the addresses are the snapshot's. Else both
+    models are outlined (no view or card of ~15,000 routes is made: sitemap.xml needs only URLs
+    and slices) and `changed_pages` plans the home and list pages that are new or whose heading,
+    chips, page count, slice or shown cards changed. None when two routes claim one address (a
+    full build reports it)."""
     if narrow:
-        reached = pages_showing(model, photos, share_cards, recarded)
-        return None, reached, lambda index: article_route(model, index, photos, related[index], now, share_cards)
-    routes, route_diags = plan_routes(model, photos, jobs, [list(p) for p in related], now=now, share_cards=share_cards)
-    if route_diags:
+        return None, pages_showing(model, photos, share_cards, recarded)
+    pages = outline(model)
+    if len({p.url for p in pages}) != len(pages):
         return None
-    article_urls = {a.url for a in model.articles}
-    others = [r for r in routes if r.url not in article_urls]
-    reached = _reached(others, snap.page_keys, {model.articles[i].url for i in edited}, moved)
-    by_url = {r.url: r for r in routes}
-    return routes, reached, lambda index: by_url[model.articles[index].url]
+    return pages, changed_pages(old, model, outline(old), pages, photos, share_cards, recarded)
 
 
 def _moved_lists(was: dict[int, Article], new: Site) -> set[str]:
@@ -1228,25 +1271,6 @@ def _moved_lists(was: dict[int, Article], new: Site) -> set[str]:
         if dated:
             for day in (before.date, after.date):
                 found.update({urls.archive_url(), urls.archive_url(day.year), urls.archive_url(day.year, day.month)})
-    return found
-
-
-_PAGED = re.compile(rf"{urls.PAGE_PREFIX}[0-9]+/$")
-
-
-def _reached(routes: Sequence[Route], known: dict[str, str], edited: set[str], moved: set[str]) -> list[Route]:
-    """The routes (not articles') whose page an edit may change: new ones, the pages of the lists
-    in `moved`, and those that show an edited article's card. Any other shows the same cards of
-    the same lists as before: its key is the last one."""
-    found = []
-    for route in routes:
-        context = route.context
-        if isinstance(context, HomeContext):
-            cards = [*([context.lead] if context.lead else []), *context.latest, *(c for s in context.sections for c in s.articles)]
-        else:
-            cards = list(getattr(context, "articles", ()))
-        if route.url not in known or _PAGED.sub("", route.url) in moved or any(c.url in edited for c in cards):
-            found.append(route)
     return found
 
 
@@ -1611,7 +1635,7 @@ def _prepare(
     related = _related(site, options.jobs, cache, stamp, write and cache_usable)
     routes, route_diags = plan_routes(site, photos.processed, options.jobs, related, now=now, share_cards=card_urls(photos))
     clock.lap("related, routes")
-    generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
+    generated = feed_files(site, photos.processed, now) + sitemap_files(site, outline(site), now)
     clock.lap("feeds, sitemaps")
     variants = photo_files(photos)
     copies, copy_claims, copy_diags, assets = _plan_copies(root, options.theme_dir, site)

@@ -6,14 +6,13 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from . import urls
 from .config import SiteConfig
 from .dates import iso
-from .model import Article, Site
-from .routes import Route
+from .model import Site
+from .routes import Outlined
 from .writer import OutputFile
 from .xmlout import text_element, xml_bytes
 
@@ -33,40 +32,38 @@ class _Entry:
     lastmod: dt.datetime | None
 
 
-def sitemap_files(site: Site, routes: Sequence[Route], now: dt.datetime) -> list[OutputFile]:
-    """Every page with its lastmod, the articles of the two days before `now`, robots.txt."""
+def sitemap_files(site: Site, pages: Sequence[Outlined], now: dt.datetime) -> list[OutputFile]:
+    """Every page with its lastmod, the articles of the two days before `now`, robots.txt.
+    `pages`: every route, as `routes.outline` gives them (no card is needed)."""
     config = site.config
-    files = _sitemaps(config, _entries(site, routes, now))
+    files = _sitemaps(config, _entries(site, pages, now))
     files.append(news_sitemap(site, now))
     files.append(_robots(config))
     return files
 
 
-def _entries(site: Site, routes: Sequence[Route], now: dt.datetime) -> list[_Entry]:
-    """Every page a reader may land on, in route order: no 404 page, no draft or future article."""
-    by_url = {a.url: a for a in site.articles}
+def _entries(site: Site, pages: Sequence[Outlined], now: dt.datetime) -> list[_Entry]:
+    """Every page a reader may land on, in route order: no 404 page, no draft or future article.
+    A list page's lastmod is the latest change among its published articles."""
+    articles = site.articles
+    by_url = {a.url: a for a in articles}
     entries = []
-    for route in routes:
-        if route.url == NOT_FOUND:
+    for page in pages:
+        if page.url == NOT_FOUND:
             continue
-        article = by_url.get(route.url)
-        if article is not None:
-            if not article.is_published(now):
-                continue
-            lastmod: dt.datetime | None = article.modified
+        members = page.members()
+        lastmod: dt.datetime | None = None
+        if members is None:
+            article = by_url.get(page.url)
+            if article is not None:
+                if not article.is_published(now):
+                    continue
+                lastmod = article.modified
         else:
-            lastmod = _newest(getattr(route.context, "articles", None), by_url, now)
-        entries.append(_Entry(_absolute(site.config, route.url), lastmod))
+            dates = [articles[i].modified for i in members if articles[i].is_published(now)]
+            lastmod = max(dates) if dates else None
+        entries.append(_Entry(_absolute(site.config, page.url), lastmod))
     return entries
-
-
-def _newest(items: Any, by_url: dict[str, Article], now: dt.datetime) -> dt.datetime | None:
-    """The latest change among a list page's published articles (None for other pages)."""
-    if not isinstance(items, tuple):
-        return None
-    found = [by_url.get(getattr(item, "url", None) or "") for item in items]
-    dates = [a.modified for a in found if a is not None and a.is_published(now)]
-    return max(dates) if dates else None
 
 
 def _absolute(config: SiteConfig, url: str) -> str:
