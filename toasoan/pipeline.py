@@ -52,7 +52,7 @@ from .photos import (
     photo_files,
     plan_photos,
     prune_photos,
-    prune_unused,
+    prune_replaced,
     redraw_card,
     share_card,
 )
@@ -446,8 +446,9 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         return None
     clock.lap("swap")
     model = changes.site
-    if any(p.startswith("anh/chia-se/") for p in changes.dropped):  # a share card replaced: its entry goes, as a full build's prune does
-        prune_unused(config, snap.photos, changes.share_cards.values(), cache_dir(root, config))
+    cards_gone = [p for p in changes.dropped if p.startswith("anh/chia-se/")]
+    if cards_gone:  # a share card replaced: its entry goes, as a full build's prune does
+        prune_replaced(config, snap.photos, changes.share_cards.values(), cards_gone, cache_dir(root, config))
     if changes.addresses and not options.drafts:
         uptodate.write_addresses(cache_dir(root, config) / BUILD_DIR, _published_addresses(model))
     # A file saved while it built is read again by the next build (`as_built`).
