@@ -56,7 +56,7 @@ from .photos import (
     redraw_card,
     share_card,
 )
-from .proofread import duplicate_titles, findings_end, site_findings, small_covers, tag_spellings
+from .proofread import duplicate_titles, findings_end, site_findings, small_covers, tag_spellings, title_key
 from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import ArticleContext, Outlined, Route, article_route, changed_pages, outline, pages_showing, plan_routes
@@ -990,10 +990,10 @@ def _card_changes(
     everyone, before = [*model.articles, *model.held], [*site.articles, *site.held]
     if dated and site_findings(everyone, now) != site_findings(before, now):
         return None
-    for name, find in (("title", duplicate_titles), ("tags", tag_spellings)):
-        differs = any(getattr(model.articles[i], name) != getattr(was[i], name) for i in edited)
-        if differs and find(everyone) != find(before):
-            return None
+    if any(model.articles[i].title != was[i].title for i in edited) and _titles_repeat(everyone, before, edited, was, dated=dated):
+        return None
+    if any(model.articles[i].tags != was[i].tags for i in edited) and tag_spellings(everyone) != tag_spellings(before):
+        return None
     photos = snap.photos
     stamp = generator_stamp()
     index_entries: dict[str, dict[str, str]] = {"markdown": markdown}
@@ -1128,6 +1128,24 @@ def _card_changes(
         read=len(edited) + len(bodies), markdown_made=made + remade,
         addresses=titles, valid_until=_valid_until(model, now), shards=shard_keys(model.articles) if dated else None,
     )
+
+
+def _titles_repeat(everyone: Sequence[Article], before: Sequence[Article], edited: dict[int, Article], was: dict[int, Article], *, dated: bool) -> bool:
+    """Whether `duplicate_titles` may find otherwise after title edits (`everyone`: the articles
+    after them, then the held ones; `before`: the same before). Without a date moved, only the
+    articles whose title reads as an edited article's old or new one are looked at: when none
+    of them repeats another, before or after, every finding is as it was (each title folded
+    once, not every title twice). Else both lists are compared whole."""
+    if not dated:
+        touched = {title_key(a.title) for a in (*edited.values(), *was.values())}
+        keys = [title_key(a.title) for a in everyone]
+        after = [a for a, key in zip(everyone, keys, strict=True) if key in touched]
+        # The same articles with the edited ones as they were (`before`: indexes are the same
+        # while no date moved; an edited article's old title is one of those looked for).
+        then = [was.get(i, a) for i, (a, key) in enumerate(zip(everyone, keys, strict=True)) if key in touched or i in was]
+        if not duplicate_titles(after) and not duplicate_titles(then):
+            return False
+    return duplicate_titles(everyone) != duplicate_titles(before)
 
 
 def _template_edit(previous: uptodate.Hashed, current: uptodate.Hashed, root: Path, theme_dir: Path) -> bool:

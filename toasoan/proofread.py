@@ -278,10 +278,15 @@ def findings_end(articles: Sequence[Article], now: dt.datetime) -> list[dt.datet
     return [a.date - dt.timedelta(days=FUTURE_DAYS) for a in articles if a.date > ahead]
 
 
+def title_key(title: str) -> str:
+    """What two titles that `duplicate_titles` finds the same have in common."""
+    return " ".join(title.casefold().split())
+
+
 def duplicate_titles(articles: Sequence[Article]) -> list[Diagnostic]:
     groups: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
-        groups[" ".join(article.title.casefold().split())].append(article)
+        groups[title_key(article.title)].append(article)
     found = []
     for group in groups.values():
         if len(group) < 2:
