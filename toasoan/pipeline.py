@@ -1051,12 +1051,16 @@ def _card_changes(
     if old_count != new_count and max(old_count, new_count) > MAX_URLS:
         return None  # the sitemap may be split otherwise
     dropped = {urls.output_file(u) for u in old_urls - new_urls}
-    listed = {f"{folder}/{name}" if folder else name for folder, names in record.output.folders for name in names}
-    folders = {folder for folder, _ in record.output.folders}
+    by_folder = dict(record.output.folders)  # the last output's files, by folder: asked about a few paths
+
+    def listed(path: str) -> bool:
+        folder, _, name = path.rpartition("/")
+        return name in by_folder.get(folder, ())
+
     for url in new_urls - old_urls:
         path = urls.output_file(url)
         parents = ["/".join(path.split("/")[:depth]) for depth in range(1, path.count("/") + 1)]
-        if path in listed or path in folders or any(p in listed for p in parents):
+        if listed(path) or path in by_folder or any(listed(p) for p in parents):
             return None  # it would land on a file or folder of the last output: let a full build judge
     used_cards = set(share_cards.values())
     dropped |= {url.lstrip("/") for url in set(snap.share_cards.values()) - used_cards}
@@ -1076,8 +1080,8 @@ def _card_changes(
         return tuple(model.articles[j].source for j in related[index]) != old_picks[model.articles[index].source]
 
     reread = [
-        index for index in range(len(model.articles))
-        if index not in edited and (any(j in recarded for j in related[index]) or picks_moved(index))
+        index for index, picks in enumerate(related)
+        if index not in edited and (not recarded.isdisjoint(picks) or picks_moved(index))
     ]
     found = _bodies(root, model, reread, state)
     if found is None:
@@ -1116,7 +1120,7 @@ def _card_changes(
     generated += [r.file for r in redirect_files(dataclasses.replace(model, articles=tuple(model.articles[i] for i in sorted(edited))))]
     for file in generated:
         assert file.data is not None
-        if file.path not in listed:
+        if not listed(file.path):
             return None
         if (out / file.path).read_bytes() != file.data:
             new_files[file.path] = file
