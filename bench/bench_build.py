@@ -2,7 +2,7 @@
 """Time whole builds of the benchmark corpora, side by side with Hugo on the same corpus.
 
     python bench/bench_build.py [--sizes 1k,10k] [--photos 0] [--runs 3] [--jobs 2] [--hugo]
-                                [--scenarios cold,noop,body,body-again,title,template,old-body] [--work DIR]
+                                [--scenarios cold,noop,body,body-again,title,tag,date,template,old-body] [--work DIR]
 
 Makes the corpora with ../shared/bench/make_corpus.py (seed 1; `--photos 0`, the default, is
 the text corpus of issue 8) when missing, then times each scenario as a whole process: wall
@@ -16,6 +16,9 @@ median seconds of each stage the build reports (`TOASOAN_TIMINGS`).
   build: the steady state of a newsroom's commits (or serve's saves), where the last build was a
   patch and left the output it replaced to be recycled as the next staging folder;
 - title: the same article's title edited (its lists, feeds, sitemaps, "Xem thêm" blocks change);
+- tag: the same article given one more tag (it joins that tag's list; "Xem thêm" picks again);
+- date: the same article's time two hours earlier, the same day (it moves in its lists and
+  archives; sitemaps and feeds change);
 - template: the theme's base.html overridden by a copy with one comment more (every page);
 - old-body: the same edit as body, on an article of the oldest month (the first by path): its
   search shard is an old year's (~1,000 records at 10k), not the newest articles' small one
@@ -51,7 +54,7 @@ from measure import measure
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "bench"
 SIZES = {"1k": 1000, "10k": 10000, "100k": 100000}
-SCENARIOS = ("cold", "noop", "body", "body-again", "title", "template", "old-body")
+SCENARIOS = ("cold", "noop", "body", "body-again", "title", "tag", "date", "template", "old-body")
 _SEARCH = re.compile(r"Tìm kiếm: .*?, ([0-9.]+) giây")
 _TIMINGS = re.compile(r"^timings (\[.*\])$", re.MULTILINE)
 _MEMORY = re.compile(r"^memory (\[.*\])$", re.MULTILINE)
@@ -141,6 +144,22 @@ class Edits:
         text = self.original.decode("utf-8")
         self.article.write_text(re.sub(r"(?m)^title: .*$", 'title: "Tiêu đề đã sửa cho bài thử đo"', text, count=1), encoding="utf-8")
 
+    def tag(self) -> None:
+        text = self.original.decode("utf-8")
+        tags = re.search(r"(?m)^tags: *\[(.*)\]$", text)
+        assert tags is not None, self.article
+        added = next(t for t in ("khuyến học", "hợp tác quốc tế", "xã Khang Ninh") if t not in tags.group(1))
+        self.article.write_text(text[: tags.end(1)] + f", {added}" + text[tags.end(1) :], encoding="utf-8")
+
+    def date(self) -> None:
+        text = self.original.decode("utf-8")
+        date = re.search(r"(?m)^date: *['\"]?\d{4}-\d{2}-\d{2}[T ](\d{2}):(\d{2})", text)
+        assert date is not None, self.article
+        hour, minute = int(date.group(1)), int(date.group(2))
+        # Earlier the same day (the address keeps its month; it moves in its lists and archives).
+        moved = f"{hour - 2:02d}:{minute:02d}" if hour >= 2 else f"{hour:02d}:{(minute + 30) % 60:02d}"
+        self.article.write_text(text[: date.start(1)] + moved + text[date.end(2) :], encoding="utf-8")
+
     def base_template(self) -> None:
         self.template.parent.mkdir(exist_ok=True)
         self.template.write_text((REPO / "templates/base.html").read_text(encoding="utf-8") + "<!-- sửa mẫu -->\n", encoding="utf-8")
@@ -180,6 +199,8 @@ def main() -> int:
             "body": edits.body,
             "body-again": edits.body_again,
             "title": edits.title,
+            "tag": edits.tag,
+            "date": edits.date,
             "template": edits.base_template,
             "old-body": edits.old_body,
         }

@@ -447,3 +447,26 @@ def test_schemas_reject_what_the_protocols_forbid(schema: str, body: str, ok: bo
 def test_index_schema_rejects_an_empty_index() -> None:
     doc = etree.fromstring('<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"/>')
     assert not _schema("sitemap.xsd").validate(doc)
+
+
+def test_the_urlset_written_as_text_is_the_element_trees_bytes() -> None:
+    """`sitemaps._urlset` writes text, not a tree: the same bytes as `xmlout.xml_bytes` over the
+    tree of the same entries (escaped `&`, `<`, `>`; characters XML cannot carry dropped; an
+    element left empty by them; pages without lastmod; no entry at all)."""
+    import xml.etree.ElementTree as ET
+
+    from toasoan.xmlout import text_element, xml_bytes
+
+    when = dt.datetime(2026, 9, 21, 14, 13, tzinfo=TZ)
+    entries = [
+        sitemaps._Entry(f"{BASE}", None), sitemaps._Entry(f"{BASE}chu-de/a&b/?x=<1>", when),
+        sitemaps._Entry(f"{BASE}tin/Đổi-số/", when.replace(tzinfo=dt.UTC)), sitemaps._Entry("\x01\x02", when), sitemaps._Entry("a\x0bb", None),
+    ]
+    for chosen in (entries, entries[:1], []):
+        tree = ET.Element("urlset", {"xmlns": sitemaps.SITEMAP_NS})
+        for entry in chosen:
+            url = ET.SubElement(tree, "url")
+            text_element(url, "loc", entry.loc)
+            if entry.lastmod is not None:
+                text_element(url, "lastmod", entry.lastmod.isoformat())
+        assert sitemaps._urlset(chosen) == xml_bytes(tree), chosen

@@ -18,8 +18,9 @@ import pytest
 from sitekit import make_jpeg, tree_bytes
 from test_incremental import Site, _build, _clean_build
 
-from toasoan import pipeline, snapshot, uptodate
+from toasoan import pipeline, snapshot, uptodate, urls
 from toasoan.pipeline import BuildOptions, BuildResult
+from toasoan.routes import Route
 
 
 def _patched(result: BuildResult) -> bool:
@@ -530,3 +531,56 @@ def test_a_title_edit_plans_only_the_pages_that_show_the_card(tmp_path: Path, mo
         else:
             assert "index.html" in changed and own in changed
     assert cards  # a headline drawn on a share card again
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("tags", "[y tế, giáo dục]"), ("officials", "[le-thi-mai, pham-duy-hung]"), ("category", None), ("date", "2026-09-10 12:00"),
+    ("updated", "2026-09-21 10:00"),
+])
+def test_a_list_or_date_edit_plans_only_the_pages_it_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, value: str | None) -> None:
+    """A tag, official, category, date or update-date edit moves the article in (or into, out of)
+    lists and changes sitemap.xml, yet the patch plans no route of the whole site
+    (`plan_routes`): both models are outlined (`routes.outline`: URLs and list slices, no card)
+    and only the list pages that are new or whose slice, heading, chips or pager changed are
+    made (`routes.changed_pages`). The pages made are exactly those whose bytes changed, and the
+    output is a clean build's."""
+    site = _listed_site(tmp_path / "site")
+    output = site.root / "public"
+    _build(site.root, output, site.now)
+    path = site.articles()[2]
+    if value is None:
+        value = "kinh-te" if "category: thoi-su" in path.read_text(encoding="utf-8") else "thoi-su"
+    planned: list[str] = []
+    lists: list[str] = []
+    full_plan, changed_pages = pipeline.plan_routes, pipeline.changed_pages
+
+    def counting(*args: object, **kwargs: object) -> object:
+        planned.append("plan_routes")
+        return full_plan(*args, **kwargs)  # type: ignore[arg-type]
+
+    def listing(*args: object) -> list[Route]:
+        found = changed_pages(*args)  # type: ignore[arg-type]
+        lists.extend(urls.output_file(r.url) for r in found)
+        return found
+
+    before = tree_bytes(output)
+    site._edit_front(path, key, value)
+    monkeypatch.setattr(pipeline, "plan_routes", counting)
+    monkeypatch.setattr(pipeline, "changed_pages", listing)
+    result = _build(site.root, output, site.now)
+    monkeypatch.setattr(pipeline, "plan_routes", full_plan)
+    assert _patched(result) and not _body_patched(result) and planned == [], key
+    after = tree_bytes(output)
+    assert after == _clean_build(site.root, tmp_path, site.now), key
+    changed = _html_changed(before, after)
+    # The list and home pages planned are those whose bytes changed, and those that show the
+    # edited card (a field a page does not print, the category in a list, leaves it the same).
+    # Article pages made: the edited one and those whose "Xem thêm" changed or shows its card.
+    articles = {a.strip("/") + "/index.html" for _, a in result.addresses}
+    url = dict(result.addresses)[path.relative_to(site.root).as_posix()]
+    showing = {p for p, data in after.items() if p.endswith(".html") and f'href="{url}"'.encode() in data}
+    assert changed - articles <= set(lists) <= changed | showing, (key, sorted(changed), sorted(lists))
+    assert len(lists) == len(set(lists))
+    assert len(changed) <= result.pages - result.pages_cached <= len(changed | articles)
+    if key in ("date", "updated"):
+        assert before["sitemap.xml"] != after["sitemap.xml"]

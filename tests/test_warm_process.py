@@ -265,3 +265,48 @@ def test_a_title_patch_keeps_a_plan_equal_to_a_full_builds_without_planning_ever
     assert any("/trang-" in u for u in shown) and "/2023/06/bai-9/" in shown
     assert warm.plan.routes == fresh.routes
     _plan_makes_the_output(warm.plan, tmp_path / "public")
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("tags: [nông nghiệp, thủy sản]", "tags: [thủy sản, lâm nghiệp]"), ("category: thoi-su", "category: kinh-te"),
+    ("date: 2023-06-01 08:00", "date: 2023-06-07 09:30"), ("date: 2023-06-01 08:00", "date: 2023-06-09 09:30"),
+])
+def test_a_list_or_date_patch_keeps_a_plan_equal_to_a_full_builds_without_planning_every_route(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str,
+) -> None:
+    """After a tag, category or date edit (the article moves in its lists, joins or leaves some,
+    or becomes the newest), the warm plan is the routes a full build over the same files
+    plans, made from the two models' outlines (`pipeline._listed_routes`) without planning every
+    route (`plan_routes`)."""
+    articles = "".join(
+        f"-- content/articles/2023/06/bai-{n}.md --\n---\ntitle: Bài số {n}\ndate: 2023-06-{n:02d} 08:00\n"
+        f"category: {'thoi-su' if n % 2 else 'kinh-te'}\ntags: [nông nghiệp{', thủy sản' if n in (1, 9) else ''}]\n---\n\nNội dung bài {n}.\n"
+        for n in range(1, 10)
+    )
+    config = "-- site_config.yaml --\n" + MINIMAL_CONFIG.replace("archive: 2}", "archive: 2, home_lead: 1, home_section: 1}") + "related: 2\n"
+    write_site(site, config + articles)
+    options = BuildOptions(site_dir=site, output=tmp_path / "public", drafts=True, environ=WARM_ENV)
+    warm = Warm(persist=False)
+    build(options, warm=warm)
+    full_plan = pipeline.plan_routes
+    planned: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        planned.append(1)
+        return full_plan(*args, **kwargs)
+
+    path = site / "content/articles/2023/06/bai-1.md"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    monkeypatch.setattr(pipeline, "plan_routes", counting)
+    assert build(options, warm=warm).patched
+    monkeypatch.setattr(pipeline, "plan_routes", full_plan)
+    assert planned == [] and warm.plan is not None
+    copy = tmp_path / "sach"
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns(".cache", "public"))
+    plans: list[Any] = []
+    build(BuildOptions(site_dir=copy, output=copy / "public", drafts=True, environ=WARM_ENV), keep=plans.append)
+    (fresh,) = plans
+    assert warm.plan.routes == fresh.routes
+    _plan_makes_the_output(warm.plan, tmp_path / "public")

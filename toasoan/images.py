@@ -10,7 +10,7 @@ import os
 import re
 import shutil
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -199,6 +199,21 @@ def prune_cache(cache_dir: Path, settings: ImageSettings, keep: set[str]) -> int
             if entry.name not in keep and entry.is_dir() and _ENTRY_NAME.fullmatch(entry.name):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1
+    return removed
+
+
+def remove_entries(cache_dir: Path, settings: ImageSettings, names: Iterable[str]) -> int:
+    """Remove the cache entries `names` under `settings` (what `prune_cache` would remove of
+    them, without looking at every other entry). Returns count."""
+    base = cache_dir / "anh" / settings.key()
+    if not base.is_dir() or not (cache_dir / CACHE_MARKER).is_file():
+        return 0
+    removed = 0
+    for name in sorted(set(names)):
+        entry = base / name
+        if _ENTRY_NAME.fullmatch(name) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
     return removed
 
 

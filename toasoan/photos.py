@@ -23,6 +23,7 @@ from .images import (
     photo_key,
     process_photos,
     prune_cache,
+    remove_entries,
 )
 from .model import Article, Asset, Site
 from .sharecard import Card, make_cards
@@ -224,11 +225,17 @@ def prune_photos(photos: SitePhotos) -> int:
     return prune_cache(photos.cache_dir, photos.settings, keep)
 
 
-def prune_unused(config: SiteConfig, processed: dict[str, Processed], cards: Iterable[str], folder: Path) -> int:
-    """What `prune_photos` removes, for a build that kept the photo plan and replaced share cards
-    (a patch build): every entry but the photos in `processed` and the cards at the URLs `cards`."""
-    keep = {p.key for p in processed.values()} | {url.rsplit("/", 1)[-1].removesuffix(".png") for url in cards}
-    return prune_cache(folder, image_settings(config), keep)
+def prune_replaced(config: SiteConfig, processed: dict[str, Processed], cards: Iterable[str], replaced: Iterable[str], folder: Path) -> int:
+    """What `prune_photos` removes of the share cards a patch build replaced (at the URLs
+    `replaced`), for a build that kept the photo plan: those that are neither a photo in
+    `processed` nor a card at the URLs `cards`. The last build left the cache pruned, so no other
+    entry is looked at (~10,000 at 10k articles)."""
+    keep = {p.key for p in processed.values()} | {_card_key(url) for url in cards}
+    return remove_entries(folder, image_settings(config), {_card_key(url) for url in replaced} - keep)
+
+
+def _card_key(url: str) -> str:
+    return url.rsplit("/", 1)[-1].removesuffix(".png")
 
 
 def card_urls(photos: SitePhotos) -> dict[str, str]:

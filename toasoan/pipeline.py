@@ -52,14 +52,14 @@ from .photos import (
     photo_files,
     plan_photos,
     prune_photos,
-    prune_unused,
+    prune_replaced,
     redraw_card,
     share_card,
 )
-from .proofread import duplicate_titles, findings_end, site_findings, small_covers, tag_spellings
+from .proofread import duplicate_titles, findings_end, site_findings, small_covers, tag_spellings, title_key
 from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
-from .routes import ArticleContext, HomeContext, Route, article_route, pages_showing, plan_routes
+from .routes import ArticleContext, Outlined, Route, article_route, changed_pages, outline, pages_showing, plan_routes
 from .scanner import prose_lines, source_links
 from .search import BUNDLE, KnownDigests, Record, SearchReport, ShardGone, index_site, shard_keys, shard_records, site_record
 from .shortcut import default_theme_dir
@@ -446,8 +446,9 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         return None
     clock.lap("swap")
     model = changes.site
-    if any(p.startswith("anh/chia-se/") for p in changes.dropped):  # a share card replaced: its entry goes, as a full build's prune does
-        prune_unused(config, snap.photos, changes.share_cards.values(), cache_dir(root, config))
+    cards_gone = [p for p in changes.dropped if p.startswith("anh/chia-se/")]
+    if cards_gone:  # a share card replaced: its entry goes, as a full build's prune does
+        prune_replaced(config, snap.photos, changes.share_cards.values(), cards_gone, cache_dir(root, config))
     if changes.addresses and not options.drafts:
         uptodate.write_addresses(cache_dir(root, config) / BUILD_DIR, _published_addresses(model))
     # A file saved while it built is read again by the next build (`as_built`).
@@ -605,6 +606,8 @@ def patched_plan(
             routes[at[site.articles[i].url]] = article_route(site, i, plan.photos.processed, related[i], now, share_cards)
     else:
         routes = _card_routes(plan, site, related, share_cards, changed, now)
+        if routes is None:
+            routes = _listed_routes(plan, site, related, share_cards, now)
     if routes is None:
         routes, _ = plan_routes(site, plan.photos.processed, jobs, [list(p) for p in related], now=now, share_cards=share_cards)
     # `photos` stays the full build's: its share cards are not read again (the routes have their URLs).
@@ -641,6 +644,48 @@ def _card_routes(
     for i, picks in enumerate(related):
         if i in edited or picks != plan.related[i] or not recarded.isdisjoint(picks):
             routes[at[site.articles[i].url]] = article_route(site, i, photos, picks, now, share_cards)
+    return routes
+
+
+def _listed_routes(
+    plan: _Plan, site: Site, related: tuple[tuple[int, ...], ...], share_cards: dict[str, str], now: dt.datetime,
+) -> list[Route] | None:
+    """The plan's routes after edits that may move lists or dates (the same articles, told apart
+    by source), as `plan_routes` over `site` makes them: every route in the new model's order
+    (`routes.outline`), the home and list pages `changed_pages` finds and the pages of the
+    articles that changed, pick others or show a changed card in "Xem thêm" made again, every
+    other route the plan's. None when the articles are not the same ones (then every route is
+    planned)."""
+    old = plan.site
+    was = {a.source: i for i, a in enumerate(old.articles)}
+    if len(site.articles) != len(old.articles) or any(a.source not in was for a in site.articles):
+        return None
+    photos = plan.photos.processed
+
+    def card(article: Article) -> CardView:
+        return card_view(article_view(article, site.config, site.officials, photos))
+
+    before = [old.articles[was[a.source]] for a in site.articles]  # each article as it was, by its new index
+    changed = {i for i, (a, b) in enumerate(zip(site.articles, before, strict=True)) if a is not b and a != b}
+    recarded = {i for i in changed if card(site.articles[i]) != card(before[i])}
+    pages = outline(site)
+    fresh = {r.url: r for r in changed_pages(old, site, outline(old), pages, photos, share_cards, recarded)}
+    by_url = {r.url: r for r in plan.routes}
+    index_of = {a.url: i for i, a in enumerate(site.articles)}
+    routes: list[Route] = []
+    for page in pages:
+        route = fresh.get(page.url)
+        i = index_of.get(page.url)
+        if route is None and i is not None:
+            picks = related[i]
+            then = tuple(old.articles[j].source for j in plan.related[was[site.articles[i].source]])
+            if i in changed or tuple(site.articles[j].source for j in picks) != then or not recarded.isdisjoint(picks):
+                route = article_route(site, i, photos, picks, now, share_cards)
+        if route is None:
+            route = by_url.get(page.url)
+            if route is None:
+                return None
+        routes.append(route)
     return routes
 
 
@@ -948,10 +993,10 @@ def _card_changes(
     everyone, before = [*model.articles, *model.held], [*site.articles, *site.held]
     if dated and site_findings(everyone, now) != site_findings(before, now):
         return None
-    for name, find in (("title", duplicate_titles), ("tags", tag_spellings)):
-        differs = any(getattr(model.articles[i], name) != getattr(was[i], name) for i in edited)
-        if differs and find(everyone) != find(before):
-            return None
+    if any(model.articles[i].title != was[i].title for i in edited) and _titles_repeat(everyone, before, edited, was, dated=dated):
+        return None
+    if any(model.articles[i].tags != was[i].tags for i in edited) and tag_spellings(everyone) != tag_spellings(before):
+        return None
     photos = snap.photos
     stamp = generator_stamp()
     index_entries: dict[str, dict[str, str]] = {"markdown": markdown}
@@ -990,11 +1035,15 @@ def _card_changes(
     moved = _moved_lists(was, model)
     same_updates = all(model.articles[i].updated == was[i].updated for i in edited)
     narrow = not dated and not moved and same_updates
-    planned = _plan_reached(model, snap, photos, related, now, share_cards, options.jobs, edited, recarded, moved, narrow=narrow)
+    planned = _plan_reached(model, site, photos, share_cards, recarded, narrow=narrow)
     if planned is None:
         return None
-    routes, reached, article_route_of = planned
-    new_urls = old_urls if routes is None else {r.url for r in routes}
+    outlined, reached = planned
+
+    def article_route_of(index: int) -> Route:
+        return article_route(model, index, photos, related[index], now, share_cards)
+
+    new_urls = old_urls if outlined is None else {p.url for p in outlined}
     targets = (snap.link_targets - old_urls) | new_urls
     with_bodies = dataclasses.replace(model, articles=tuple(edited.values()), pages=())
     if _check_links(with_bodies, targets):
@@ -1005,12 +1054,16 @@ def _card_changes(
     if old_count != new_count and max(old_count, new_count) > MAX_URLS:
         return None  # the sitemap may be split otherwise
     dropped = {urls.output_file(u) for u in old_urls - new_urls}
-    listed = {f"{folder}/{name}" if folder else name for folder, names in record.output.folders for name in names}
-    folders = {folder for folder, _ in record.output.folders}
+    by_folder = dict(record.output.folders)  # the last output's files, by folder: asked about a few paths
+
+    def listed(path: str) -> bool:
+        folder, _, name = path.rpartition("/")
+        return name in by_folder.get(folder, ())
+
     for url in new_urls - old_urls:
         path = urls.output_file(url)
         parents = ["/".join(path.split("/")[:depth]) for depth in range(1, path.count("/") + 1)]
-        if path in listed or path in folders or any(p in listed for p in parents):
+        if listed(path) or path in by_folder or any(listed(p) for p in parents):
             return None  # it would land on a file or folder of the last output: let a full build judge
     used_cards = set(share_cards.values())
     dropped |= {url.lstrip("/") for url in set(snap.share_cards.values()) - used_cards}
@@ -1018,7 +1071,7 @@ def _card_changes(
     # "Xem thêm" changed; every other page is the last output's.
     prints = template_fingerprints(env)
     keys = route_keys(stamp, globals_, snap.assets, prints, reached)
-    others = list(snap.page_keys) if routes is None else [r.url for r in routes if r.url not in article_urls]
+    others = list(snap.page_keys) if outlined is None else [p.url for p in outlined if p.url not in article_urls]
     page_keys = {u: snap.page_keys[u] for u in others if u in snap.page_keys}  # a route not reached keeps its key
     page_keys.update((r.url, k) for r, k in zip(reached, keys, strict=True))
     jobs = [(r, k) for r, k in zip(reached, keys, strict=True) if snap.page_keys.get(r.url) != k]
@@ -1030,8 +1083,8 @@ def _card_changes(
         return tuple(model.articles[j].source for j in related[index]) != old_picks[model.articles[index].source]
 
     reread = [
-        index for index in range(len(model.articles))
-        if index not in edited and (any(j in recarded for j in related[index]) or picks_moved(index))
+        index for index, picks in enumerate(related)
+        if index not in edited and (not recarded.isdisjoint(picks) or picks_moved(index))
     ]
     found = _bodies(root, model, reread, state)
     if found is None:
@@ -1065,12 +1118,12 @@ def _card_changes(
     if not moved and others == list(snap.page_keys) and same_updates:
         generated = [*feed_files(model, photos, now), news_sitemap(model, now)]
     else:
-        assert routes is not None  # planned whole whenever a list or an update date moved
-        generated = feed_files(model, photos, now) + sitemap_files(model, routes, now)
+        assert outlined is not None  # outlined whenever a list or an update date moved
+        generated = feed_files(model, photos, now) + sitemap_files(model, outlined, now)
     generated += [r.file for r in redirect_files(dataclasses.replace(model, articles=tuple(model.articles[i] for i in sorted(edited))))]
     for file in generated:
         assert file.data is not None
-        if file.path not in listed:
+        if not listed(file.path):
             return None
         if (out / file.path).read_bytes() != file.data:
             new_files[file.path] = file
@@ -1082,6 +1135,24 @@ def _card_changes(
         read=len(edited) + len(bodies), markdown_made=made + remade,
         addresses=titles, valid_until=_valid_until(model, now), shards=shard_keys(model.articles) if dated else None,
     )
+
+
+def _titles_repeat(everyone: Sequence[Article], before: Sequence[Article], edited: dict[int, Article], was: dict[int, Article], *, dated: bool) -> bool:
+    """Whether `duplicate_titles` may find otherwise after title edits (`everyone`: the articles
+    after them, then the held ones; `before`: the same before). Without a date moved, only the
+    articles whose title reads as an edited article's old or new one are looked at: when none
+    of them repeats another, before or after, every finding is as it was (each title folded
+    once, not every title twice). Else both lists are compared whole."""
+    if not dated:
+        touched = {title_key(a.title) for a in (*edited.values(), *was.values())}
+        keys = [title_key(a.title) for a in everyone]
+        after = [a for a, key in zip(everyone, keys, strict=True) if key in touched]
+        # The same articles with the edited ones as they were (`before`: indexes are the same
+        # while no date moved; an edited article's old title is one of those looked for).
+        then = [was.get(i, a) for i, (a, key) in enumerate(zip(everyone, keys, strict=True)) if key in touched or i in was]
+        if not duplicate_titles(after) and not duplicate_titles(then):
+            return False
+    return duplicate_titles(everyone) != duplicate_titles(before)
 
 
 def _template_edit(previous: uptodate.Hashed, current: uptodate.Hashed, root: Path, theme_dir: Path) -> bool:
@@ -1189,28 +1260,23 @@ def _replaced_blobs(entries: dict[str, dict[str, str]], page_index: dict[str, st
 
 
 def _plan_reached(
-    model: Site, snap: snapshot.Snapshot, photos: Photos, related: tuple[tuple[int, ...], ...], now: dt.datetime, share_cards: dict[str, str],
-    jobs: int, edited: dict[int, Article], recarded: set[int], moved: set[str], *, narrow: bool,
-) -> tuple[list[Route] | None, list[Route], Callable[[int], Route]] | None:
-    """The routes a card patch needs: every route of the model (None when not planned), the
-    routes (not articles') whose page the edits may change, and each article's route by index.
-    `narrow` (no list gains, loses or reorders an article, no date or update date moved: a title,
-    sapo, author, caption... edit): the pages that show a changed card, from `pages_showing`,
-    and articles' routes one by one (`article_route`), instead of planning the ~15,000 routes
-    of a 10k site; no page comes or goes then, so their addresses are the snapshot's. Else every
-    route is planned (`plan_routes`: sitemap.xml needs them all) and `_reached` picks. None when
-    the plan finds an error (two pages on one address)."""
+    model: Site, old: Site, photos: Photos, share_cards: dict[str, str], recarded: set[int], *, narrow: bool,
+) -> tuple[list[Outlined] | None, list[Route]] | None:
+    """What a card patch needs of the routes: every route of the model as URLs and list slices
+    (`routes.outline`; None when not needed), and the routes (not articles') whose page the edits
+    may change. `narrow` (no list gains, loses or reorders an article, no date or update date
+    moved: a title, sapo, author, caption... edit): the pages that show a changed card, from
+    `pages_showing`; no page comes or goes then, so the addresses are the snapshot's. Else both
+    models are outlined (no view or card of ~15,000 routes is made: sitemap.xml needs only URLs
+    and slices) and `changed_pages` plans the home and list pages that are new or whose heading,
+    chips, page count, slice or shown cards changed. None when two routes claim one address (a
+    full build reports it)."""
     if narrow:
-        reached = pages_showing(model, photos, share_cards, recarded)
-        return None, reached, lambda index: article_route(model, index, photos, related[index], now, share_cards)
-    routes, route_diags = plan_routes(model, photos, jobs, [list(p) for p in related], now=now, share_cards=share_cards)
-    if route_diags:
+        return None, pages_showing(model, photos, share_cards, recarded)
+    pages = outline(model)
+    if len({p.url for p in pages}) != len(pages):
         return None
-    article_urls = {a.url for a in model.articles}
-    others = [r for r in routes if r.url not in article_urls]
-    reached = _reached(others, snap.page_keys, {model.articles[i].url for i in edited}, moved)
-    by_url = {r.url: r for r in routes}
-    return routes, reached, lambda index: by_url[model.articles[index].url]
+    return pages, changed_pages(old, model, outline(old), pages, photos, share_cards, recarded)
 
 
 def _moved_lists(was: dict[int, Article], new: Site) -> set[str]:
@@ -1231,25 +1297,6 @@ def _moved_lists(was: dict[int, Article], new: Site) -> set[str]:
         if dated:
             for day in (before.date, after.date):
                 found.update({urls.archive_url(), urls.archive_url(day.year), urls.archive_url(day.year, day.month)})
-    return found
-
-
-_PAGED = re.compile(rf"{urls.PAGE_PREFIX}[0-9]+/$")
-
-
-def _reached(routes: Sequence[Route], known: dict[str, str], edited: set[str], moved: set[str]) -> list[Route]:
-    """The routes (not articles') whose page an edit may change: new ones, the pages of the lists
-    in `moved`, and those that show an edited article's card. Any other shows the same cards of
-    the same lists as before: its key is the last one."""
-    found = []
-    for route in routes:
-        context = route.context
-        if isinstance(context, HomeContext):
-            cards = [*([context.lead] if context.lead else []), *context.latest, *(c for s in context.sections for c in s.articles)]
-        else:
-            cards = list(getattr(context, "articles", ()))
-        if route.url not in known or _PAGED.sub("", route.url) in moved or any(c.url in edited for c in cards):
-            found.append(route)
     return found
 
 
@@ -1614,7 +1661,7 @@ def _prepare(
     related = _related(site, options.jobs, cache, stamp, write and cache_usable)
     routes, route_diags = plan_routes(site, photos.processed, options.jobs, related, now=now, share_cards=card_urls(photos))
     clock.lap("related, routes")
-    generated = feed_files(site, photos.processed, now) + sitemap_files(site, routes, now)
+    generated = feed_files(site, photos.processed, now) + sitemap_files(site, outline(site), now)
     clock.lap("feeds, sitemaps")
     variants = photo_files(photos)
     copies, copy_claims, copy_diags, assets = _plan_copies(root, options.theme_dir, site)

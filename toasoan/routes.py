@@ -204,6 +204,109 @@ def pages_showing(site: Site, photos: Photos, share_cards: Mapping[str, str], sh
     return [_with_image(r, paper) for r in routes] if paper is not None else routes
 
 
+@dataclass(frozen=True, slots=True)
+class Outlined:
+    """One route of `plan_routes` before any view or card is made: its URL and, for a list's
+    page, the list and the page's number."""
+
+    url: str
+    listed: _List | None = None
+    number: int = 0
+
+    def members(self) -> Sequence[int] | None:
+        """A list page's articles (indexes into the model's, in its order); None for any other page."""
+        if self.listed is None:
+            return None
+        size = self.listed.size
+        return self.listed.members[(self.number - 1) * size : self.number * size]
+
+
+def outline(site: Site) -> list[Outlined]:
+    """Every route `plan_routes` makes, in its order, as URLs and list slices only: for what needs
+    every page but no card (sitemap.xml, the set of addresses) and for comparing two models'
+    lists (`changed_pages`)."""
+    found = [Outlined("/")]
+    found += [Outlined(a.url) for a in site.articles]
+    found += [Outlined(p.url) for p in site.pages]
+    lists = [*_categories(site), *_tags(site)]
+    found += [Outlined(urls.paged(listed.base, n), listed, n) for listed in lists for n in range(1, _page_count(listed) + 1)]
+    found.append(Outlined(urls.officials_url()))
+    lists = [*_officials(site), *_archives(site)]
+    found += [Outlined(urls.paged(listed.base, n), listed, n) for listed in lists for n in range(1, _page_count(listed) + 1)]
+    found.append(Outlined(urls.search_url()))
+    found.append(Outlined("/404.html"))
+    return found
+
+
+def changed_pages(
+    old: Site, new: Site, old_outline: Sequence[Outlined], new_outline: Sequence[Outlined], photos: Photos, share_cards: Mapping[str, str],
+    showing: Set[int],
+) -> list[Route]:
+    """The home and list routes of `new` (as `plan_routes` makes them, in its order) whose page
+    may differ from `old`'s, the same site after edits to some articles' cards, lists or dates
+    (the same articles, told apart by source): a page that is new, whose list's heading, intro,
+    chips or page count changed, whose slice holds other articles or another order, or that shows
+    the card of an article in `showing` (indexes into `new.articles`). Any other page shows the
+    same cards as before."""
+    config = new.config
+    made: dict[int, CardView] = {}
+
+    def card(index: int) -> CardView:
+        found = made.get(index)
+        if found is None:
+            found = made[index] = card_view(article_view(new.articles[index], config, new.officials, photos))
+        return found
+
+    at = {a.source: i for i, a in enumerate(new.articles)}
+    moved = [at[a.source] for a in old.articles]  # an old index -> the new one
+    routes: list[Route] = []
+    if _home_shown(old, moved) != _home_shown(new, None) or not showing.isdisjoint(_home_members(new)):
+        routes += _home(new, card)
+    before = {item.listed.base: item.listed for item in old_outline if item.listed is not None and item.number == 1}
+    seen: set[str] = set()
+    for item in new_outline:
+        listed = item.listed
+        if listed is None or listed.base in seen:
+            continue
+        seen.add(listed.base)
+        was = before.get(listed.base)
+        if was is None or _list_head(was) != _list_head(listed) or _page_count(was) != _page_count(listed):
+            routes += _paginate(new, listed, card)
+            continue
+        same = [moved[i] for i in was.members] == list(listed.members)
+        size = listed.size
+        pages = set()
+        for number in range(1, _page_count(listed) + 1):
+            members = listed.members[(number - 1) * size : number * size]
+            if not showing.isdisjoint(members) or (not same and [moved[i] for i in was.members[(number - 1) * size : number * size]] != list(members)):
+                pages.add(number)
+        if pages:
+            routes += _paginate(new, listed, card, pages)
+    paper = share_image(None, share_cards.get(SITE_CARD), config.title)
+    return [_with_image(r, paper) for r in routes] if paper is not None else routes
+
+
+def _page_count(listed: _List) -> int:
+    return max(1, math.ceil(len(listed.members) / listed.size))
+
+
+def _list_head(listed: _List) -> tuple[Any, ...]:
+    """What every page of a list prints besides its cards and pager."""
+    return (listed.size, listed.kind, listed.heading, listed.intro, listed.section, listed.official, listed.months, listed.years)
+
+
+def _home_shown(site: Site, moved: Sequence[int] | None) -> tuple[Any, ...]:
+    """The articles the home page shows, where (lead and latest, each category's section), as
+    indexes of the model `moved` maps them into (None: `site`'s own)."""
+    count = len(site.articles)
+    top = list(range(count)[: 1 + site.config.page_size["home_lead"]])
+    buckets = _home_sections(site)
+    sections = [(c.key, buckets[c.key]) for c in site.config.categories if buckets[c.key]]
+    if moved is None:
+        return top, sections
+    return [moved[i] for i in top], [(key, [moved[i] for i in members]) for key, members in sections]
+
+
 def _with_image(route: Route, image: ShareImage) -> Route:
     if route.context.page.image is not None:
         return route
@@ -327,7 +430,7 @@ class _List:
 def _paginate(site: Site, listed: _List, card: Callable[[int], CardView], only: Set[int] | None = None) -> Iterator[Route]:
     """The list's pages (`only`: just those numbers), each with the cards of its slice."""
     size, members = listed.size, listed.members
-    count = max(1, math.ceil(len(members) / size))
+    count = _page_count(listed)
     for number in range(1, count + 1):
         if only is not None and number not in only:
             continue

@@ -7,13 +7,13 @@ import xml.etree.ElementTree as ET
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 # Characters XML 1.0 cannot carry at all, even escaped: dropped rather than break every reader.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def text_element(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
     """A child element holding `text` (escaped by the serializer, never read as markup)."""
     element = ET.SubElement(parent, tag, attributes)
-    element.text = _NOT_XML.sub("", text)
+    element.text = NOT_XML.sub("", text)
     return element
 
 

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from toasoan.config import Category, SiteConfig
 from toasoan.model import Article, Official, OfficialRef, Position, Site
 from toasoan.related import related_articles
-from toasoan.routes import HomeContext, ListContext, Route, pages_showing, plan_routes
+from toasoan.routes import HomeContext, ListContext, Route, changed_pages, outline, pages_showing, plan_routes
 from toasoan.urls import article_url
+from toasoan.views import article_view, card_view
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CONFIG = SiteConfig(
@@ -119,3 +120,56 @@ def test_pages_showing_an_article_are_exactly_the_plans_pages_that_show_its_card
     # The oldest article is on a later page of its lists, not on the home page.
     oldest = pages_showing(site, {}, cards, {len(site.articles) - 1})
     assert "/" not in [r.url for r in oldest] and any("/trang-" in r.url for r in oldest)
+
+
+def _with_edit(site: Site, index: int, **fields: object) -> Site:
+    """`site` with one article edited, ordered again as the loader orders it (newest first)."""
+    articles = list(site.articles)
+    articles[index] = dataclasses.replace(articles[index], **fields)  # type: ignore[arg-type]
+    articles.sort(key=lambda a: (a.date, a.source), reverse=True)
+    return dataclasses.replace(site, articles=tuple(articles))
+
+
+def test_the_outline_is_the_plans_urls_and_slices() -> None:
+    """`outline` gives every route of `plan_routes` in its order, and each list page's articles."""
+    site = _site([
+        _article(n, category="kinh-te" if n % 3 == 0 else "thoi-su", tags=("x",) if n % 2 else ("y", "x"), officials=("a",) if n % 4 == 0 else (), day=n)
+        for n in range(1, 12)
+    ])
+    routes, _ = plan_routes(site, {})
+    pages = outline(site)
+    assert [p.url for p in pages] == [r.url for r in routes]
+    for page, route in zip(pages, routes, strict=True):
+        members = page.members()
+        if isinstance(route.context, ListContext):
+            assert members is not None and [site.articles[i].url for i in members] == [c.url for c in route.context.articles]
+        else:
+            assert members is None
+
+
+def test_changed_pages_are_the_list_pages_an_edit_changes() -> None:
+    """After a tag, official, category, date or title edit, `changed_pages` gives exactly the full
+    plan's home and list routes that are new or differ from the plan before the edit (every one
+    of them, and no page the edit leaves as it was), in the plan's order."""
+    site = _site([
+        _article(n, category="kinh-te" if n % 3 == 0 else "thoi-su", tags=("x",) if n % 2 else ("y", "x"), officials=("a",) if n % 4 == 0 else (), day=n)
+        for n in range(1, 16)
+    ])
+    when = site.articles[5].date
+    edits: list[dict[str, object]] = [
+        {"tags": ("z",)}, {"tags": ()}, {"tags": ("x", "y", "z")}, {"officials": (OfficialRef(name="a", official_id="a"),)}, {"officials": ()},
+        {"category": "kinh-te"}, {"category": "thoi-su"}, {"title": "Tiêu đề khác"}, {"date": when.replace(day=28)},
+        {"date": when.replace(day=1, hour=1)}, {"date": when.replace(month=5)}, {"updated": when.replace(day=29)},
+    ]
+    for index in (0, 4, len(site.articles) - 1):
+        for fields in edits:
+            new = _with_edit(site, index, **fields)
+            before = {r.url: r for r in plan_routes(site, {})[0]}
+            after = [r for r in plan_routes(new, {})[0] if isinstance(r.context, HomeContext | ListContext)]
+            wanted = [r for r in after if before.get(r.url) != r]
+            source = site.articles[index].source
+            (at,) = (i for i, a in enumerate(new.articles) if a.source == source)
+            card = card_view(article_view(new.articles[at], CONFIG, new.officials, {}))
+            showing = {at} if card != card_view(article_view(site.articles[index], CONFIG, site.officials, {})) else set()
+            found = changed_pages(site, new, outline(site), outline(new), {}, {}, showing)
+            assert found == wanted, (index, fields)
