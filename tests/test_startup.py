@@ -145,3 +145,60 @@ leave(3)
     run = _run_program(program)
     assert run.returncode == 3, run.stderr
     assert run.stdout == "thread done\n"
+
+
+def _compiling_build(checkout: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """`checkout/build.py` with `args`, saying on stderr each template Jinja compiles."""
+    program = f"""
+import os, runpy, sys
+import jinja2
+compile = jinja2.Environment.compile
+def counted(self, source, name=None, filename=None, raw=False, defer_init=False):
+    os.write(2, f"compiled {{name}}\\n".encode())
+    return compile(self, source, name, filename, raw, defer_init)
+jinja2.Environment.compile = counted
+sys.argv = [{str(checkout / "build.py")!r}, *{[str(a) for a in args]!r}]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+    env = {"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": "1790000000", "LANG": "C.UTF-8"}
+    return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, cwd=checkout, check=False)
+
+
+def _compiled(proc: subprocess.CompletedProcess[str]) -> set[str]:
+    return {line.removeprefix("compiled ") for line in proc.stderr.splitlines() if line.startswith("compiled ")}
+
+
+def test_the_default_themes_templates_are_compiled_once_beside_the_packages_bytecode(tmp_path: Path) -> None:
+    """Compiling an article page's templates cost each build ~25-40 ms. The default theme's
+    compiled templates are kept in the package's own `__pycache__/` (never in the build cache,
+    which CI restores and which must not supply code); a site's own templates are compiled in
+    every process; a damaged entry is compiled again; the pages are the same bytes either way."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(REPO / "toasoan", checkout / "toasoan", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("templates", "static"):
+        shutil.copytree(REPO / folder, checkout / folder)
+    shutil.copy(BUILD, checkout / "build.py")
+    site = write_site(tmp_path / "site", SITE)
+    first = _compiling_build(checkout, "build", "--site", site, "--output", tmp_path / "first", "--jobs", "1")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert {"article.html", "base.html", "macros.html", "home.html"} <= _compiled(first)
+    [folder] = (checkout / "toasoan/__pycache__").glob("templates-*")
+    kept = sorted(folder.iterdir())
+    assert len(kept) == len(list((checkout / "templates").glob("*.html")))
+
+    second = _compiling_build(checkout, "build", "--site", site, "--output", tmp_path / "second", "--jobs", "1")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert _compiled(second) == set()
+    assert tree_bytes(tmp_path / "second") == tree_bytes(tmp_path / "first")
+
+    for entry in kept:
+        entry.write_bytes(entry.read_bytes()[:40])  # cut short
+    (site / "templates").mkdir()
+    (site / "templates/page.html").write_text((REPO / "templates/page.html").read_text(encoding="utf-8"), encoding="utf-8")
+    third = _compiling_build(checkout, "build", "--site", site, "--output", tmp_path / "third", "--jobs", "1")
+    assert third.returncode == 0, third.stderr[-2000:]
+    assert {"article.html", "base.html", "page.html"} <= _compiled(third)
+    assert tree_bytes(tmp_path / "third") == tree_bytes(tmp_path / "first")
+    assert sorted(folder.iterdir()) == kept  # the site's page.html is not kept there
+    fourth = _compiling_build(checkout, "build", "--site", site, "--output", tmp_path / "fourth", "--jobs", "1")
+    assert _compiled(fourth) == {"page.html"}

@@ -44,7 +44,7 @@ ALLOWED: dict[str, set[str]] = {
     "redirects": {"config", "model", "urls", "writer"},
     "routes": {"dates", "errors", "markup", "model", "related", "text", "urls", "views"},
     "structured": {"dates", "views", "urls"},
-    "templates": {"dates", "errors", "routes", "sources", "structured"},
+    "templates": {"buildcache", "dates", "errors", "routes", "sources", "structured"},
     "pipeline": {
         "assets", "buildcache", "config", "content", "dates", "deploy", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "proofread", "redirects", "related", "routes", "scanner",
         "search", "shortcut", "sitemaps", "snapshot", "sources", "templates", "uptodate", "urls", "views", "workers", "writer",
