@@ -3,6 +3,7 @@ nothing heavy (`importlib.metadata` and the `email` parser it loads cost every b
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from functools import cache
@@ -24,15 +25,18 @@ def _metadata_files() -> dict[str, Path]:
     `.egg-info` file itself."""
     found: dict[str, Path] = {}
     for entry in sys.path:
+        folder = Path(entry or ".")
         try:
-            paths = sorted(Path(entry or ".").iterdir())
+            with os.scandir(folder) as listing:
+                names = sorted(item.name for item in listing)
         except OSError:  # gone, not a folder (a zip file)
             continue
-        for path in paths:
-            stem, _, suffix = path.name.lower().rpartition(".")
+        for name in names:
+            stem, _, suffix = name.lower().rpartition(".")
             if suffix == "dist-info":
-                path = path / "METADATA"
+                path = folder / name / "METADATA"
             elif suffix == "egg-info":
+                path = folder / name
                 path = path / "PKG-INFO" if path.is_dir() else path
             else:
                 continue
