@@ -31,8 +31,9 @@ category: kinh-te
 Giá lúa tăng trong tuần.
 """
 # Libraries only other kinds of builds need: photos (Pillow), audio (mutagen), Babel (an article
-# page's date needs only the weekday's name, `dates._VI_WEEKDAYS`).
-NOT_FOR_A_BODY_PATCH = {"PIL", "mutagen", "babel"}
+# page's date needs only the weekday's name, `dates._VI_WEEKDAYS`), a process pool (a patch makes
+# its few pages in its own process).
+NOT_FOR_A_BODY_PATCH = {"PIL", "mutagen", "babel", "multiprocessing"}
 
 
 def test_the_checkout_keeps_its_bytecode_even_where_writing_it_is_turned_off(tmp_path: Path) -> None:

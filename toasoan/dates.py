@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from email.utils import format_datetime as _rfc822
 from zoneinfo import ZoneInfo
 
 _ISO = re.compile(
@@ -135,7 +134,9 @@ def iso(value: dt.date) -> str:
 
 def rfc822(value: dt.datetime) -> str:
     """RFC 822 date for RSS (`Wed, 07 Jun 2023 15:30:00 +0700`)."""
-    return _rfc822(value)
+    from email.utils import format_datetime  # for feeds only (with `socket`, ~5 ms to import)
+
+    return format_datetime(value)
 
 
 def now_from_env(environ: dict[str, str] | None, tz: dt.tzinfo) -> dt.datetime:
