@@ -118,7 +118,7 @@ def _unique(base: str, seen: set[str]) -> str:
 def extensions() -> list[Extension]:
     """What `extensions=["extra", "sane_lists"]` registers, in its order, as instances. Given by
     name, each (`extra` names seven) is first looked up among every installed distribution's entry
-    points: ~25 ms in each process that makes a converter (a patch build, each full build's
+    points: ~6 ms in each process that makes a converter (a patch build, each full build's
     workers), and a name another package registered would win."""
     return [
         FencedCodeExtension(), FootnoteExtension(), AttrListExtension(), DefListExtension(), TableExtension(), AbbrExtension(),
