@@ -11,7 +11,7 @@ from pathlib import Path
 # a good part of a one-article patch.
 sys.dont_write_bytecode = False
 
-from toasoan.cli import main  # noqa: E402 (after the bytecode setting, which it obeys)
+from toasoan.cli import leave, main  # noqa: E402 (after the bytecode setting, which it obeys)
 
 if __name__ == "__main__":
-    sys.exit(main(default_site=Path(__file__).resolve().parent))
+    leave(main(default_site=Path(__file__).resolve().parent))

@@ -31,11 +31,11 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from .checked import read_checked, write_checked
+from .installed import installed_version
 from .writer import remove_folder
 
 BUILD_DIR = "build"
@@ -55,11 +55,7 @@ def generator_stamp() -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     for name in _LIBRARIES:
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "-"
-        digest.update(f"{name}={version};".encode())
+        digest.update(f"{name}={installed_version(name) or '-'};".encode())
     digest.update(sys.version.encode())
     return digest.hexdigest()[:16]
 

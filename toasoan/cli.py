@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import gc
 import json
@@ -12,7 +13,7 @@ import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from zoneinfo import ZoneInfo
 
 from . import __version__, shortcut
@@ -110,7 +111,28 @@ def _port(text: str) -> int:
 
 def console() -> None:
     """The `toasoan` command: like `python3 build.py`, with the current folder as the site."""
-    sys.exit(main(prog="toasoan"))
+    leave(main(prog="toasoan"))
+
+
+def leave(code: int) -> NoReturn:
+    """End the process with exit code `code` once its exit hooks (`atexit`) have run and what it
+    printed is out, without the interpreter's teardown: after a patch build at 10,000 articles
+    that teardown (the collector's last pass, then freeing the model and snapshot object by object)
+    cost ~40 ms of CPU that nothing needs, as every file the build wrote is closed by then. A
+    normal exit instead while a thread that is not a daemon still runs (Python waits for it), or
+    when a stream cannot be flushed (the normal exit reports that as it always did)."""
+    threading = sys.modules.get("threading")  # never started a thread if never imported
+    if threading is None or all(t.daemon or t is threading.main_thread() for t in threading.enumerate()):
+        atexit._run_exitfuncs()  # they run once: the list is cleared, a normal exit runs none again
+        try:
+            for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+                if stream is not None:
+                    stream.flush()
+        except (OSError, ValueError):
+            pass
+        else:
+            os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None, default_site: Path | None = None, prog: str = "build.py") -> int:

@@ -128,12 +128,10 @@ def pagefind_executable() -> Path:
 
 
 def pagefind_version() -> str:
-    try:
-        from importlib.metadata import version
+    from .installed import installed_version
 
-        return version("pagefind_bin")
-    except Exception:  # a binary from elsewhere: its size stands for its version
-        return f"size-{pagefind_executable().stat().st_size}"
+    # A binary from elsewhere: its size stands for its version.
+    return installed_version("pagefind_bin") or f"size-{pagefind_executable().stat().st_size}"
 
 
 # --- records -------------------------------------------------------------------------------

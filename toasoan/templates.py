@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import os
+import shutil
+import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,6 +18,7 @@ import jinja2.bccache
 import jinja2.meta
 
 from . import dates, structured
+from .buildcache import generator_stamp
 from .errors import Diagnostic, error
 from .routes import ArticleContext, Route
 from .sources import relative
@@ -64,22 +70,83 @@ class _ContainedLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@functools.cache  # where the running code lives does not move
+def _shipped() -> tuple[Path, Path]:
+    """The default theme's templates (found as `shortcut.default_theme_dir` finds the theme: the
+    installed package's copy, else the checkout's top level) and the folder beside the package's
+    own bytecode where their compiled code is kept, named by the generator stamp (toasoan's code,
+    Jinja's version, Python's: everything the compiled code depends on besides the source)."""
+    installed = _PACKAGE / "theme" / "templates"
+    templates = installed if installed.is_dir() else _PACKAGE.parent / "templates"
+    return templates.resolve(), _PACKAGE / "__pycache__" / f"templates-{generator_stamp()}"
+
+
 class _CompiledTemplates(jinja2.BytecodeCache):
     """Compiled templates kept in this process's memory, so that a long-lived process (`serve`)
     compiles a template again only when its source changed. Jinja names each entry by template
     name and file and checks it against a hash of the source; every environment here is made by
-    `make_environment` with the same settings, so the compiled code is what compiling would give."""
+    `make_environment` with the same settings, so the compiled code is what compiling would give.
+
+    The default theme's templates are also kept on disk, in the package's own `__pycache__/`
+    (`_shipped`): compiling an article page's three templates cost each build process ~25-40 ms.
+    That folder is the package's, as trusted as the `.pyc` files Python runs from it (whoever can
+    write there can change toasoan's code); never the build cache, which CI restores from
+    elsewhere and which must never supply code. A site's own templates are compiled in each
+    process, as before. Written only where Python would write bytecode (`sys.dont_write_bytecode`),
+    through a temporary file renamed into place; a file that does not read back whole and for
+    this source is compiled again."""
 
     def __init__(self) -> None:
         self.entries: dict[str, bytes] = {}
+        self.files: dict[str, Path] = {}  # bucket key -> its file, for the default theme's templates
+
+    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None, source: str) -> jinja2.bccache.Bucket:
+        key = self.get_cache_key(name, filename)
+        if key not in self.files and filename is not None:
+            templates, folder = _shipped()
+            if Path(filename).resolve().is_relative_to(templates):
+                self.files[key] = folder / f"{key}.jinja"
+        return super().get_bucket(environment, name, filename, source)
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         data = self.entries.get(bucket.key)
+        file = self.files.get(bucket.key)
+        if data is None and file is not None:
+            try:
+                data = file.read_bytes()
+            except OSError:
+                return
         if data is not None:
-            bucket.bytecode_from_string(data)  # resets the bucket when the source's hash differs
+            try:
+                bucket.bytecode_from_string(data)  # resets the bucket when the source's hash differs
+            except Exception:  # cut short or not Jinja's: compiled again
+                bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.entries[bucket.key] = bucket.bytecode_to_string()
+        data = bucket.bytecode_to_string()
+        self.entries[bucket.key] = data
+        file = self.files.get(bucket.key)
+        if file is not None and not sys.dont_write_bytecode:
+            with contextlib.suppress(OSError):  # a read-only installation: compiled in each process
+                _write_compiled(file, data)
+
+
+def _write_compiled(file: Path, data: bytes) -> None:
+    folder = file.parent
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        for other in folder.parent.glob("templates-*"):  # another version's: never read again
+            if other != folder:
+                shutil.rmtree(other, ignore_errors=True)
+    temporary = folder / f".{file.name}.{os.getpid()}.tmp"
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(file)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 COMPILED = _CompiledTemplates()

@@ -7,8 +7,6 @@ import functools
 import unicodedata
 from collections.abc import Iterable
 
-from slugify import slugify as _slugify
-
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
 
 # Vietnamese alphabet order; letters with breve/circumflex/horn and đ are letters of their own.
@@ -41,8 +39,11 @@ def nfc(text: str) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)
 def slugify_vi(text: str, max_length: int = 200) -> str:
-    """A URL slug with Vietnamese transliteration: "Đổi mới" -> "doi-moi" (memoised: tags repeat)."""
-    return _slugify(nfc(text).translate(_D_MAP), max_length=max_length, word_boundary=True)
+    """A URL slug with Vietnamese transliteration: "Đổi mới" -> "doi-moi" (memoised: tags repeat).
+    python-slugify is imported at the first slug: a build that finds its output standing makes none."""
+    from slugify import slugify
+
+    return slugify(nfc(text).translate(_D_MAP), max_length=max_length, word_boundary=True)
 
 
 def fold_vi(text: str) -> str:
