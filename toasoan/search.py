@@ -37,7 +37,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -323,6 +323,7 @@ def site_record(site: Site, article: Article, shard: str, image: str | None) -> 
 
 def index_site(
     staging: Path, records: Iterable[Record], cache: Path, files: list[str] | None = None, kept: list[Record] | None = None,
+    carried: Collection[str] = (),
 ) -> SearchReport:
     """Publish one bundle per shard in `staging/pagefind/`, from the cache or made afresh;
     entries of `cache` (the `search/` folder of the build cache) no build used are removed.
@@ -333,7 +334,9 @@ def index_site(
     each shard's HTML is let go as soon as its bundle is made or found in the cache: memory holds
     a few shards, not the archive. `kept` is given every record without its HTML (URL, shard,
     digest: what tells a later build which shards changed). A record without HTML stands for one
-    whose shard's bundle must be in the cache; when it is not, SearchFailed."""
+    whose shard's bundle must be in the cache; when it is not, SearchFailed. The shards named
+    `carried` are in `staging` already (a patch build linked their folders from the last output,
+    `same_shards`): they are neither published again nor listed in `files`."""
     started = time.perf_counter()
     if isinstance(records, Sequence):
         records = sorted(records, key=lambda r: r.shard)  # stable: by URL within a shard, as given
@@ -372,7 +375,10 @@ def index_site(
             # stage costs the larger of the two, not their sum).
             newest = max(entries, default="")
             indexing = {shard for shard, _ in running}
-            published = [path for shard in entries if shard not in indexing for path in _publish_shard(staging / BUNDLE, shard, entries[shard], newest)]
+            published = [
+                path for shard in entries if shard not in indexing and shard not in carried
+                for path in _publish_shard(staging / BUNDLE, shard, entries[shard], newest)
+            ]
             for shard, future in running:
                 peak = max(peak, future.result())
                 built += 1
@@ -387,6 +393,34 @@ def index_site(
         raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: {exc}") from exc
     return SearchReport(shards=len(entries), built=built, cached=len(entries) - built, records=count,
                         seconds=time.perf_counter() - started, peak_kb=peak)
+
+
+def same_shards(output: Path, folders: Iterable[tuple[str, Sequence[str]]], records: Sequence[Record], cache: Path) -> frozenset[str]:
+    """The shards whose folder in `output` (the last output, checked as its record says; `folders`:
+    its folders with their files' names) is the bundle these `records` give, so that a patch
+    build carries the folder as it is instead of publishing it again: its entry file is the very
+    file (device and inode) of the shard's cache entry (every file of a shard's folder is linked
+    from one entry, `_publish_shard`, and an entry is never written again once made), and it holds
+    Pagefind's engine exactly when it is still the newest shard."""
+    version = pagefind_version()
+    ordered = sorted(records, key=lambda r: r.shard)  # as `index_site` takes them
+    entries = {shard: f"{shard}-{_shard_hash(group, version)}" for shard, group in itertools.groupby(ordered, key=lambda r: r.shard)}
+    newest = max(entries, default="")
+    found: set[str] = set()
+    for folder, names in folders:
+        parent, _, shard = folder.rpartition("/")
+        if parent != BUNDLE or shard not in entries or ENTRY_FILE not in names:
+            continue
+        if (ENGINE_FILES[0] in names) != (shard == newest):
+            continue
+        try:
+            mine = os.lstat(output / folder / ENTRY_FILE)
+            cached = os.lstat(cache / entries[shard] / ENTRY_FILE)
+        except OSError:
+            continue
+        if (mine.st_dev, mine.st_ino) == (cached.st_dev, cached.st_ino):
+            found.add(shard)
+    return frozenset(found)
 
 
 def _shard_hash(records: Iterable[Record], version: str) -> str:
@@ -463,6 +497,7 @@ def _publish_rest(bundle: Path, entries: dict[str, Path]) -> list[str]:
     if order:
         written += _link_folder(entries[order[0]], bundle, UI_FILES)
     manifest = {"version": pagefind_version(), "shards": order}
+    (bundle / MANIFEST).unlink(missing_ok=True)  # never written through: a recycled folder's file may be a link
     (bundle / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False) + "\n", encoding="utf-8")
     return [*written, MANIFEST]
 
@@ -488,6 +523,8 @@ def _link_folder(source: Path, target: Path, names: Sequence[str] | None = None)
             for name in names:
                 try:
                     os.link(name, name, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
+                except FileExistsError:  # never copied over: it could be a link to another output's file
+                    raise
                 except OSError:
                     shutil.copyfile(source / name, target / name)
         finally:
