@@ -72,6 +72,7 @@ from .search import (
     shard_keys,
     shard_records,
     site_record,
+    start_shards,
 )
 from .shortcut import default_theme_dir
 from .sitemaps import MAX_URLS, NEWS_WINDOW, news_sitemap, sitemap_files
@@ -438,47 +439,52 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     records = _remade_records(snap, changes, cache.folder)
     if records is None:
         return None
-    live = uptodate.read_values(last.record_file, record.output)  # its stats: the next record, the next spare
-    uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
     search_cache = _search_cache(root, config, options.drafts)
     by_url = tuple(sorted(records.values(), key=lambda r: r.url))
-    # The shards whose bundle is the last output's: carried as the other files (~13,000 at 10k).
-    same = same_shards(out, record.output.folders, by_url, search_cache)
-    carried = Carried(out, _carried_folders(record.output.folders, changes, same))
-    kept = [f"{folder}/{name}" if folder else name for folder, names in carried.folders for name in names]
-    dropped = _not_carried(record.output, carried)
-    recycle, keep, spares = _recycling(last.record_file, live, dropped, carried)
-    files = [changes.files[p] for p in sorted(changes.files)]
-    reports: list[SearchReport] = []
-    made: list[str] = [MARKER, *changes.files]
-    light: list[Record] = []
-
-    def finalize(staging: Path) -> None:
-        clock.lap("pages linked or written")
-        bundle: list[str] = []
-        reports.append(index_site(staging, by_url, search_cache, bundle, light, carried=same))
-        clock.lap("search")
-        fresh = sorted(changes.files) + bundle
-        gzipped: list[str] = []
-        for path, (copy, size) in changes.gzipped.items():  # made by the workers that rendered the pages
-            if deploy.link_copy(staging, path, copy.blob, size):
-                gzipped.append(f"{path}.gz")
-        rest = [p for p in fresh if p not in changes.gzipped]
-        deploy.precompress(
-            staging, cache.folder, cache.previous.get("gzip", {}), changes.page_shas, options.jobs, lambda *_: None, paths=rest, copies=gzipped,
-        )
-        made.extend(bundle)
-        made.extend(gzipped)
-        whole = [p for p in kept if p.startswith(f"{BUNDLE}/")] + bundle  # the search bundle's files, carried or made
-        if not _patched_headers(staging, out, record.output.folders, changes, whole, snap.assets):
-            _write_headers(staging, sorted({*kept, *made}), snap.assets)
-        made.append(deploy.HEADERS)
-        clock.lap("deploy files (.gz, _headers)")
-
+    # Pagefind indexes the changed shards in its processes while the staging folder is made.
+    started = start_shards(by_url, search_cache)
     try:
-        count = commit_output(out, files, finalize=finalize, carried=carried, recycle=recycle, keep=keep)
-    except ShardGone:  # the search cache lost a shard the patch does not make again
-        return None
+        live = uptodate.read_values(last.record_file, record.output)  # its stats: the next record, the next spare
+        uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
+        # The shards whose bundle is the last output's: carried as the other files (~13,000 at 10k).
+        same = same_shards(out, record.output.folders, by_url, search_cache)
+        carried = Carried(out, _carried_folders(record.output.folders, changes, same))
+        kept = [f"{folder}/{name}" if folder else name for folder, names in carried.folders for name in names]
+        dropped = _not_carried(record.output, carried)
+        recycle, keep, spares = _recycling(last.record_file, live, dropped, carried)
+        files = [changes.files[p] for p in sorted(changes.files)]
+        reports: list[SearchReport] = []
+        made: list[str] = [MARKER, *changes.files]
+        light: list[Record] = []
+
+        def finalize(staging: Path) -> None:
+            clock.lap("pages linked or written")
+            bundle: list[str] = []
+            reports.append(index_site(staging, by_url, search_cache, bundle, light, carried=same, ahead=started))
+            clock.lap("search")
+            fresh = sorted(changes.files) + bundle
+            gzipped: list[str] = []
+            for path, (copy, size) in changes.gzipped.items():  # made by the workers that rendered the pages
+                if deploy.link_copy(staging, path, copy.blob, size):
+                    gzipped.append(f"{path}.gz")
+            rest = [p for p in fresh if p not in changes.gzipped]
+            deploy.precompress(
+                staging, cache.folder, cache.previous.get("gzip", {}), changes.page_shas, options.jobs, lambda *_: None, paths=rest, copies=gzipped,
+            )
+            made.extend(bundle)
+            made.extend(gzipped)
+            whole = [p for p in kept if p.startswith(f"{BUNDLE}/")] + bundle  # the search bundle's files, carried or made
+            if not _patched_headers(staging, out, record.output.folders, changes, whole, snap.assets):
+                _write_headers(staging, sorted({*kept, *made}), snap.assets)
+            made.append(deploy.HEADERS)
+            clock.lap("deploy files (.gz, _headers)")
+
+        try:
+            count = commit_output(out, files, finalize=finalize, carried=carried, recycle=recycle, keep=keep)
+        except ShardGone:  # the search cache lost a shard the patch does not make again
+            return None
+    finally:
+        started.close()
     clock.lap("swap")
     model = changes.site
     if any(p.startswith("anh/chia-se/") for p in changes.dropped):  # a share card replaced: its entry goes, as a full build's prune does
