@@ -16,7 +16,7 @@ import pytest
 from sitekit import tree_bytes
 from test_incremental import Site, _build, _clean_build
 from test_killed_build import _kill_when
-from test_patch import _body_patched, _edit_second_paragraph, _published
+from test_patch import _body_patched, _edit_second_paragraph, _published, two_shards  # noqa: F401 - a fixture
 
 from toasoan import uptodate
 
@@ -39,24 +39,28 @@ def test_a_body_patch_makes_its_staging_folder_from_the_output_the_last_patch_re
     public = site.root / "public"
     first = _build(site.root, public, site.now)
     shown = _published(site, first)
-    assert not _spares(site)
+    # A full build keeps a copy of its output (hard links) as the first patch's staging folder.
+    [copy] = _spares(site)
+    assert (copy / "tim-kiem/index.html").stat().st_ino == _sample_page(public).stat().st_ino
     inodes = [public.stat().st_ino]
     for n in range(4):
         _edit(site, shown, n)
         spares = _spares(site)
+        kept = [p.stat().st_ino for p in spares]
         result = _build(site.root, public, site.now)
         assert _body_patched(result)
         assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
         # The output this patch replaced is kept as the next one's staging folder...
         assert [p.stat().st_ino for p in _spares(site)] == [inodes[-1]]
-        if n:  # ...and the one the last patch kept became this output.
-            assert len(spares) == 1 and public.stat().st_ino == inodes[-2]
+        # ...and the spare the last build kept (the full build's copy, then the output the last
+        # patch replaced) became this output.
+        assert len(kept) == 1 and public.stat().st_ino == kept[0]
         inodes.append(public.stat().st_ino)
         page = _sample_page(public)
         # A carried file is the same file in the output and in the spare (one inode, two links).
         assert page.stat().st_nlink >= 2
         assert _build(site.root, public, site.now).up_to_date  # its record is exact
-    # A full build (a template edited) discards the spare; a patch after it starts afresh.
+    # A template edit (every page made again); a patch after it starts afresh.
     site.template()
     full = _build(site.root, public, site.now)
     assert not _body_patched(full)
@@ -95,6 +99,57 @@ def test_a_spare_that_differs_from_the_output_in_most_files_is_not_recycled(tmp_
     spare = [p.stat().st_ino for p in _spares(site)]
     assert _body_patched(_build(site.root, public, site.now))
     assert [public.stat().st_ino] == spare
+    assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+
+
+def _folders(top: Path) -> dict[tuple[str, ...], int]:
+    """Every folder of the search bundle under `top` (its path's parts) and its inode."""
+    return {p.relative_to(top).parts: p.stat().st_ino for p in sorted((top / "pagefind").rglob("*")) if p.is_dir()}
+
+
+@pytest.mark.usefixtures("two_shards")
+def test_a_patch_keeps_the_search_shards_it_does_not_index_again(tmp_path: Path) -> None:
+    """The shards a body patch does not index again stay in the recycled spare as they are (its
+    very folders: before, the whole bundle was moved out and linked again from the search cache,
+    ~13,000 files at 10k); only the edited article's shard is published again."""
+    site = Site(tmp_path / "site", random.Random(25))
+    public = site.root / "public"
+    shown = _published(site, _build(site.root, public, site.now))
+    _edit(site, shown[:1], 0)
+    _build(site.root, public, site.now)
+    for n in range(1, 4):
+        [spare] = _spares(site)
+        held = _folders(spare)
+        _edit(site, shown[:1], n)  # the same article each time
+        result = _build(site.root, public, site.now)
+        assert _body_patched(result) and result.search is not None and result.search.built == 1
+        now = _folders(public)
+        shards = {parts[1] for parts in now if len(parts) > 1}
+        assert len(shards) == result.search.shards >= 2
+        same = {shard for shard in shards if all(ino == held.get(parts) for parts, ino in now.items() if parts[1:2] == (shard,))}
+        assert len(same) == len(shards) - 1
+        assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+
+
+@pytest.mark.usefixtures("two_shards")
+def test_a_shard_whose_cache_entry_was_made_again_is_published_from_it(tmp_path: Path) -> None:
+    """A shard is carried from the last output only when its folder holds the very files of the
+    cache entry the patch needs (one inode), not an entry of the same name made again since."""
+    site = Site(tmp_path / "site", random.Random(26))
+    public = site.root / "public"
+    shown = _published(site, _build(site.root, public, site.now))
+    (search,) = (p for p in (site.root / ".cache").rglob("search") if p.is_dir())
+    for entry in sorted(search.iterdir()):  # the same bytes in other files
+        copy = entry.with_name(entry.name + ".copy")
+        shutil.copytree(entry, copy)
+        shutil.rmtree(entry)
+        copy.rename(entry)
+    _edit(site, shown, 0)
+    result = _build(site.root, public, site.now)
+    assert _body_patched(result) and result.search is not None and result.search.cached >= 1
+    entries = {entry.name.rsplit("-", 1)[0]: entry for entry in search.iterdir()}
+    for folder in sorted(p for p in (public / "pagefind").iterdir() if p.is_dir()):
+        assert (folder / "pagefind-entry.json").stat().st_ino == (entries[folder.name] / "pagefind-entry.json").stat().st_ino
     assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
 
 
@@ -178,6 +233,37 @@ def test_a_patch_killed_while_it_recycles_the_spare_leaves_the_output_untouched(
         while len(_spares(site)) > 1 and time.monotonic() < deadline:
             time.sleep(0.01)  # polling for the removal to finish, not waiting for time to pass
         assert len(_spares(site)) <= 1
+    assert kills
+
+
+def test_a_full_build_killed_while_it_copies_its_output_leaves_that_output_and_the_next_build_clean(tmp_path: Path) -> None:
+    """A full build keeps a hard-link copy of its output as a spare after the swap: killed while
+    making it, the output is the whole new build, and the folder left is removed by the next build
+    that writes (a patch: there is no spare's record, so it makes its staging folder afresh)."""
+    site = Site(tmp_path / "site", random.Random(27))
+    for _ in range(25):
+        site.add()
+    public = site.root / "public"
+    shown = _published(site, _build(site.root, public, site.now))
+    kills = 0
+    for n in range(4):
+        site.add()  # a new file: a full build
+
+        def copying(site_dir: Path, start: tuple[int, int], wait: int = n % 2 * 20, seen: list[int] = [0]) -> bool:  # noqa: B006 - one list per build
+            if (site_dir / "public").stat().st_ino == start[1] or not list(site_dir.glob(".public.staging-*")):
+                return False  # not swapped yet: its staging folder is the build's own
+            seen[0] += 1
+            return seen[0] > wait
+
+        killed = _kill_when(site.root, site.now, 1, copying)
+        kills += killed
+        after = tree_bytes(public)
+        assert after == _clean_build(site.root, tmp_path, site.now), f"kill {n} (killed={killed})"
+        _edit(site, shown, n)
+        assert _body_patched(_build(site.root, public, site.now))
+        assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+        assert not list(site.root.glob(".public.staging-*"))
+        assert len(_spares(site)) == 1
     assert kills
 
 

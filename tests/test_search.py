@@ -363,6 +363,36 @@ def test_cached_shards_are_published_while_another_is_indexed(tmp_path: Path, mo
     assert tree_bytes(staging) == tree_bytes(fresh)
 
 
+def test_a_shard_started_ahead_gives_the_same_bundle_and_close_stops_pagefind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A patch build hands the shards it must index to Pagefind before it makes its staging folder
+    (`start_shards`: only those not in the cache and with their records' HTML); `index_site`
+    finishes them from the files Pagefind made meanwhile, indexing nothing again, into the same
+    bundle. `close` stops a Pagefind process whose files nobody took."""
+    from toasoan import search
+
+    articles = _dated(3)
+    records = [article_record(a, "2025-moi" if n == 2 else "2025", "Tin", None) for n, a in enumerate(articles)]
+    index_site(tmp_path / "first", records, tmp_path / "cache")
+    edited = [*records[:2], article_record(dataclasses.replace(articles[2], title="Bài sửa"), "2025-moi", "Tin", None)]
+    started = search.start_shards(edited, tmp_path / "cache")
+    build_shard = search._build_shard
+    monkeypatch.setattr(search, "_build_shard", lambda *_: pytest.fail("a shard started ahead was indexed again"))
+    try:
+        report = index_site(tmp_path / "staging", edited, tmp_path / "cache", ahead=started)
+    finally:
+        started.close()
+    assert (report.built, report.cached) == (1, 1)
+    monkeypatch.setattr(search, "_build_shard", build_shard)
+    index_site(tmp_path / "fresh", edited, tmp_path / "fresh-cache")
+    assert tree_bytes(tmp_path / "staging") == tree_bytes(tmp_path / "fresh")
+    again = [*records[:2], article_record(dataclasses.replace(articles[2], title="Bài sửa lần nữa"), "2025-moi", "Tin", None)]
+    untaken = search.start_shards(again, tmp_path / "cache")
+    processes = [service._proc for service, _, _ in untaken._running.values()]
+    assert len(processes) == 1  # the edited shard only: the other is in the cache
+    untaken.close()
+    assert all(process.poll() is not None for process in processes)
+
+
 def test_the_word_index_encodes_integers_as_cbor2_does() -> None:
     """The encodings of page numbers and positions are made when first asked for (not a table of
     131,072 at import): each is cbor2's, and what is out of range or not a number is missing."""

@@ -61,14 +61,39 @@ from .redirects import alias_file, redirect_files
 from .related import related_articles, related_inputs
 from .routes import ArticleContext, Outlined, Route, article_route, changed_pages, outline, pages_showing, plan_routes
 from .scanner import prose_lines, source_links
-from .search import BUNDLE, KnownDigests, Record, SearchReport, ShardGone, index_site, shard_keys, shard_records, site_record
+from .search import (
+    BUNDLE,
+    KnownDigests,
+    Record,
+    SearchReport,
+    ShardGone,
+    index_site,
+    same_shards,
+    shard_keys,
+    shard_records,
+    site_record,
+    start_shards,
+)
 from .shortcut import default_theme_dir
 from .sitemaps import MAX_URLS, NEWS_WINDOW, news_sitemap, sitemap_files
 from .sources import inside, relative, walk_files
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import CardView, CategoryView, OfficialView, Photos, PhotoView, article_view, card_view, photo_view, site_view
 from .workers import TimeLimitExceeded, parallel_chunks, parallel_map, time_limit
-from .writer import CACHE_LOCK, MARKER, Carried, Kept, OutputFile, Recycle, Spare, UnsafeOutput, Waiting, commit_output, hold_lock
+from .writer import (
+    CACHE_LOCK,
+    MARKER,
+    Carried,
+    Kept,
+    OutputFile,
+    Recycle,
+    Spare,
+    UnsafeOutput,
+    Waiting,
+    commit_output,
+    hold_lock,
+    keep_copy,
+)
 
 THEME_DIR = default_theme_dir()
 # How wide a photo in an article's column is drawn (the default theme's .story column).
@@ -273,6 +298,7 @@ def build(
         made = {}
         result = _build(options, out, progress, lock_cache, keep, made)
         record_started = time.perf_counter()
+        copied = ("", 0.0)
         # Kept only when no damaged cache entry was remade (its notice belongs to this build
         # alone). A file saved while it built is read again by the next build (`as_built`); a
         # page made from a file that came and went meanwhile makes the record never stand (`as_read`).
@@ -287,9 +313,17 @@ def build(
             snap = _write_snapshot(known.record_file, inputs, made, persist=warm is None or warm.persist)
             if warm is not None:
                 warm.snapshot = snap
+            if snap is not None:  # the next build may patch: its staging folder is made from a copy of this output
+                copy_started = time.perf_counter()
+                spare = keep_copy(out, state.folders)
+                if spare is not None:
+                    uptodate.write_spare(known.record_file, spare)
+                copied = ("spare for the next patch", time.perf_counter() - copy_started)
         if warm is not None:
             warm.plan = made.get("plan")
-        laps = (*checked.timings, *result.timings, ("up-to-date record, snapshot", time.perf_counter() - record_started))
+        laps = (*checked.timings, *result.timings, ("up-to-date record, snapshot", time.perf_counter() - record_started - copied[1]))
+        if copied[1]:
+            laps += (copied,)
         return dataclasses.replace(result, timings=laps)
 
 
@@ -405,45 +439,52 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     records = _remade_records(snap, changes, cache.folder)
     if records is None:
         return None
-    live = uptodate.read_values(last.record_file, record.output)  # its stats: the next record, the next spare
-    uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
-    carried = Carried(out, _carried_folders(record.output.folders, changes))
-    kept = [f"{folder}/{name}" if folder else name for folder, names in carried.folders for name in names]
-    dropped = _not_carried(record.output, carried)
-    recycle, keep, spares = _recycling(last.record_file, live, dropped, carried)
-    files = [changes.files[p] for p in sorted(changes.files)]
     search_cache = _search_cache(root, config, options.drafts)
-    reports: list[SearchReport] = []
-    made: list[str] = [MARKER, *changes.files]
-
     by_url = tuple(sorted(records.values(), key=lambda r: r.url))
-    light: list[Record] = []
-
-    def finalize(staging: Path) -> None:
-        clock.lap("pages linked or written")
-        bundle: list[str] = []
-        reports.append(index_site(staging, by_url, search_cache, bundle, light))
-        clock.lap("search")
-        fresh = sorted(changes.files) + bundle
-        gzipped: list[str] = []
-        for path, (copy, size) in changes.gzipped.items():  # made by the workers that rendered the pages
-            if deploy.link_copy(staging, path, copy.blob, size):
-                gzipped.append(f"{path}.gz")
-        rest = [p for p in fresh if p not in changes.gzipped]
-        deploy.precompress(
-            staging, cache.folder, cache.previous.get("gzip", {}), changes.page_shas, options.jobs, lambda *_: None, paths=rest, copies=gzipped,
-        )
-        made.extend(bundle)
-        made.extend(gzipped)
-        if not _patched_headers(staging, out, record.output.folders, changes, bundle, snap.assets):
-            _write_headers(staging, sorted({*kept, *made}), snap.assets)
-        made.append(deploy.HEADERS)
-        clock.lap("deploy files (.gz, _headers)")
-
+    # Pagefind indexes the changed shards in its processes while the staging folder is made.
+    started = start_shards(by_url, search_cache)
     try:
-        count = commit_output(out, files, finalize=finalize, carried=carried, recycle=recycle, keep=keep)
-    except ShardGone:  # the search cache lost a shard the patch does not make again
-        return None
+        live = uptodate.read_values(last.record_file, record.output)  # its stats: the next record, the next spare
+        uptodate.forget(last.record_file)  # a build killed from here on must never look up to date
+        # The shards whose bundle is the last output's: carried as the other files (~13,000 at 10k).
+        same = same_shards(out, record.output.folders, by_url, search_cache)
+        carried = Carried(out, _carried_folders(record.output.folders, changes, same))
+        kept = [f"{folder}/{name}" if folder else name for folder, names in carried.folders for name in names]
+        dropped = _not_carried(record.output, carried)
+        recycle, keep, spares = _recycling(last.record_file, live, dropped, carried)
+        files = [changes.files[p] for p in sorted(changes.files)]
+        reports: list[SearchReport] = []
+        made: list[str] = [MARKER, *changes.files]
+        light: list[Record] = []
+
+        def finalize(staging: Path) -> None:
+            clock.lap("pages linked or written")
+            bundle: list[str] = []
+            reports.append(index_site(staging, by_url, search_cache, bundle, light, carried=same, ahead=started))
+            clock.lap("search")
+            fresh = sorted(changes.files) + bundle
+            gzipped: list[str] = []
+            for path, (copy, size) in changes.gzipped.items():  # made by the workers that rendered the pages
+                if deploy.link_copy(staging, path, copy.blob, size):
+                    gzipped.append(f"{path}.gz")
+            rest = [p for p in fresh if p not in changes.gzipped]
+            deploy.precompress(
+                staging, cache.folder, cache.previous.get("gzip", {}), changes.page_shas, options.jobs, lambda *_: None, paths=rest, copies=gzipped,
+            )
+            made.extend(bundle)
+            made.extend(gzipped)
+            whole = [p for p in kept if p.startswith(f"{BUNDLE}/")] + bundle  # the search bundle's files, carried or made
+            if not _patched_headers(staging, out, record.output.folders, changes, whole, snap.assets):
+                _write_headers(staging, sorted({*kept, *made}), snap.assets)
+            made.append(deploy.HEADERS)
+            clock.lap("deploy files (.gz, _headers)")
+
+        try:
+            count = commit_output(out, files, finalize=finalize, carried=carried, recycle=recycle, keep=keep)
+        except ShardGone:  # the search cache lost a shard the patch does not make again
+            return None
+    finally:
+        started.close()
     clock.lap("swap")
     model = changes.site
     cards_gone = [p for p in changes.dropped if p.startswith("anh/chia-se/")]
@@ -522,15 +563,15 @@ def _recycling(
         return None, keep, spares
     by_folder = dict(carried.folders)
     relink = frozenset(p for p in spare.differ if p.rpartition("/")[2] in by_folder.get(p.rpartition("/")[0], ()))
-    # The search bundle is never carried (`_carried`): moved out whole, not unlinked file by file.
-    remove = sorted(p for p in spare.differ.union(dropped) if not p.startswith(f"{BUNDLE}/"))
+    # The search bundle's files too: those of the shards made again go, the others stay (`same_shards`).
+    remove = sorted(spare.differ.union(dropped))
     if len(remove) + len(relink) > len(live.folders):
         # A spare the last build replaced most files of (a template patch: every page and its
         # .gz): unlinking and linking each costs more than a fresh folder (one mkdir per folder,
         # one link per file: ~0.9 s at 10k against ~4.9 s for 29,000 files). It is removed as
         # stale, unclaimed.
         return None, keep, spares
-    return Recycle(spare=spare, remove=remove, relink=relink, discard=(BUNDLE,)), keep, spares
+    return Recycle(spare=spare, remove=remove, relink=relink), keep, spares
 
 
 def _not_carried(state: uptodate.OutputState, carried: Carried) -> list[str]:
@@ -572,14 +613,13 @@ def _record_spare(
     """Beside the record just written, the record of the spare the patch kept: the replaced output
     as the last record described it (its folders' stats; its own, as it was renamed), and the
     files where it differs from the new output (the last output's files not carried, and every
-    file the patch made; the search bundle's are all moved out by the next patch)."""
+    file the patch made, the search bundle's included)."""
     found = uptodate.folder_stats(live)
     if not spares or found is None:
         return
     path, top, _ = spares[0]
     folders, values = found
-    # Not the search bundle's files: the next patch moves that folder out whole (`_recycling`).
-    differ = frozenset(p for p in (*dropped, *made) if not p.startswith(f"{BUNDLE}/"))
+    differ = frozenset((*dropped, *made))
     uptodate.write_spare(record_file, Spare(path=path, top=top, folders=folders, values=values, differ=differ))
 
 
@@ -768,15 +808,21 @@ def _remade_records(snap: snapshot.Snapshot, changes: _Changes, folder: Path) ->
     return records
 
 
-def _carried_folders(folders: Sequence[tuple[str, Sequence[str]]], changes: _Changes) -> list[tuple[str, list[str]]]:
+def _carried_folders(
+    folders: Sequence[tuple[str, Sequence[str]]], changes: _Changes, shards: Set[str] = frozenset(),
+) -> list[tuple[str, list[str]]]:
     """The last output's files a patch links as they are, by folder (folders left with none
-    are not made: a clean build has no empty folder)."""
+    are not made: a clean build has no empty folder). Of the search bundle, the folders of the
+    `shards` whose bundle is unchanged (`search.same_shards`), whole; its other files are made
+    again by `index_site`."""
     # The folders holding a file `_carried` may refuse: every other folder is kept whole, with no
     # work per file (~50,000 files at 10k, a few dozen of them made again by a body patch).
     touched = {p.rpartition("/")[0] for p in (*changes.files, *changes.dropped, MARKER, deploy.HEADERS)}
     found = []
     for folder, names in folders:
         if folder == BUNDLE or folder.startswith(f"{BUNDLE}/"):
+            if folder != BUNDLE and folder.split("/", 2)[1] in shards and names:
+                found.append((folder, list(names)))
             continue
         if folder not in touched:
             if names:

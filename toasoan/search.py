@@ -36,8 +36,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -321,6 +322,7 @@ def site_record(site: Site, article: Article, shard: str, image: str | None) -> 
 
 def index_site(
     staging: Path, records: Iterable[Record], cache: Path, files: list[str] | None = None, kept: list[Record] | None = None,
+    carried: Collection[str] = (), ahead: Started | None = None,
 ) -> SearchReport:
     """Publish one bundle per shard in `staging/pagefind/`, from the cache or made afresh;
     entries of `cache` (the `search/` folder of the build cache) no build used are removed.
@@ -331,7 +333,10 @@ def index_site(
     each shard's HTML is let go as soon as its bundle is made or found in the cache: memory holds
     a few shards, not the archive. `kept` is given every record without its HTML (URL, shard,
     digest: what tells a later build which shards changed). A record without HTML stands for one
-    whose shard's bundle must be in the cache; when it is not, SearchFailed."""
+    whose shard's bundle must be in the cache; when it is not, SearchFailed. The shards named
+    `carried` are in `staging` already (a patch build linked their folders from the last output,
+    `same_shards`): they are neither published again nor listed in `files`. A shard `ahead`
+    holds (`start_shards`) is finished from the files Pagefind made meanwhile."""
     started = time.perf_counter()
     if isinstance(records, Sequence):
         records = sorted(records, key=lambda r: r.shard)  # stable: by URL within a shard, as given
@@ -363,14 +368,20 @@ def index_site(
                 while len(running) >= workers:  # at most `workers` shards' HTML held at once
                     peak = max(peak, running.pop(0)[1].result())
                     built += 1
-                running.append((shard, pool.submit(_build_shard, members, entry)))
+                if ahead is not None and ahead.has(entry):
+                    running.append((shard, pool.submit(_finish_shard, ahead, entry)))
+                else:
+                    running.append((shard, pool.submit(_build_shard, members, entry)))
                 del members
             # The shards found in the cache are linked while the others are still being indexed
             # (links are the kernel's work, indexing Pagefind's process: a patch build's search
             # stage costs the larger of the two, not their sum).
             newest = max(entries, default="")
             indexing = {shard for shard, _ in running}
-            published = [path for shard in entries if shard not in indexing for path in _publish_shard(staging / BUNDLE, shard, entries[shard], newest)]
+            published = [
+                path for shard in entries if shard not in indexing and shard not in carried
+                for path in _publish_shard(staging / BUNDLE, shard, entries[shard], newest)
+            ]
             for shard, future in running:
                 peak = max(peak, future.result())
                 built += 1
@@ -385,6 +396,34 @@ def index_site(
         raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: {exc}") from exc
     return SearchReport(shards=len(entries), built=built, cached=len(entries) - built, records=count,
                         seconds=time.perf_counter() - started, peak_kb=peak)
+
+
+def same_shards(output: Path, folders: Iterable[tuple[str, Sequence[str]]], records: Sequence[Record], cache: Path) -> frozenset[str]:
+    """The shards whose folder in `output` (the last output, checked as its record says; `folders`:
+    its folders with their files' names) is the bundle these `records` give, so that a patch
+    build carries the folder as it is instead of publishing it again: its entry file is the very
+    file (device and inode) of the shard's cache entry (every file of a shard's folder is linked
+    from one entry, `_publish_shard`, and an entry is never written again once made), and it holds
+    Pagefind's engine exactly when it is still the newest shard."""
+    version = pagefind_version()
+    ordered = sorted(records, key=lambda r: r.shard)  # as `index_site` takes them
+    entries = {shard: f"{shard}-{_shard_hash(group, version)}" for shard, group in itertools.groupby(ordered, key=lambda r: r.shard)}
+    newest = max(entries, default="")
+    found: set[str] = set()
+    for folder, names in folders:
+        parent, _, shard = folder.rpartition("/")
+        if parent != BUNDLE or shard not in entries or ENTRY_FILE not in names:
+            continue
+        if (ENGINE_FILES[0] in names) != (shard == newest):
+            continue
+        try:
+            mine = os.lstat(output / folder / ENTRY_FILE)
+            cached = os.lstat(cache / entries[shard] / ENTRY_FILE)
+        except OSError:
+            continue
+        if (mine.st_dev, mine.st_ino) == (cached.st_dev, cached.st_ino):
+            found.add(shard)
+    return frozenset(found)
 
 
 def _shard_hash(records: Iterable[Record], version: str) -> str:
@@ -405,29 +444,126 @@ def _record_digest(url: str, html: str) -> bytes:
 def _build_shard(records: Sequence[Record], entry: Path) -> int:
     """Index one shard into the cache entry `entry` (via a temporary folder beside it, renamed
     in when complete); returns the indexer's peak resident memory in KB."""
+    with _Service() as service:
+        files, peak = _indexed(service, records)
+    _store(files, entry)
+    return peak
+
+
+def _indexed(service: _Service, records: Sequence[Record]) -> tuple[list[dict[str, Any]], int]:
+    """The bundle's files as Pagefind gives them (path and base64 content) for `records`, and
+    its peak resident memory in KB."""
+    index = service.call({"type": "NewIndex", "config": {"force_language": LANGUAGE}})["index_id"]
+    service.call_all([{"type": "AddFile", "index_id": index, "url": r.url, "file_contents": r.html, "file_path": None}
+                      for r in records])
+    # The files come back in the reply and are written here: with WriteFiles the reply
+    # may come before Pagefind's own writes are all on disk.
+    files: list[dict[str, Any]] = service.call({"type": "GetFiles", "index_id": index})["files"]
+    return files, service.peak_kb()
+
+
+_UNUSED = ("pagefind-component-ui.", "pagefind-modular-ui.", "pagefind-highlight.")  # Pagefind's files no build publishes
+
+
+def _store(files: list[dict[str, Any]], entry: Path) -> None:
+    """Pagefind's `files`, rewritten (`_rewrite`), as the cache entry `entry` (written in a
+    temporary folder beside it, renamed in when complete). The UI variants no build publishes
+    are not written."""
     work = Path(tempfile.mkdtemp(prefix=".tmp-", dir=entry.parent))
     try:
-        with _Service() as service:
-            index = service.call({"type": "NewIndex", "config": {"force_language": LANGUAGE}})["index_id"]
-            service.call_all([{"type": "AddFile", "index_id": index, "url": r.url, "file_contents": r.html, "file_path": None}
-                              for r in records])
-            # The files come back in the reply and are written here: with WriteFiles the reply
-            # may come before Pagefind's own writes are all on disk.
-            files = service.call({"type": "GetFiles", "index_id": index})["files"]
-            peak = service.peak_kb()
         out = work / "out"
+        out.mkdir()
+        made = {""}
         for item in files:
-            target = (out / item["path"]).resolve()
-            if not target.is_relative_to(out.resolve()):
-                raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: Pagefind trả về đường dẫn lạ `{item['path']}`")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(base64.b64decode(item["content"]))
-        del files
+            path = item["path"]
+            if not isinstance(path, str) or path.startswith("/") or any(part in ("", ".", "..") for part in path.split("/")) or "\x00" in path:
+                raise SearchFailed(f"không tạo được chỉ mục tìm kiếm: Pagefind trả về đường dẫn lạ `{path}`")
+            if path.startswith(_UNUSED):
+                continue
+            folder = path.rpartition("/")[0]
+            if folder not in made:
+                (out / folder).mkdir(parents=True, exist_ok=True)
+                made.add(folder)
+            (out / path).write_bytes(base64.b64decode(item["content"]))
+        files.clear()
         _rewrite(out)
         shutil.rmtree(entry, ignore_errors=True)
         out.rename(entry)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+class Started:
+    """The shards a patch build must index, handed to Pagefind before the staging folder is made
+    (`start_shards`): each shard's records go to its own `pagefind --service` process from a
+    thread that only writes the requests and reads the replies (the GIL is free while Pagefind
+    works in its process), so Pagefind indexes while the build recycles its staging folder, and
+    `index_site` takes the files in hand. `close` stops whatever was not taken (a build that
+    gives way or fails)."""
+
+    def __init__(self) -> None:
+        self._running: dict[Path, tuple[_Service, threading.Thread, list[Any]]] = {}
+
+    def start(self, records: Sequence[Record], entry: Path) -> None:
+        service = _Service()
+        outcome: list[Any] = []
+
+        def run() -> None:
+            try:
+                outcome.append(_indexed(service, records))
+            except BaseException as exc:  # told to `take`
+                outcome.append(exc)
+
+        thread = threading.Thread(target=run, name=f"pagefind {entry.name}", daemon=True)
+        self._running[entry] = (service, thread, outcome)
+        thread.start()
+
+    def has(self, entry: Path) -> bool:
+        return entry in self._running
+
+    def take(self, entry: Path) -> tuple[list[dict[str, Any]], int] | None:
+        """The files and peak memory of the shard started for `entry`, waited for; None if none was."""
+        found = self._running.pop(entry, None)
+        if found is None:
+            return None
+        service, thread, outcome = found
+        thread.join()
+        service.__exit__()
+        if not outcome or isinstance(outcome[0], BaseException):
+            raise SearchFailed("không tạo được chỉ mục tìm kiếm: Pagefind ngừng giữa chừng") from (outcome[0] if outcome else None)
+        files, peak = outcome[0]
+        return files, peak
+
+    def close(self) -> None:
+        for service, thread, _ in self._running.values():
+            service.__exit__()  # its thread's read ends
+            thread.join()
+        self._running.clear()
+
+
+def start_shards(records: Sequence[Record], cache: Path) -> Started:
+    """Pagefind started on every shard of `records` whose bundle is not in the search cache `cache`
+    and whose records have their HTML (a patch build's changed shards), as `index_site` would
+    index them; given to `index_site(..., started=)`."""
+    started = Started()
+    version = pagefind_version()
+    try:
+        for shard, group in itertools.groupby(sorted(records, key=lambda r: r.shard), key=lambda r: r.shard):
+            members = list(group)
+            entry = cache / f"{shard}-{_shard_hash(members, version)}"
+            if not (entry / ENTRY_FILE).is_file() and all(r.html for r in members):
+                started.start(members, entry)
+    except BaseException:
+        started.close()
+        raise
+    return started
+
+
+def _finish_shard(started: Started, entry: Path) -> int:
+    taken = started.take(entry)
+    assert taken is not None
+    files, peak = taken
+    _store(files, entry)
     return peak
 
 
@@ -461,6 +597,7 @@ def _publish_rest(bundle: Path, entries: dict[str, Path]) -> list[str]:
     if order:
         written += _link_folder(entries[order[0]], bundle, UI_FILES)
     manifest = {"version": pagefind_version(), "shards": order}
+    (bundle / MANIFEST).unlink(missing_ok=True)  # never written through: a recycled folder's file may be a link
     (bundle / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False) + "\n", encoding="utf-8")
     return [*written, MANIFEST]
 
@@ -486,6 +623,8 @@ def _link_folder(source: Path, target: Path, names: Sequence[str] | None = None)
             for name in names:
                 try:
                     os.link(name, name, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
+                except FileExistsError:  # never copied over: it could be a link to another output's file
+                    raise
                 except OSError:
                     shutil.copyfile(source / name, target / name)
         finally:

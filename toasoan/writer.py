@@ -138,9 +138,6 @@ class Recycle:
     spare: Spare
     remove: Sequence[str]
     relink: frozenset[str]
-    # Folders none of whose files is carried (the search bundle: ~13,000 files at 10k), moved out
-    # whole to a removed folder beside the output instead of unlinked file by file.
-    discard: Sequence[str] = ()
 
 
 Kept = Callable[[Path, Stat, bool], None]
@@ -200,8 +197,8 @@ def commit_output(
         count = _write_all(staging, files, carried, recycle if claimed is not None else None)
         if finalize is not None:
             finalize(staging)
-        # Spares nobody claimed, a spare found changed, a recycled spare's moved-out folders: off
-        # the clock when the output is large (as the replaced output below).
+        # Spares nobody claimed, a spare found changed: off the clock when the output is large (as
+        # the replaced output below).
         _remove_stale(out, (_STAGING, _OLD, _SPARE), background=count >= _background_min())
         told = None if keep is None else functools.partial(_tell, keep, recycled=claimed is not None)
         _swap(staging, out, background=count >= _background_min(), keep=told)
@@ -303,19 +300,10 @@ def _link_carried(top: str, carried: Carried, made_dirs: set[str], only: frozens
 
 
 def _reuse(staging: Path, recycled: Recycle) -> None:
-    """Empty a claimed spare of the files `recycled.remove` names (those it has) and of its
-    `discard` folders (renamed beside the output, under a name `_remove_stale` knows, and removed
-    off the clock), then of the folders that left empty (a clean build has none; each is made
-    again if a file goes into it)."""
+    """Empty a claimed spare of the files `recycled.remove` names (those it has), then of the
+    folders that left empty (a clean build has none; each is made again if a file goes into it)."""
     top = str(staging)
     emptied: set[str] = set()
-    for folder in recycled.discard:
-        trash = staging.with_name(f"{staging.name.replace(_STAGING, _OLD, 1)}-{secrets.token_hex(4)}")
-        try:
-            os.rename(f"{top}/{folder}", trash)  # noqa: PTH104 - removed with the stale folders
-        except FileNotFoundError:
-            continue
-        emptied.add(folder.rpartition("/")[0])
     for path in recycled.remove:
         try:
             os.unlink(f"{top}/{path}")  # noqa: PTH108
@@ -399,6 +387,55 @@ def _set_aside(old: Path, owner: int | None, background: bool, keep: Callable[[P
         keep(spare, (st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
         return
     _discard(old, owner, background)
+
+
+def keep_copy(out: Path, folders: Sequence[tuple[str, Sequence[str]]]) -> Spare | None:
+    """A spare made of the output a full build has just swapped in, so that the first patch after
+    it recycles a staging folder too: a hard link to every file `folders` names (the output's
+    folders and their files, as its record has them), every file the live output's own (one inode,
+    so nothing differs). Made under a locked staging name (a build killed meanwhile leaves a
+    staging folder whose owner is gone, removed by the next build that writes), its folders'
+    stats taken once every link is in, then renamed to a spare name and its lock released: the
+    caller records it (an unrecorded spare is removed as stale). None, and nothing left, when a
+    link cannot be made (another file system: a copy would not be the live output's file)."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_STAGING}{os.getpid()}-", dir=out.parent))
+    owner = _lock_folder(staging)
+    top = str(staging)
+    try:
+        made: set[str] = {""}
+        source = str(out)
+        for folder, names in folders:
+            if not names:
+                continue  # a folder of folders is made with its first file's
+            if folder not in made:
+                _make_folder(top, folder, made)
+            src = os.open(f"{source}/{folder}" if folder else source, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                dst = os.open(f"{top}/{folder}" if folder else top, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    link = os.link
+                    for name in names:
+                        link(name, name, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
+                finally:
+                    os.close(dst)
+            finally:
+                os.close(src)
+        below = [rel for rel in made if rel]
+        values: list[int] = []
+        lstat = os.lstat
+        for rel in below:
+            st = lstat(f"{top}/{rel}")
+            values += (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        spare = staging.with_name(f".{out.name}{_SPARE}{os.getpid()}-{secrets.token_hex(6)}")
+        staging.rename(spare)
+        st = lstat(spare)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        return None
+    finally:
+        if owner is not None:
+            os.close(owner)
+    return Spare(path=spare, top=(st.st_mtime_ns, st.st_ctime_ns, st.st_ino), folders=below, values=values, differ=frozenset())
 
 
 def _claim(out: Path, spare: Spare) -> tuple[Path, int] | None:
