@@ -1242,41 +1242,39 @@ def _template_changes(
     article_urls = {a.url for a in site.articles}
     if route_diags or {r.url for r in routes} != {*snap.page_keys, *article_urls} or len(routes) != len(snap.page_keys) + len(article_urls):
         return None
-    keys = route_keys(stamp, globals_, snap.assets, prints, routes)
-    page_keys = {r.url: k for r, k in zip(routes, keys, strict=True) if r.url not in article_urls}
     known = cache.previous.get("page", {})
     files: dict[str, OutputFile] = {}
     page_shas: dict[str, str] = {}
     pages: dict[str, str] = {}
-    jobs: list[tuple[Route, str]] = []
     page_index: dict[str, str] = {}
-    for route, key in zip(routes, keys, strict=True):
-        if snap.page_keys.get(route.url) == key:
-            if key in known:
-                page_index[key] = known[key]
-            continue  # the last output's page
-        hit, _ = find_entry(cache.folder, known, key)
-        if hit is None:
-            jobs.append((route, key))
-            continue
-        path = urls.output_file(route.url)
-        files[path] = OutputFile(path, copy_from=hit.path, link=True)
-        page_shas[path] = pages[key] = page_index[key] = hit.sha
-    state = _RenderState(env=env, globals=globals_, root=root, folder=cache.folder, known=known, known_gzip=cache.previous.get("gzip", {}))
+    page_keys: dict[str, str] = {}
+    state = _KeyedState(
+        render=_RenderState(env=env, globals=globals_, root=root, folder=cache.folder, known=known, known_gzip=cache.previous.get("gzip", {})),
+        shared=fingerprint(stamp, globals_["site"], snap.assets), prints=prints, last=snap.page_keys,
+        keyed=Fingerprints(_SHARED_VIEWS),
+    )
     gzipped: dict[str, tuple[deploy.Compressed, int]] = {}
     copies: dict[str, str] = {}
     notices: list[str] = []
-    try:
-        outcomes = [o for chunk in parallel_chunks(_render_chunk, jobs, options.jobs, state, None) for o in chunk]
+    try:  # each page keyed by the worker that makes it (the keys cost ~0.7 s at 10k)
+        outcomes = [o for chunk in parallel_chunks(_keyed_chunk, routes, options.jobs, state, None) for o in chunk]
     except OSError:  # an article's HTML gone from the cache meanwhile
         return None
-    for (route, key), outcome in zip(jobs, outcomes, strict=True):
+    rendered = 0
+    for route, (key, outcome) in zip(routes, outcomes, strict=True):
+        if route.url not in article_urls:
+            page_keys[route.url] = key
+        if outcome is None:  # the snapshot's key: the last output's page
+            if key in known:
+                page_index[key] = known[key]
+            continue
         if isinstance(outcome, Diagnostic):
             return None  # a full build reports it
         sha, blob, how, copy, size = outcome
         path = urls.output_file(route.url)
         files[path] = OutputFile(path, copy_from=blob, link=True)
         page_shas[path] = pages[key] = page_index[key] = sha
+        rendered += how != "cached"
         if how == "damaged":
             notices.append(_PAGE_DAMAGED)
         if copy is not None:
@@ -1285,7 +1283,7 @@ def _template_changes(
             if copy.how == "damaged":
                 notices.append(_GZIP_DAMAGED)
     return _Changes(
-        site=site, articles={}, links={}, files=files, dropped=frozenset(), pages=len(routes), rendered=len(jobs),
+        site=site, articles={}, links={}, files=files, dropped=frozenset(), pages=len(routes), rendered=rendered,
         index={"page": pages, "gzip": copies}, related=snap.related, share_cards=snap.share_cards, link_targets=snap.link_targets,
         page_keys=page_keys, valid_until=_valid_until(site, now), read=0, markdown_made=0, gzipped=gzipped, page_shas=page_shas,
         template_prints=prints, page_index=page_index, notices=tuple(sorted(set(notices))),
@@ -1610,10 +1608,13 @@ def page_keys(plan: _Plan, globals_: dict[str, Any]) -> list[str]:
     return route_keys(plan.stamp, globals_, plan.assets, plan.template_prints, plan.routes)
 
 
+_SHARED_VIEWS = (CardView, OfficialView, CategoryView, PhotoView)  # hashed once per build (`Fingerprints`)
+
+
 def route_keys(stamp: str, globals_: dict[str, Any], assets: Assets, prints: dict[str, str], routes: Iterable[Route]) -> list[str]:
     """The page keys of `routes` (`page_keys`, for any routes)."""
     shared = fingerprint(stamp, globals_["site"], assets)
-    keyed = Fingerprints((CardView, OfficialView, CategoryView, PhotoView))
+    keyed = Fingerprints(_SHARED_VIEWS)
     return [keyed(shared, prints.get(r.template, ""), r.template, r.context) for r in routes]
 
 
@@ -1988,6 +1989,29 @@ def _render_chunk(jobs: Sequence[tuple[Route, str]], state: _RenderState) -> lis
         if deploy.wants_gzip(urls.output_file(route.url), len(data)):
             copy = deploy.compressed(state.folder, state.known_gzip, sha, data)
         results.append((sha, path, how, copy, len(data)))
+    return results
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _KeyedState:
+    render: _RenderState
+    shared: str  # the part of every page key the site-wide values make (`route_keys`)
+    prints: dict[str, str]  # the templates' fingerprints
+    last: dict[str, str]  # the snapshot's page keys: URL -> key
+    keyed: Fingerprints  # each process's own (a fork's copy): cards shown on many pages hashed once
+
+
+def _keyed_chunk(routes: Sequence[Route], state: _KeyedState) -> list[tuple[str, _Rendered | Diagnostic | None]]:
+    """Each route's page key (exactly `route_keys`'), and its page as `_render_chunk` makes it,
+    or None when the key is the snapshot's (the last output's page stays). Keyed here, in the
+    workers, the keys overlap the renders instead of delaying them."""
+    results: list[tuple[str, _Rendered | Diagnostic | None]] = []
+    for route in routes:
+        key = state.keyed(state.shared, state.prints.get(route.template, ""), route.template, route.context)
+        if state.last.get(route.url) == key:
+            results.append((key, None))
+        else:
+            results.append((key, _render_chunk([(route, key)], state.render)[0]))
     return results
 
 

@@ -12,10 +12,15 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import jinja2.bccache
+import jinja2.compiler
+import jinja2.ext
 import jinja2.meta
+from jinja2 import nodes
+from jinja2.utils import _PassArg
 
 from . import dates, structured
 from .buildcache import generator_stamp
@@ -152,6 +157,103 @@ def _write_compiled(file: Path, data: bytes) -> None:
 COMPILED = _CompiledTemplates()
 
 
+class _Reads(jinja2.compiler.CodeGenerator):
+    """Every name a piece of template reads from its context (globals included: a page's
+    variable may shadow one). The code generator run for its symbol tables, writing nothing."""
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment, "<sitewide>", "<sitewide>")
+        self.names: set[str] = set()
+
+    def write(self, x: str) -> None:
+        """Nothing is written."""
+
+    def enter_frame(self, frame: jinja2.compiler.Frame) -> None:
+        super().enter_frame(frame)
+        self.names.update(param for action, param in frame.symbols.loads.values() if action == "resolve")
+
+
+# What a sitewide block may not hold: these render with the whole context (or define blocks).
+_CONTEXT_NODES = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends, nodes.Block, nodes.ContextReference)
+_SELECTING = frozenset({"select", "reject", "selectattr", "rejectattr", "map"})
+SITEWIDE_LIMIT = 256  # outputs kept; past it they are forgotten and made again
+
+
+class SiteWide(jinja2.ext.Extension):
+    """`{% sitewide %}...{% endsitewide %}`: a piece of a template rendered once per process for
+    each value of the variables it reads (the menus and footer of `base.html`: the same on
+    thousands of pages), its output kept and written again for every other page that gives it
+    the same objects. Byte for byte what rendering it each time gives, by construction: the
+    block's output is a function of the names it reads (found at compile time, every one of
+    them, globals included) and of the environment's filters and tests; the kept output is
+    keyed by the identity of each of those values, kept alive with it, and only when all of
+    them are hashable (immutable: a list or a dict is rendered every time). A block that reads
+    a value made per page (`page`, a namespace) is simply rendered every time. Refused at
+    compile time: an include, import, extends or block inside (they see the whole context), and
+    a filter or test that is given the context."""
+
+    tags = {"sitewide"}
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment)
+        self.kept: dict[tuple[int, tuple[int, ...]], tuple[tuple[object, ...], str]] = {}
+
+    def parse(self, parser: jinja2.parser.Parser) -> nodes.Node:
+        token = next(parser.stream)
+        body = parser.parse_statements(("name:endsitewide",), drop_needle=True)
+        block = nodes.Template(body, lineno=token.lineno).set_environment(self.environment)
+        for inner in block.find_all(_CONTEXT_NODES):
+            raise jinja2.TemplateSyntaxError(
+                "khối sitewide không được chứa include, import, extends hay block", inner.lineno, parser.name, parser.filename,
+            )
+        for used in block.find_all((nodes.Filter, nodes.Test)):
+            known = self.environment.filters if isinstance(used, nodes.Filter) else self.environment.tests
+            if _takes_context(known.get(used.name)) and not self._through_environment(used):
+                raise jinja2.TemplateSyntaxError(
+                    f"khối sitewide không dùng được `{used.name}`: nó đọc cả ngữ cảnh trang", used.lineno, parser.name, parser.filename,
+                )
+        reads = _Reads(self.environment)
+        reads.visit(block)
+        values = nodes.Tuple([nodes.Name(name, "load") for name in sorted(reads.names)], "load")
+        return nodes.CallBlock(self.call_method("_render", [values]), [], [], body).set_lineno(token.lineno)
+
+    def _through_environment(self, used: nodes.Node) -> bool:
+        """Whether a filter given the context uses only its environment: Jinja's `select`,
+        `reject`, `selectattr`, `rejectattr` and `map` call the tests or filters they name through
+        it, and read the context only by giving it to one that takes it (none here then but
+        Jinja's `random`, which reads no variable; itself refused in a block)."""
+        if not isinstance(used, nodes.Filter) or used.name not in _SELECTING:
+            return False
+        named = [*self.environment.tests.values(), *(f for n, f in self.environment.filters.items() if n not in _SELECTING | {"random"})]
+        return not any(map(_takes_context, named))
+
+    def _render(self, values: tuple[object, ...], caller: Any) -> str:
+        # The block is its compiled code (kept alive with the output, as the values are, so that
+        # no id in a key is ever another object's); that code given the same objects writes the
+        # same bytes.
+        code = caller._func.__code__
+        key = (id(code), tuple(map(id, values)))
+        found = self.kept.get(key)
+        if found is not None:
+            return found[1]
+        output: str = caller()
+        try:
+            hash(values)
+        except TypeError:
+            return output  # a mutable value: rendered every time
+        if any(map(_takes_context, values)):
+            return output  # a function given the whole context
+        if len(self.kept) >= SITEWIDE_LIMIT:
+            self.kept.clear()
+        self.kept[key] = ((code, *values), output)
+        return output
+
+
+def _takes_context(obj: object) -> bool:
+    """Whether Jinja gives `obj` (a filter, test or function) the whole render context."""
+    return getattr(obj, "jinja_pass_arg", None) is _PassArg.context
+
+
 def make_environment(dirs: Sequence[Path]) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=_ContainedLoader([str(d) for d in dirs], encoding="utf-8-sig"),
@@ -160,6 +262,7 @@ def make_environment(dirs: Sequence[Path]) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         auto_reload=False,
+        extensions=[SiteWide],
     )
     env.filters.update(
         vi_datetime=dates.vi_datetime,
