@@ -476,6 +476,35 @@ def test_the_article_cache_key_covers_what_loading_reads_of_the_config() -> None
     assert content.loading_inputs(dataclasses.replace(config, tagline="khác"), {}) == base
 
 
+def test_an_enum_member_pickled_by_name_loads_and_no_other_getattr_does() -> None:
+    """Debian's Python 3.11.2 pickles an enum member as `getattr(Severity, "WARNING")` (3.11.7
+    calls the class with the value). Refused, every cached article with a warning read as damage
+    on every build there: a notice each time and never an up-to-date record, so never a patch."""
+    import io
+    import pickle
+
+    from toasoan.buildcache import load_model
+    from toasoan.errors import Diagnostic, Severity
+
+    def by_name(reduced: Callable[[object], object]) -> bytes:
+        class ByName(pickle.Pickler):
+            def reducer_override(self, obj: object) -> object:
+                return reduced(obj)
+
+        out = io.BytesIO()
+        ByName(out, protocol=5).dump(diag)
+        return out.getvalue()
+
+    diag = Diagnostic(path="content/bai.md", line=5, message="ảnh bìa chưa có chú thích", severity=Severity.WARNING)
+    written = by_name(lambda obj: (getattr, (type(obj), obj.name)) if isinstance(obj, Severity) else NotImplemented)
+    assert b"getattr" in written
+    assert load_model(written) == diag
+    for owner, name in ((Severity, "__class__"), (Severity, "mro"), (Path, "home")):
+        evil = by_name(lambda obj, o=owner, n=name: (getattr, (o, n)) if isinstance(obj, Severity) else NotImplemented)
+        with pytest.raises(pickle.UnpicklingError):
+            load_model(evil)
+
+
 def test_a_cache_entry_cannot_run_code(tmp_path: Path) -> None:
     """A restored CI cache may have been written by anyone: a blob whose pickle calls a function
     outside the model is refused (and so treated as damage), never run."""

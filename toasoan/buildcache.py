@@ -30,6 +30,7 @@ import pickle
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import EnumMeta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -418,16 +419,21 @@ class _ModelUnpickler(pickle.Unpickler):
             if isinstance(found, type):
                 return found
         if (module, name) == ("builtins", "getattr"):
-            return _zone_getattr  # how a ZoneInfo pickles itself: getattr(ZoneInfo, "_unpickle")
+            return self._getattr
         raise pickle.UnpicklingError(f"`{module}.{name}` has no place in a cache entry")
 
+    def _getattr(self, owner: Any, name: str) -> Any:
+        """The two `getattr` calls a model's pickle may hold, and nothing else: how a ZoneInfo
+        pickles itself (`getattr(ZoneInfo, "_unpickle")`), and how some Python versions pickle an
+        enum member (`getattr(Severity, "WARNING")`: Debian's 3.11.2 does, 3.11.7 calls the class
+        with the value), for the enums of the allowed modules, by member name only."""
+        from zoneinfo import ZoneInfo
 
-def _zone_getattr(owner: Any, name: str) -> Any:
-    from zoneinfo import ZoneInfo
-
-    if owner is ZoneInfo and name == "_unpickle":
-        return ZoneInfo._unpickle  # type: ignore[attr-defined]
-    raise pickle.UnpicklingError("getattr has no place in a cache entry")
+        if owner is ZoneInfo and name == "_unpickle":
+            return ZoneInfo._unpickle  # type: ignore[attr-defined]
+        if isinstance(owner, EnumMeta) and owner.__module__ in self.modules and isinstance(name, str) and name in owner.__members__:
+            return owner.__members__[name]
+        raise pickle.UnpicklingError("getattr has no place in a cache entry")
 
 
 def load_model(data: bytes, modules: tuple[str, ...] = _MODEL_MODULES) -> Any:
