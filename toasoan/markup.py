@@ -18,7 +18,7 @@ from markdown.extensions.footnotes import FootnoteExtension
 from markdown.extensions.md_in_html import MarkdownInHtmlExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
-from markdown.treeprocessors import Treeprocessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from .text import slugify_vi
 
@@ -126,6 +126,31 @@ def extensions() -> list[Extension]:
     ]
 
 
+# Every inline pattern that `extensions()` registers (Python-Markdown's own and the footnotes'),
+# with the text each can only match where one of these occurs: a backtick, a backslash, `[`
+# (links, references, footnotes, and images after `!`), `<` (autolinks, raw HTML), `&`
+# (entities), `*` or `_` (emphasis), or two spaces before a line break.
+_INLINE_PATTERNS = (
+    "backtick", "escape", "footnote", "reference", "link", "image_link", "image_reference",
+    "short_reference", "short_image_ref", "autolink", "automail", "linebreak", "html", "entity",
+    "em_strong",
+)
+_INLINE_TRIGGER = re.compile(r"[`\\\[<&*_]|  \n")
+
+
+class _QuickInline(InlineProcessor):
+    """Python-Markdown's inline pass, which gives back a text node that none of its patterns can
+    match without trying each of them in turn (~15 regular expressions a text node, ~40 % of
+    the converter's time on news prose, whose paragraphs mostly have no markup at all). Same
+    output by construction: a pattern only changes the text where its expression matches."""
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
+        if _INLINE_TRIGGER.search(data) is None:
+            return data
+        handle: Callable[[str, int], str] = super()._InlineProcessor__handleInline  # type: ignore[misc]
+        return handle(data, patternIndex)
+
+
 class Renderer:
     """One reusable Markdown converter (making one costs more than using it)."""
 
@@ -133,6 +158,12 @@ class Renderer:
         self._shaper = _Shaper()
         self._md = markdown.Markdown(extensions=extensions(), output_format="html")
         self._md.treeprocessors.register(self._shaper, "toasoan-shaper", 1)
+        # Only where the inline patterns are exactly those the trigger was written for (another
+        # Python-Markdown release may add one) and the method it overrides exists.
+        patterns = self._md.inlinePatterns
+        same = len(patterns) == len(_INLINE_PATTERNS) and all(name in patterns for name in _INLINE_PATTERNS)
+        if same and hasattr(InlineProcessor, "_InlineProcessor__handleInline"):
+            self._md.treeprocessors.register(_QuickInline(self._md), "inline", 20)
 
     def render(self, text: str, resolver: Resolver | None = None, links: Mapping[str, str] | None = None) -> str:
         """Markdown to HTML that is safe to publish: no scripts, no event handlers, no js: links.

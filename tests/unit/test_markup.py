@@ -135,3 +135,30 @@ def test_the_converter_is_extra_and_sane_lists_without_looking_extensions_up() -
     program = "from toasoan.markup import Renderer; import markdown.util as u; Renderer(); print(u.get_installed_extensions.cache_info().misses)"
     run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=REPO, check=True)
     assert run.stdout.strip() == "0"
+
+
+def _stock_renderer() -> Renderer:
+    """A Renderer with Python-Markdown's own inline pass, which tries every pattern on every text."""
+    from markdown.treeprocessors import InlineProcessor
+
+    renderer = Renderer()
+    md = renderer._md  # noqa: SLF001 (the converter under test)
+    md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    return renderer
+
+
+def test_the_quick_inline_pass_is_used_and_renders_what_the_stock_one_does() -> None:
+    import random
+
+    quick = Renderer()
+    assert type(quick._md.treeprocessors["inline"]).__name__ == "_QuickInline"  # noqa: SLF001
+    stock = _stock_renderer()
+    pieces = [
+        "Đồng chí", " ", "  \n", "\n", "\n\n", "*", "**", "_", "__", "`", "\\", "[", "]", "(", ")", "!", "<", ">",
+        "&", ";", "#", "amp", "x", "@", ":", "http://a.vn", "{: .c}", "[^1]", "[^1]: chú thích", "*[UBND]: Ủy ban",
+        "UBND", "- ", "1. ", "> ", "| a | b |", "---", "đường", "<b>", "</b>", "&#123;", "'", '"',
+    ]
+    chooser = random.Random(8)
+    samples = ["".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 30))) for _ in range(1500)]
+    for text in samples:
+        assert quick.render(text) == stock.render(text), text
