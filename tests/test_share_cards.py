@@ -240,6 +240,23 @@ def test_a_card_entry_is_one_read_only_file_and_a_killed_writers_leftover_is_ign
     assert cached.read_bytes() == good and not leftover.exists()  # drawn again; the leftover pruned
 
 
+def test_a_card_kept_as_a_folder_by_an_older_toasoan_is_written_as_one_file_at_the_same_address(site: Path) -> None:
+    _build(site)
+    card = _card_of(site, "2023/06/khong-anh/index.html")
+    key = card.rsplit("/", 1)[1].removesuffix(".png")
+    (cached,) = (site / ".cache/anh").glob(f"*/{key}.png")
+    good = cached.read_bytes()
+    old = cached.parent / key
+    old.mkdir()
+    cached.rename(old / "og.png")
+    (old / "meta.json").write_text("{}", encoding="utf-8")
+    (site / "content/articles/2023/06/co-anh.md").write_text("---\ntitle: Bài có ảnh bìa\ndate: 2023-06-08 15:30\ncategory: kinh-te\n---\n\nKhông còn ảnh.\n", encoding="utf-8")
+    result = _build(site)
+    assert not [d for d in result.warnings if "ảnh chia sẻ" in d.message]
+    assert _card_of(site, "2023/06/khong-anh/index.html") == card
+    assert cached.read_bytes() == good and not old.exists()
+
+
 def test_long_headlines_wrap_inside_the_card_at_spaces() -> None:
     face = sharecard._face(sharecard.HEADLINE_SIZES[0])
     width = sharecard.WIDTH - 2 * sharecard.MARGIN

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import struct
 import zlib
 from collections.abc import Sequence
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 # that draws no card (a patch of bodies, a warm build) never loads it.
 
 # Bump when anything that shapes a card's pixels changes (layout, colours, sizes, the encoder).
-CARD_VERSION = "3"  # 3: the cache entry is the PNG file alone (same bytes as 2)
+CARD_VERSION = "2"
 FONT = Path(__file__).resolve().parent / "fonts" / "NotoSans-Bold.ttf"  # OFL 1.1, see NotoSans-LICENSE.txt
 WIDTH, HEIGHT = OG_SIZE
 MARGIN = 64
@@ -414,7 +415,9 @@ def _card_chunk(items: Sequence[tuple[str, Card]], state: tuple[Path, bool]) -> 
 # last and nothing after it). It is written under a temporary name and renamed into place, so a
 # build killed while writing leaves only a temporary file that no build reads (`prune_cache`
 # removes it) and no damage notice. Before, an entry was a folder with `og.png`, `meta.json`
-# (size and SHA-256), two chmods and a rename of the folder: ~4× the file system calls.
+# (size and SHA-256), two chmods and a rename of the folder: ~4× the file system calls. The key
+# and the bytes are those of that format's, so the published cards keep their addresses; an
+# entry left in the old format is removed when the card is written anew.
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -484,6 +487,8 @@ def _make(root: Path, key: str, card: Card, write: bool) -> Processed | PhotoPro
         # A damaged entry is replaced by the rename, never written into: published hard links
         # to it keep their bytes.
         temporary.replace(final)
+        if (root / key).is_dir():  # the same card as an older toasoan kept it: a folder with og.png
+            shutil.rmtree(root / key, ignore_errors=True)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         return PhotoProblem(f"không ghi được biến thể ảnh: {exc}")
