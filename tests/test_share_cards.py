@@ -176,9 +176,9 @@ def test_a_damaged_card_in_the_cache_is_drawn_again(site: Path) -> None:
     _build(site)
     card = _card_of(site, "2023/06/khong-anh/index.html")
     key = card.rsplit("/", 1)[1].removesuffix(".png")
-    (cached,) = (site / ".cache/anh").glob(f"*/{key}/og.png")
+    (cached,) = (site / ".cache/anh").glob(f"*/{key}.png")
     good = cached.read_bytes()
-    cached.chmod(0o644)
+    cached.unlink()  # the published file is a hard link to the entry: damage a copy in its place
     cached.write_bytes(good[:100])
     (site / "content/articles/2023/06/co-anh.md").write_text("---\ntitle: Bài có ảnh bìa\ndate: 2023-06-08 15:30\ncategory: kinh-te\n---\n\nKhông còn ảnh.\n", encoding="utf-8")
     result = _build(site)
@@ -186,6 +186,75 @@ def test_a_damaged_card_in_the_cache_is_drawn_again(site: Path) -> None:
     assert any("ảnh chia sẻ" in d.message for d in result.warnings), result.warnings
     published = site / "public" / card[len(BASE) :]
     assert published.read_bytes() == good
+
+
+def _good_card() -> bytes:
+    return sharecard.card_bytes(sharecard.Card(headline="Tiêu đề thử", kicker="Kinh tế", paper="Báo thử", host="example.vn"))
+
+
+def _flipped(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d[: len(d) // 2],  # cut short inside a chunk
+        lambda d: d[:-12],  # cut short between chunks: no IEND
+        lambda d: d[:8],  # the signature alone
+        lambda d: b"",
+        lambda d: _flipped(d, len(d) // 2),  # one bit of the picture
+        lambda d: _flipped(d, 20),  # one bit of the header
+        lambda d: d + b"\0",  # something after the end
+        lambda d: b"GIF89a" + d[6:],  # not a PNG
+        lambda d: sharecard._PNG_SIGNATURE + sharecard._chunk(b"IHDR", bytes(13)) + sharecard._chunk(b"IEND", b""),  # a PNG of another size
+    ],
+)
+def test_a_card_entry_that_is_not_whole_is_found_damaged(tmp_path: Path, damage: object) -> None:
+    good = _good_card()
+    assert sharecard.png_problem(good) is None
+    key = "0" * 24
+    (tmp_path / sharecard.card_file(key)).write_bytes(damage(good))  # type: ignore[operator]
+    found = sharecard.read_card(tmp_path, key)
+    assert isinstance(found, str), found
+    assert sharecard.read_card(tmp_path, "1" * 24) is None  # no entry: nothing to report
+
+
+def test_a_card_entry_is_one_read_only_file_and_a_killed_writers_leftover_is_ignored_and_pruned(site: Path) -> None:
+    _build(site)
+    card = _card_of(site, "2023/06/khong-anh/index.html")
+    key = card.rsplit("/", 1)[1].removesuffix(".png")
+    (cached,) = (site / ".cache/anh").glob(f"*/{key}.png")
+    assert cached.is_file() and cached.stat().st_mode & 0o222 == 0
+    assert not list((site / ".cache/anh").glob(f"*/{key}"))  # no folder besides
+    # A build killed while writing a card leaves its temporary file only, never a partial entry.
+    leftover = cached.parent / f".{key}.png.tmp-99999"
+    good = cached.read_bytes()
+    leftover.write_bytes(good[:50])
+    cached.unlink()
+    (site / "content/articles/2023/06/co-anh.md").write_text("---\ntitle: Bài có ảnh bìa\ndate: 2023-06-08 15:30\ncategory: kinh-te\n---\n\nKhông còn ảnh.\n", encoding="utf-8")
+    result = _build(site)
+    assert result.cards_drawn == 2  # the one removed and the article that lost its photo
+    assert not [d for d in result.warnings if "ảnh chia sẻ" in d.message]
+    assert (site / "public" / card[len(BASE) :]).read_bytes() == good
+    assert cached.read_bytes() == good and not leftover.exists()  # drawn again; the leftover pruned
+
+
+def test_a_card_kept_as_a_folder_by_an_older_toasoan_is_written_as_one_file_at_the_same_address(site: Path) -> None:
+    _build(site)
+    card = _card_of(site, "2023/06/khong-anh/index.html")
+    key = card.rsplit("/", 1)[1].removesuffix(".png")
+    (cached,) = (site / ".cache/anh").glob(f"*/{key}.png")
+    good = cached.read_bytes()
+    old = cached.parent / key
+    old.mkdir()
+    cached.rename(old / "og.png")
+    (old / "meta.json").write_text("{}", encoding="utf-8")
+    (site / "content/articles/2023/06/co-anh.md").write_text("---\ntitle: Bài có ảnh bìa\ndate: 2023-06-08 15:30\ncategory: kinh-te\n---\n\nKhông còn ảnh.\n", encoding="utf-8")
+    result = _build(site)
+    assert not [d for d in result.warnings if "ảnh chia sẻ" in d.message]
+    assert _card_of(site, "2023/06/khong-anh/index.html") == card
+    assert cached.read_bytes() == good and not old.exists()
 
 
 def test_long_headlines_wrap_inside_the_card_at_spaces() -> None:

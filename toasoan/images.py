@@ -38,6 +38,8 @@ _READABLE = {"JPEG", "MPO", "PNG", "WEBP", "GIF", "TIFF", "AVIF", "BMP"}
 CACHE_MARKER_TEXT = b"Photo cache of toasoan. Everything here may be deleted and remade at any time.\n"
 _SETTINGS_NAME = re.compile(r"[0-9a-f]{12}")
 _ENTRY_NAME = re.compile(r"[0-9a-f]{24}|\.[0-9a-f]{24}\.(?:tmp|old)-[0-9]+")
+# A share card's entry is one file (`sharecard.read_card`), or its temporary name while written.
+_CARD_NAME = re.compile(r"([0-9a-f]{24})\.png|\.[0-9a-f]{24}\.png\.tmp-[0-9]+")
 
 
 def default_formats() -> tuple[str, ...]:
@@ -196,7 +198,12 @@ def prune_cache(cache_dir: Path, settings: ImageSettings, keep: set[str]) -> int
             removed += 1
             continue
         for entry in sorted(folder.iterdir()):
-            if entry.name not in keep and entry.is_dir() and _ENTRY_NAME.fullmatch(entry.name):
+            card = _CARD_NAME.fullmatch(entry.name)
+            if card is not None:
+                if card.group(1) not in keep and not entry.is_dir():
+                    entry.unlink(missing_ok=True)
+                    removed += 1
+            elif entry.name not in keep and entry.is_dir() and _ENTRY_NAME.fullmatch(entry.name):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1
     return removed
@@ -213,6 +220,10 @@ def remove_entries(cache_dir: Path, settings: ImageSettings, names: Iterable[str
         entry = base / name
         if _ENTRY_NAME.fullmatch(name) and entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+        card = base / f"{name}.png"
+        if _CARD_NAME.fullmatch(card.name) and card.is_file():
+            card.unlink(missing_ok=True)
             removed += 1
     return removed
 
@@ -281,11 +292,6 @@ def _process_one(job: PhotoJob, settings: ImageSettings, root: Path, write: bool
     except PhotoProblemError as exc:
         return PhotoProblem(str(exc))
     return make_entry(root, job.key, write, lambda staging, final: _encode(image, job, settings, staging, write, final))
-
-
-def read_entry(folder: Path, need_og: bool) -> Processed | str | None:
-    """A cache entry if every file a build needs from it is sound (see `_read_meta`)."""
-    return _read_meta(folder, need_og)
 
 
 def make_entry(root: Path, key: str, write: bool, encode: Callable[[Path, str], Processed]) -> Processed | PhotoProblem:
