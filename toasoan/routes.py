@@ -25,6 +25,7 @@ from .views import (
     PageMeta,
     Photos,
     ShareImage,
+    article_card,
     article_view,
     card_view,
     category_view,
@@ -406,8 +407,12 @@ def unpublished_mark(article: Article, now: dt.datetime | None) -> str | None:
 
 def _pages(site: Site) -> Iterator[Route]:
     for page in site.pages:
-        meta = _meta(site, page.url, page.title, "page", page.description or split_lead(page.body_html)[0])
-        yield Route(url=page.url, template="page.html", context=StaticPageContext(page=meta, static_page=page), source=page.source)
+        yield _page_route(site, page)
+
+
+def _page_route(site: Site, page: StaticPage) -> Route:
+    meta = _meta(site, page.url, page.title, "page", page.description or split_lead(page.body_html)[0])
+    return Route(url=page.url, template="page.html", context=StaticPageContext(page=meta, static_page=page), source=page.source)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -429,19 +434,22 @@ class _List:
 
 def _paginate(site: Site, listed: _List, card: Callable[[int], CardView], only: Set[int] | None = None) -> Iterator[Route]:
     """The list's pages (`only`: just those numbers), each with the cards of its slice."""
+    for number in range(1, _page_count(listed) + 1):
+        if only is None or number in only:
+            yield _list_page(site, listed, number, card)
+
+
+def _list_page(site: Site, listed: _List, number: int, card: Callable[[int], CardView]) -> Route:
+    """Page `number` of the list, with the cards of its slice."""
     size, members = listed.size, listed.members
-    count = _page_count(listed)
-    for number in range(1, count + 1):
-        if only is not None and number not in only:
-            continue
-        url = urls.paged(listed.base, number)
-        title = listed.heading if number == 1 else f"{listed.heading} - Trang {number}"
-        meta = _meta(site, url, title, listed.kind, listed.intro or listed.heading, listed.section)
-        context = ListContext(
-            page=meta, heading=listed.heading, intro=listed.intro, articles=tuple(card(i) for i in members[(number - 1) * size : number * size]),
-            pager=_pager(listed.base, number, count), official=listed.official, months=listed.months, years=listed.years,
-        )
-        yield Route(url=url, template="list.html", context=context)
+    url = urls.paged(listed.base, number)
+    title = listed.heading if number == 1 else f"{listed.heading} - Trang {number}"
+    meta = _meta(site, url, title, listed.kind, listed.intro or listed.heading, listed.section)
+    context = ListContext(
+        page=meta, heading=listed.heading, intro=listed.intro, articles=tuple(card(i) for i in members[(number - 1) * size : number * size]),
+        pager=_pager(listed.base, number, _page_count(listed)), official=listed.official, months=listed.months, years=listed.years,
+    )
+    return Route(url=url, template="list.html", context=context)
 
 
 def _pager(base: str, number: int, count: int) -> Pager:
@@ -494,6 +502,62 @@ def _tags(site: Site, only: Set[str] | None = None) -> Iterator[_List]:
     for url in sorted(grouped):
         name = min(spellings[url].items(), key=lambda kv: (-kv[1], vi_sort_key(kv[0])))[0]
         yield _List(base=url, members=grouped[url], size=size, kind="tag", heading=f"Chủ đề: {name}")
+
+
+class Planner:
+    """The routes of `outline(site)`'s items one at a time, each exactly as `plan_routes` makes
+    it: a view and card are made once, for the first route that needs them, and kept. For a
+    worker that plans only its share of the routes (a template patch), from the outline the
+    main process made; `related`: the "Xem thêm" picks (known: none are worked out here)."""
+
+    def __init__(
+        self, site: Site, photos: Photos, related: Sequence[Sequence[int]], now: dt.datetime | None, share_cards: Mapping[str, str],
+    ) -> None:
+        self._site, self._photos, self._related, self._now, self._found = site, photos, related, now, share_cards
+        self._views: dict[int, ArticleView] = {}
+        self._cards: dict[int, CardView] = {}
+        self._articles = {a.url: i for i, a in enumerate(site.articles)}
+        self._pages = {p.url: p for p in site.pages}
+        self._paper = share_image(None, share_cards.get(SITE_CARD), site.config.title)
+
+    def _view(self, index: int) -> ArticleView:
+        found = self._views.get(index)
+        if found is None:
+            site = self._site
+            found = self._views[index] = article_view(site.articles[index], site.config, site.officials, self._photos)
+        return found
+
+    def _card(self, index: int) -> CardView:
+        found = self._cards.get(index)
+        if found is None:
+            view = self._views.get(index)
+            site = self._site
+            found = self._cards[index] = card_view(view) if view is not None else article_card(site.articles[index], site.config, self._photos)
+        return found
+
+    def route(self, item: Outlined) -> Route:
+        """The route of `item`, an item of an outline whose URLs are all different."""
+        site = self._site
+        if item.listed is not None:
+            route = _list_page(site, item.listed, item.number, self._card)
+        elif item.url == "/":
+            route = _home(site, self._card)[0]
+        elif (index := self._articles.get(item.url)) is not None:
+            article, view = site.articles[index], self._view(index)
+            share = share_image(view.preview, self._found.get(article.source), view.title)
+            picks = tuple(self._card(j) for j in self._related[index])
+            route = _article_route(site, article, view, picks, share, self._now)
+        elif (page := self._pages.get(item.url)) is not None:
+            route = _page_route(site, page)
+        elif item.url == urls.officials_url():
+            route = _officials_index(site)
+        elif item.url == urls.search_url():
+            route = _search(site)
+        elif item.url == "/404.html":
+            route = Route(url="/404.html", template="404.html", context=PlainContext(page=_meta(site, "/404.html", "Không tìm thấy trang", "404")))
+        else:
+            raise ValueError(f"not a route of the site: {item.url}")
+        return _with_image(route, self._paper) if self._paper is not None else route
 
 
 def _officials_index(site: Site) -> Route:

@@ -271,6 +271,17 @@ def card_view(view: ArticleView) -> CardView:
     return CardView(title=view.title, url=view.url, date=view.date, category=view.category, summary=view.summary, cover=view.cover)
 
 
+def article_card(article: Article, config: SiteConfig, photos: Photos) -> CardView:
+    """`card_view(article_view(article, ...))` without the rest of the view (tags, officials,
+    gallery, audio, preview): for a list page's cards when the article's own page is not made here."""
+    category = config.category(article.category)
+    assert category is not None, "content checked categories"
+    return CardView(
+        title=article.title, url=article.url, date=article.date, category=category_view(category), summary=article.summary or article.lead,
+        cover=photo_view(article.cover, photos) if article.cover and article.cover.source in photos else None,
+    )
+
+
 def _preview(article: Article, photos: Photos) -> PhotoView | None:
     first = next(iter([*([article.cover] if article.cover else []), *article.gallery, *article.body_images]), None)
     return photo_view(first, photos) if first is not None and first.source in photos else None

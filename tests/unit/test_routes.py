@@ -7,9 +7,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from toasoan.config import Category, SiteConfig
-from toasoan.model import Article, Official, OfficialRef, Position, Site
+from toasoan.images import Processed, Variant
+from toasoan.model import Article, Asset, Official, OfficialRef, Position, Site, StaticPage
 from toasoan.related import related_articles
-from toasoan.routes import HomeContext, ListContext, Route, changed_pages, outline, pages_showing, plan_routes
+from toasoan.routes import HomeContext, ListContext, Planner, Route, changed_pages, outline, pages_showing, plan_routes
 from toasoan.urls import article_url
 from toasoan.views import article_view, card_view
 
@@ -145,6 +146,37 @@ def test_the_outline_is_the_plans_urls_and_slices() -> None:
             assert members is not None and [site.articles[i].url for i in members] == [c.url for c in route.context.articles]
         else:
             assert members is None
+
+
+def test_the_planner_makes_the_plans_routes_one_by_one() -> None:
+    """`Planner` (a template patch's workers plan their share of the routes from the outline)
+    makes each outlined route equal to `plan_routes`' in any order: home, articles with their
+    picks, share cards and draft marks, static pages, lists, officials, archives, search, 404."""
+    articles = [
+        _article(n, category="kinh-te" if n % 3 == 0 else "thoi-su", tags=("x",) if n % 2 else ("y", "x"), officials=("a",) if n % 4 == 0 else (), day=n)
+        for n in range(1, 12)
+    ]
+    articles[2] = dataclasses.replace(articles[2], draft=True)
+    cover = Asset(src="anh.jpg", source="content/media/anh.jpg", name="anh.jpg", media_path="anh.jpg", caption="Ảnh")
+    articles[5] = dataclasses.replace(articles[5], cover=cover, gallery=(cover,))
+    photos = {cover.source: Processed(
+        key="abc", folder="ab", width=800, height=600, small=False, og=None,
+        variants=(Variant(format="jpeg", width=480, height=360, file="anh-480.jpg"), Variant(format="webp", width=800, height=600, file="anh-800.webp")),
+    )}
+    page = StaticPage(source="content/pages/gioi-thieu.md", title="Giới thiệu", slug="gioi-thieu", description="", body="", body_line=1,
+                      url="/gioi-thieu/", body_html="<p>Về chúng tôi.</p>")
+    site = dataclasses.replace(_site(articles), pages=(page,))
+    related = related_articles(site.articles, CONFIG.related, 1)
+    cards = {"": "/anh/chia-se/bao.png", articles[4].source: "/anh/chia-se/bai-5.png"}
+    now = dt.datetime(2023, 6, 30, tzinfo=TZ)
+    routes, diags = plan_routes(site, photos, related=related, now=now, share_cards=cards)
+    assert diags == [] and any(r.context.page.kind == "page" for r in routes)
+    assert any(c.cover for r in routes if isinstance(r.context, ListContext) for c in r.context.articles)
+    items = outline(site)
+    planner = Planner(site, photos, related, now, cards)
+    planned = {item.url: planner.route(item) for item in reversed(items)}
+    assert [planned[item.url] for item in items] == routes
+    assert any(r.context.unpublished for r in routes if hasattr(r.context, "unpublished"))
 
 
 def test_changed_pages_are_the_list_pages_an_edit_changes() -> None:
