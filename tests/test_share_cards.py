@@ -103,6 +103,23 @@ def _card_of(site: Path, rel: str) -> str:
     return _head(site / "public" / rel).meta["og:image"][0]
 
 
+def _built_card_entry(site: Path) -> tuple[str, str, Path]:
+    """After a build: the share card of the article without a photo (its address), its key and
+    its entry in the photo cache."""
+    _build(site)
+    card = _card_of(site, "2023/06/khong-anh/index.html")
+    key = card.rsplit("/", 1)[1].removesuffix(".png")
+    (cached,) = (site / ".cache/anh").glob(f"*/{key}.png")
+    return card, key, cached
+
+
+def _drop_cover_photo(site: Path) -> None:
+    """The article with a cover photo loses it: the next build draws it a share card."""
+    (site / "content/articles/2023/06/co-anh.md").write_text(
+        "---\ntitle: Bài có ảnh bìa\ndate: 2023-06-08 15:30\ncategory: kinh-te\n---\n\nKhông còn ảnh.\n", encoding="utf-8",
+    )
+
+
 def test_every_page_has_a_complete_link_preview(site: Path) -> None:
     _build(site)
     pages = sorted((site / "public").rglob("*.html"))
@@ -173,14 +190,11 @@ def test_cards_are_deterministic_and_a_cold_build_equals_a_warm_one(site: Path, 
 
 
 def test_a_damaged_card_in_the_cache_is_drawn_again(site: Path) -> None:
-    _build(site)
-    card = _card_of(site, "2023/06/khong-anh/index.html")
-    key = card.rsplit("/", 1)[1].removesuffix(".png")
-    (cached,) = (site / ".cache/anh").glob(f"*/{key}.png")
+    card, _, cached = _built_card_entry(site)
     good = cached.read_bytes()
     cached.unlink()  # the published file is a hard link to the entry: damage a copy in its place
     cached.write_bytes(good[:100])
-    (site / "content/articles/2023/06/co-anh.md").write_text("---\ntitle: Bài có ảnh bìa\ndate: 2023-06-08 15:30\ncategory: kinh-te\n---\n\nKhông còn ảnh.\n", encoding="utf-8")
+    _drop_cover_photo(site)
     result = _build(site)
     assert result.cards_drawn == 2  # the damaged one and the article that lost its photo
     assert any("ảnh chia sẻ" in d.message for d in result.warnings), result.warnings
@@ -221,10 +235,7 @@ def test_a_card_entry_that_is_not_whole_is_found_damaged(tmp_path: Path, damage:
 
 
 def test_a_card_entry_is_one_read_only_file_and_a_killed_writers_leftover_is_ignored_and_pruned(site: Path) -> None:
-    _build(site)
-    card = _card_of(site, "2023/06/khong-anh/index.html")
-    key = card.rsplit("/", 1)[1].removesuffix(".png")
-    (cached,) = (site / ".cache/anh").glob(f"*/{key}.png")
+    card, key, cached = _built_card_entry(site)
     assert cached.is_file() and cached.stat().st_mode & 0o222 == 0
     assert not list((site / ".cache/anh").glob(f"*/{key}"))  # no folder besides
     # A build killed while writing a card leaves its temporary file only, never a partial entry.
@@ -232,7 +243,7 @@ def test_a_card_entry_is_one_read_only_file_and_a_killed_writers_leftover_is_ign
     good = cached.read_bytes()
     leftover.write_bytes(good[:50])
     cached.unlink()
-    (site / "content/articles/2023/06/co-anh.md").write_text("---\ntitle: Bài có ảnh bìa\ndate: 2023-06-08 15:30\ncategory: kinh-te\n---\n\nKhông còn ảnh.\n", encoding="utf-8")
+    _drop_cover_photo(site)
     result = _build(site)
     assert result.cards_drawn == 2  # the one removed and the article that lost its photo
     assert not [d for d in result.warnings if "ảnh chia sẻ" in d.message]
@@ -241,16 +252,13 @@ def test_a_card_entry_is_one_read_only_file_and_a_killed_writers_leftover_is_ign
 
 
 def test_a_card_kept_as_a_folder_by_an_older_toasoan_is_written_as_one_file_at_the_same_address(site: Path) -> None:
-    _build(site)
-    card = _card_of(site, "2023/06/khong-anh/index.html")
-    key = card.rsplit("/", 1)[1].removesuffix(".png")
-    (cached,) = (site / ".cache/anh").glob(f"*/{key}.png")
+    card, key, cached = _built_card_entry(site)
     good = cached.read_bytes()
     old = cached.parent / key
     old.mkdir()
     cached.rename(old / "og.png")
     (old / "meta.json").write_text("{}", encoding="utf-8")
-    (site / "content/articles/2023/06/co-anh.md").write_text("---\ntitle: Bài có ảnh bìa\ndate: 2023-06-08 15:30\ncategory: kinh-te\n---\n\nKhông còn ảnh.\n", encoding="utf-8")
+    _drop_cover_photo(site)
     result = _build(site)
     assert not [d for d in result.warnings if "ảnh chia sẻ" in d.message]
     assert _card_of(site, "2023/06/khong-anh/index.html") == card

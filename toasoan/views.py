@@ -228,8 +228,6 @@ def photo_view(asset: Asset, photos: Photos, alt: str | None = None) -> PhotoVie
 
 
 def article_view(article: Article, config: SiteConfig, officials: dict[str, Official], photos: Photos) -> ArticleView:
-    category = config.category(article.category)
-    assert category is not None, "content checked categories"
     audio = None
     if article.audio is not None:
         mime = mimetypes.guess_type(article.audio.name)[0] or "audio/mpeg"
@@ -251,15 +249,14 @@ def article_view(article: Article, config: SiteConfig, officials: dict[str, Offi
         url=article.url,
         date=article.date,
         updated=article.updated,
-        category=category_view(category),
+        category=_category(article, config),
         tags=tuple(TagView(name=t, url=urls.tag_url(t)) for t in article.tags),
         author=article.author,
         summary=article.summary or article.lead,
         body_html=article.body_html,
         body_blob=article.body_blob,
         body_cut=not article.summary,
-        # A photo missing from `photos` failed to process: its error is reported, nothing rendered.
-        cover=photo_view(article.cover, photos) if article.cover and article.cover.source in photos else None,
+        cover=_cover(article, photos),
         gallery=tuple(photo_view(p, photos) for p in article.gallery if p.source in photos),
         audio=audio,
         officials=tuple(refs),
@@ -274,12 +271,21 @@ def card_view(view: ArticleView) -> CardView:
 def article_card(article: Article, config: SiteConfig, photos: Photos) -> CardView:
     """`card_view(article_view(article, ...))` without the rest of the view (tags, officials,
     gallery, audio, preview): for a list page's cards when the article's own page is not made here."""
+    return CardView(
+        title=article.title, url=article.url, date=article.date, category=_category(article, config), summary=article.summary or article.lead,
+        cover=_cover(article, photos),
+    )
+
+
+def _category(article: Article, config: SiteConfig) -> CategoryView:
     category = config.category(article.category)
     assert category is not None, "content checked categories"
-    return CardView(
-        title=article.title, url=article.url, date=article.date, category=category_view(category), summary=article.summary or article.lead,
-        cover=photo_view(article.cover, photos) if article.cover and article.cover.source in photos else None,
-    )
+    return category_view(category)
+
+
+def _cover(article: Article, photos: Photos) -> PhotoView | None:
+    # A photo missing from `photos` failed to process: its error is reported, nothing rendered.
+    return photo_view(article.cover, photos) if article.cover and article.cover.source in photos else None
 
 
 def _preview(article: Article, photos: Photos) -> PhotoView | None:
