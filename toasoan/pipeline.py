@@ -58,7 +58,7 @@ from .photos import (
 )
 from .proofread import duplicate_titles, findings_end, site_findings, small_covers, tag_spellings, title_key
 from .redirects import alias_file, redirect_files
-from .related import related_articles, related_inputs
+from .related import related_again, related_articles, related_inputs
 from .routes import ArticleContext, Outlined, Planner, Route, article_route, changed_pages, outline, pages_showing, plan_routes
 from .scanner import prose_lines, source_links
 from .search import (
@@ -1048,8 +1048,10 @@ def _card_changes(
     index_entries: dict[str, dict[str, str]] = {"markdown": markdown}
     # "Xem thêm": the picks again only when what they read changed (officials, tags, category).
     related = snap.related
-    if dated or any(related_inputs([model.articles[i]]) != related_inputs([was[i]]) for i in edited):
-        picked = _related(model, options.jobs, cache, stamp, write=True)
+    inputs_were = {i: related_inputs([was[i]])[0] for i in edited}
+    if dated or any(related_inputs([model.articles[i]])[0] != inputs_were[i] for i in edited):
+        earlier = None if dated else (snap.related, inputs_were)
+        picked = _related(model, options.jobs, cache, stamp, write=True, before=earlier)
         related = tuple(tuple(p) for p in picked)
         index_entries["related"] = cache.used.get("related", {})
 
@@ -1775,9 +1777,14 @@ def _lost_addresses(previous: uptodate.Addresses | None, current: uptodate.Addre
     return diags
 
 
-def _related(site: Site, jobs: int, cache: BuildCache, stamp: str, write: bool) -> list[list[int]]:
+def _related(
+    site: Site, jobs: int, cache: BuildCache, stamp: str, write: bool,
+    before: tuple[Sequence[Sequence[int]], dict[int, tuple[tuple[str, ...], tuple[str, ...], str]]] | None = None,
+) -> list[list[int]]:
     """The "Xem thêm" picks, kept by a hash of all they depend on (officials, tags, categories,
-    order): they change only when one of those does."""
+    order): they change only when one of those does. `before`: the picks of the last build and
+    the inputs the edited articles had then (none of them moved), when there was one: only the
+    picks the edits can reach are made again (`related_again`)."""
     key = fingerprint(stamp, site.config.related, related_inputs(site.articles))
     hit = cache.lookup("related", key)
     if hit is not None:
@@ -1785,7 +1792,10 @@ def _related(site: Site, jobs: int, cache: BuildCache, stamp: str, write: bool) 
         total = len(site.articles)
         if isinstance(found, list) and len(found) == total and all(isinstance(i, int) and 0 <= i < total for p in found for i in p):
             return [list(p) for p in found]
-    picks = related_articles(site.articles, site.config.related, jobs)
+    if before is None:
+        picks = related_articles(site.articles, site.config.related, jobs)
+    else:
+        picks = related_again(site.articles, site.config.related, before[0], before[1], jobs)
     if write:
         sha, _ = write_blob(cache.folder, json.dumps(picks, separators=(",", ":")).encode("ascii"))
         cache.record("related", key, sha)

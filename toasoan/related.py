@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -34,7 +34,49 @@ def related_articles(articles: Sequence[Article], count: int, jobs: int = 1) -> 
     most shared officials, tags and category first, newer first among equals, never itself."""
     if count <= 0:
         return [[] for _ in articles]
-    total = len(articles)
+    return parallel_map(_pick, range(len(articles)), jobs, _index(articles, count), None)
+
+
+# Below this many articles to pick for again, the picks are made in this process: forking a
+# pool costs more than it saves.
+_IN_PROCESS = 2_000
+
+
+def related_again(
+    articles: Sequence[Article], count: int, picks: Sequence[Sequence[int]],
+    was: Mapping[int, tuple[tuple[str, ...], tuple[str, ...], str]], jobs: int = 1,
+) -> list[list[int]]:
+    """What `related_articles` gives after the articles at the indexes of `was` changed what the
+    picks read (`was`: their `related_inputs` before), none of them moved in the order: `picks`
+    (the picks before) kept for every article the change cannot reach, the others picked again.
+
+    An article's picks read its own keys, the lists of articles of each of its officials and tags
+    (its neighbours there), the categories of its candidates and its category's list. An edited
+    article changes only the lists of the officials and tags it had or has (so only their
+    members, which are the articles that may count it as a candidate, are picked again) and,
+    when its category changed, the two categories' lists (so their members too)."""
+    if count <= 0:
+        return [[] for _ in articles]
+    index = _index(articles, count)
+    again: set[int] = set(was)
+    for i, (officials, tags, category) in was.items():
+        new_officials, new_tags = index.keys_of[i]
+        for official in {*officials, *new_officials}:
+            again.update(index.by_official.get(official, ()))
+        for tag in {*tags, *new_tags}:
+            again.update(index.by_tag.get(tag, ()))
+        if category != index.category_of[i]:
+            again.update(index.by_category.get(category, ()))
+            again.update(index.by_category[index.category_of[i]])
+    order = sorted(again)
+    found = parallel_map(_pick, order, jobs if len(order) > _IN_PROCESS else 1, index, None)
+    result = [list(p) for p in picks]
+    for i, picked in zip(order, found, strict=True):
+        result[i] = picked
+    return result
+
+
+def _index(articles: Sequence[Article], count: int) -> _Index:
     by_official: dict[str, list[int]] = defaultdict(list)
     by_tag: dict[str, list[int]] = defaultdict(list)
     by_category: dict[str, list[int]] = defaultdict(list)
@@ -49,8 +91,7 @@ def related_articles(articles: Sequence[Article], count: int, jobs: int = 1) -> 
             by_tag[tag].append(i)
         by_category[article.category].append(i)
     category_of = [a.category for a in articles]
-    index = _Index(count, keys_of, category_of, by_official, by_tag, by_category)
-    return parallel_map(_pick, range(total), jobs, index, None)
+    return _Index(count, keys_of, category_of, dict(by_official), dict(by_tag), dict(by_category))
 
 
 @dataclass(frozen=True, slots=True)

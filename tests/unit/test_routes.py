@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import random
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from toasoan.config import Category, SiteConfig
 from toasoan.images import Processed, Variant
 from toasoan.model import Article, Asset, Official, OfficialRef, Position, Site, StaticPage
-from toasoan.related import related_articles
+from toasoan.related import related_again, related_articles, related_inputs
 from toasoan.routes import HomeContext, ListContext, Planner, Route, changed_pages, outline, pages_showing, plan_routes
 from toasoan.urls import article_url
 from toasoan.views import article_view, card_view
@@ -91,6 +93,43 @@ def test_related_prefers_shared_officials_then_tags_never_itself_and_is_stable()
     assert all(a.title not in titles[a.title] for a in articles)
     assert related_articles(articles, 3) == picks == related_articles(articles, 3, jobs=2)
 
+
+
+def test_related_again_after_key_edits_equals_the_full_picks_and_keeps_the_picks_it_cannot_reach() -> None:
+    """A patch that changes articles' officials, tags or category picks again only for the
+    articles those can reach, and gets exactly the full computation's picks: random sites large
+    enough for the neighbour windows (lists of more than 81 articles), random edits of one to
+    three articles; the picks of the articles out of reach are taken from `picks` untouched."""
+    rng = random.Random(8)
+    tags, officials = [f"t{n}" for n in range(20)], [f"o{n}" for n in range(10)]
+
+    def keys(category: str | None = None) -> dict[str, Any]:
+        common = ("x",) if rng.random() < 0.5 else ()  # a tag on ~120 of 240 articles: windows of 81
+        return {
+            "tags": (*common, *rng.sample(tags, rng.randint(0, 2))), "officials": tuple(rng.sample(officials, rng.randint(0, 1))),
+            "category": category if category and rng.random() < 0.8 else rng.choice(("thoi-su", "kinh-te")),
+        }
+
+    reached_less = 0
+    for _ in range(12):
+        total = rng.choice((30, 240))
+        made = [_article(n % 50, **keys()) for n in range(1, total + 1)]
+        made = [dataclasses.replace(a, source=f"content/articles/b{n}.md", date=a.date + dt.timedelta(hours=n)) for n, a in enumerate(made)]
+        articles = list(_site(made).articles)
+        picks = related_articles(articles, 4)
+        edited = rng.sample(range(total), rng.randint(1, 3))
+        was = {i: related_inputs([articles[i]])[0] for i in edited}
+        for i in edited:
+            edit = keys(articles[i].category)
+            officials_now = tuple(OfficialRef(name=o, official_id=o) for o in edit["officials"])
+            articles[i] = dataclasses.replace(articles[i], tags=edit["tags"], officials=officials_now, category=edit["category"])
+        full = related_articles(articles, 4)
+        assert related_again(articles, 4, picks, was) == full == related_again(articles, 4, picks, was, jobs=2)
+        kept = related_again(articles, 4, [[-1]] * total, was)
+        untouched = [i for i, p in enumerate(kept) if p == [-1]]
+        assert not set(untouched) & set(edited)
+        reached_less += bool(untouched)
+    assert reached_less >= 6  # most edits reach only part of the site
 
 def _cards_shown(route: Route) -> set[str]:
     context = route.context
