@@ -180,3 +180,37 @@ def test_a_template_patch_removes_the_pages_it_replaced_from_the_cache(tmp_path:
     kept = {p: data for p, data in tree_bytes(tmp_path / "drafts").items() if p.endswith(".html")}
     assert kept and all(_blob(site.root, data).exists() for data in kept.values())
     assert all(_blob(site.root, data).exists() for p, data in tree_bytes(output).items() if p.endswith(".html"))
+
+
+def test_a_card_patch_after_a_template_patch_keys_pages_with_the_new_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A title edit changes only article files: the patch takes the templates' fingerprints from
+    the snapshot (it parses no template) and those are the last build's, a template patch's
+    included. With the templates of the build before that, every page the title reaches would
+    get a key no build rendered with the templates in use: made again whatever its bytes, kept in
+    the cache under a key that names the other templates."""
+    site = Site(tmp_path / "site", random.Random(23))
+    output = site.root / "public"
+    first = _build(site.root, output, site.now)
+    base = _override(site, "base.html", "một")
+    assert _templated(_build(site.root, output, site.now))
+    before = tree_bytes(output)
+    path = site.root / min(source for source, _ in first.addresses if source.startswith("content/articles/"))
+    site._edit_front(path, "title", "Tiêu đề mới sau khi sửa mẫu")
+    parsed: list[str] = []
+
+    def refused(*_: object) -> dict[str, str]:
+        parsed.append("template_fingerprints")
+        return {}
+
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "template_fingerprints", refused)
+        result = _build(site.root, output, site.now)
+    assert result.patched and not _templated(result) and parsed == []
+    after = tree_bytes(output)
+    assert after == _clean_build(site.root, tmp_path, site.now)
+    changed = {p for p in {*before, *after} if p.endswith(".html") and before.get(p) != after.get(p)}
+    assert result.pages - result.pages_cached == len(changed) > 0
+    # The theme's base.html again: no page is taken from the cache under the old templates' key.
+    base.unlink()
+    _build(site.root, output, site.now)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)

@@ -350,7 +350,7 @@ def _write_snapshot(record_file: Path, inputs: str, made: dict[str, Any], *, per
     snap = snapshot.Snapshot(
         inputs=inputs, site=_without_html(plan.site), related=plan.related, share_cards=card_urls(plan.photos),
         link_targets=plan.link_targets, photos=plan.photos.processed, links=plan.markup.links, assets=plan.assets,
-        markdown_salt=plan.markup.salt, records=tuple(made["records"]), covers=made["covers"],
+        markdown_salt=plan.markup.salt, template_prints=plan.template_prints, records=tuple(made["records"]), covers=made["covers"],
         page_keys=_list_keys(plan.site, plan.routes, made["keys"]),
     )
     _store_snapshot(path, snap, persist=persist)
@@ -513,6 +513,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     new = dataclasses.replace(
         snap, inputs=inputs, site=model, links=links, records=tuple(sorted(light, key=lambda r: r.url)), related=changes.related,
         share_cards=changes.share_cards, link_targets=changes.link_targets, page_keys=changes.page_keys,
+        template_prints=snap.template_prints if changes.template_prints is None else changes.template_prints,
     )
     _store_snapshot(snap_file, new, persist=warm is None or warm.persist)
     # The entries this build used join the cache's index (nothing is removed: a full build prunes).
@@ -1116,8 +1117,9 @@ def _card_changes(
     used_cards = set(share_cards.values())
     dropped |= {url.lstrip("/") for url in set(snap.share_cards.values()) - used_cards}
     # The pages to make: lists whose key moved, the edited articles, and the articles whose
-    # "Xem thêm" changed; every other page is the last output's.
-    prints = template_fingerprints(env)
+    # "Xem thêm" changed; every other page is the last output's. Only article files changed since
+    # the last build (`_patch`): its templates' fingerprints are this build's, not parsed again.
+    prints = snap.template_prints
     keys = route_keys(stamp, globals_, snap.assets, prints, reached)
     others = list(snap.page_keys) if outlined is None else [p.url for p in outlined if p.url not in article_urls]
     page_keys = {u: snap.page_keys[u] for u in others if u in snap.page_keys}  # a route not reached keeps its key

@@ -51,6 +51,7 @@ class Snapshot:
     links: dict[str, dict[str, str]]  # source-path links: document -> {link: address}
     assets: Assets
     markdown_salt: str
+    template_prints: dict[str, str]  # each template's fingerprint (`templates.template_fingerprints`)
     records: tuple[Record, ...]  # the search records, by URL
     covers: dict[str, str]  # article URL -> its cover's URL in search results
     # Every page but the articles' (lists, home, static pages...): URL -> its page cache key,
@@ -69,7 +70,7 @@ class Head:
     parts: tuple[tuple[str, bytes], ...]  # (part name, SHA-256 of its payload), in order
 
 
-_REST = ("related", "share_cards", "link_targets", "photos", "assets", "markdown_salt", "covers")
+_REST = ("related", "share_cards", "link_targets", "photos", "assets", "markdown_salt", "template_prints", "covers")
 
 
 def path_for(record_file: Path) -> Path:
