@@ -465,7 +465,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
             fresh = sorted(changes.files) + bundle
             gzipped: list[str] = []
             for path, (copy, size) in changes.gzipped.items():  # made by the workers that rendered the pages
-                if deploy.link_copy(staging, path, copy.blob, size):
+                if deploy.link_copy(staging, path, copy, size):
                     gzipped.append(f"{path}.gz")
             rest = [p for p in fresh if p not in changes.gzipped]
             deploy.precompress(
@@ -1599,7 +1599,7 @@ def _deploy_files(
         cache.account("gzip", key, sha, how, _GZIP_DAMAGED)
 
     for path, (copy, size) in gzipped.items():
-        deploy.link_copy(staging, path, copy.blob, size)
+        deploy.link_copy(staging, path, copy, size)
     rest = [path for path in files if path not in gzipped]
     deploy.precompress(staging, cache.folder, cache.previous.get("gzip", {}), page_shas, jobs, account, paths=rest)
     _write_headers(staging, files, plan.assets)
