@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from sitekit import tree_bytes
 from test_incremental import Site, _build, _clean_build, _outcome
 
 from toasoan import deploy, pipeline, snapshot
+from toasoan.errors import error
 from toasoan.pipeline import BuildOptions, BuildResult, Warm, build
 
 THEME = Path(__file__).resolve().parent.parent / "templates"
@@ -180,3 +182,50 @@ def test_a_template_patch_removes_the_pages_it_replaced_from_the_cache(tmp_path:
     kept = {p: data for p, data in tree_bytes(tmp_path / "drafts").items() if p.endswith(".html")}
     assert kept and all(_blob(site.root, data).exists() for data in kept.values())
     assert all(_blob(site.root, data).exists() for p, data in tree_bytes(output).items() if p.endswith(".html"))
+
+
+def _staged_pages(output: Path) -> int:
+    """Pages in this output's staging folders (a build's, while it runs)."""
+    return sum(1 for folder in output.parent.glob(f".{output.name}.staging-*") for _ in folder.rglob("index.html"))
+
+
+def test_a_template_patch_replacing_most_pages_links_them_while_the_rest_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the pages replaced (and their `.gz` copies) outnumber the output's folders, the staging
+    folder is made during the renders and each chunk's pages are linked into it as it comes back
+    (`_EarlyStaging`); a template few pages use stages as before; a patch that gives way after
+    that leaves no staging folder behind."""
+    site = Site(tmp_path / "site", random.Random(27))
+    output = site.root / "public"
+    _build(site.root, output, site.now)
+    seen: list[int] = []
+    keyed = pipeline._keyed_chunk
+
+    def watched(items: object, state: object) -> object:
+        seen.append(_staged_pages(output))
+        return keyed(items, state)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "_keyed_chunk", watched)
+    _override(site, "base.html", "một")
+    result = _build(site.root, output, site.now)
+    assert _templated(result) and result.pages - result.pages_cached == result.pages
+    assert seen[0] == 0 and seen[-1] > 0  # the last chunk began with earlier pages staged
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    seen.clear()
+    _override(site, "home.html", "hai")  # the home page alone
+    result = _build(site.root, output, site.now)
+    assert _templated(result) and result.pages - result.pages_cached == 1
+    assert not any(seen)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+    def failing(items: Sequence[object], state: object) -> object:
+        found = keyed(items, state)  # type: ignore[arg-type]
+        if _staged_pages(output):  # a render fails once pages were staged: a full build instead
+            found[-1] = (found[-1][0], error("templates/base.html", 1, "hỏng"))
+        return found
+
+    monkeypatch.setattr(pipeline, "_keyed_chunk", failing)
+    _override(site, "base.html", "ba")
+    result = _build(site.root, output, site.now)
+    assert not result.patched
+    assert not list(output.parent.glob(f".{output.name}.staging-*"))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
