@@ -252,7 +252,7 @@ def test_a_gzip_copy_is_linked_by_the_size_it_was_made_with_without_a_stat(tmp_p
     page = ("<p>" + "chữ " * 300 + "</p>").encode()
     made = deploy.compressed(cache, {}, hashlib.sha256(page).hexdigest(), page)
     again = deploy.compressed(cache, {made.key: made.sha}, hashlib.sha256(page).hexdigest(), page)
-    assert made.size == again.size == made.blob.stat().st_size < len(page) and again.how == "cached"
+    assert made.size == again.size == Path(made.blob).stat().st_size < len(page) and again.how == "cached"
 
     def refused(*_: object, **__: object) -> None:
         raise AssertionError("a blob was stat'ed")

@@ -1245,11 +1245,11 @@ class _EarlyStaging:
         self.out = out
         self.folders = folders
         self.replaced = 0  # files of the last output replaced so far (a page, its copy)
-        self.waiting: list[tuple[str, Path, Path | None]] = []
+        self.waiting: list[tuple[str, str, str | None]] = []
         self.staged: Staged | None = None
         self.placed: Set[str] = frozenset()
 
-    def add(self, path: str, blob: Path, copy: Path | None) -> None:
+    def add(self, path: str, blob: str, copy: str | None) -> None:
         """A page rendered (or found in the page cache) at `path`, and its `.gz` copy when it is
         published."""
         self.replaced += 1 if copy is None else 2
@@ -1265,7 +1265,7 @@ class _EarlyStaging:
             return
         self._place(path, blob, copy)
 
-    def _place(self, path: str, blob: Path, copy: Path | None) -> None:
+    def _place(self, path: str, blob: str, copy: str | None) -> None:
         assert self.staged is not None
         place(self.staged, path, blob)
         if copy is not None:
@@ -1507,7 +1507,7 @@ def _build(
     cached = [0]
     written: list[str] = [MARKER]  # every file `commit_output` stages, so the deploy files need no walk
 
-    def staged(route: Route, key: str, sha: str, blob: Path, how: str) -> OutputFile:
+    def staged(route: Route, key: str, sha: str, blob: Path | str, how: str) -> OutputFile:
         cached[0] += cache.account("page", key, sha, how, _PAGE_DAMAGED)
         path = urls.output_file(route.url)
         page_shas[path] = sha
@@ -2043,8 +2043,10 @@ class _RenderState:
     known_gzip: dict[str, str]  # `.gz` copies of the previous build: key -> blob hash
 
 
-_Rendered = tuple[str, Path, str, deploy.Compressed | None, int]
-"""(the page's hash, its blob, how it was had, its `.gz` copy when it gets one, its size)."""
+_Rendered = tuple[str, str, str, deploy.Compressed | None, int]
+"""(the page's hash, its blob's file, how it was had, its `.gz` copy when it gets one, its size).
+The file as a str: a Path sent back from a worker is parsed again when unpickled (~30 µs, two
+a page in the main process)."""
 
 
 def _render_chunk(jobs: Sequence[tuple[Route, str]], state: _RenderState) -> list[_Rendered | Diagnostic]:
@@ -2055,7 +2057,7 @@ def _render_chunk(jobs: Sequence[tuple[Route, str]], state: _RenderState) -> lis
     for route, key in jobs:
         hit, how = find_entry(state.folder, state.known, key)
         if hit is not None:
-            results.append((hit.sha, hit.path, how, None, len(hit.data)))
+            results.append((hit.sha, str(hit.path), how, None, len(hit.data)))
             continue
         try:
             data = render_route(state.env, with_body(route, state.folder), state.globals, state.root)
@@ -2066,7 +2068,7 @@ def _render_chunk(jobs: Sequence[tuple[Route, str]], state: _RenderState) -> lis
         copy = None
         if deploy.wants_gzip(urls.output_file(route.url), len(data)):
             copy = deploy.compressed(state.folder, state.known_gzip, sha, data)
-        results.append((sha, path, how, copy, len(data)))
+        results.append((sha, str(path), how, copy, len(data)))
     return results
 
 

@@ -94,7 +94,7 @@ class OutputFile:
 
     path: str
     data: bytes | None = None
-    copy_from: Path | None = None
+    copy_from: Path | str | None = None
     link: bool = False  # the source is immutable (a cache entry): a hard link will do
 
 
