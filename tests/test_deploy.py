@@ -242,3 +242,25 @@ def test_a_few_files_are_compressed_without_worker_processes(tmp_path: Path, mon
     assert jobs_asked == [1, 2]
     for folder in ("few", "many"):
         assert gzip.decompress((tmp_path / folder / "0.html.gz").read_bytes()) == (tmp_path / folder / "0.html").read_bytes()
+
+
+def test_a_gzip_copy_is_linked_by_the_size_it_was_made_with_without_a_stat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy's size comes with it from the process that compressed or verified it: a template
+    patch links ~15,000 copies, and a stat of each blob cost as much as the link."""
+    cache, staging = tmp_path / "cache", tmp_path / "staging"
+    (staging / "bai").mkdir(parents=True)
+    page = ("<p>" + "chữ " * 300 + "</p>").encode()
+    made = deploy.compressed(cache, {}, hashlib.sha256(page).hexdigest(), page)
+    again = deploy.compressed(cache, {made.key: made.sha}, hashlib.sha256(page).hexdigest(), page)
+    assert made.size == again.size == Path(made.blob).stat().st_size < len(page) and again.how == "cached"
+
+    def refused(*_: object, **__: object) -> None:
+        raise AssertionError("a blob was stat'ed")
+
+    monkeypatch.setattr(Path, "stat", refused)
+    monkeypatch.setattr(deploy.os, "stat", refused)
+    assert deploy.link_copy(staging, "bai/index.html", again, len(page))
+    assert not deploy.link_copy(staging, "bai/khac.html", again, again.size)  # not smaller: not published
+    monkeypatch.undo()
+    assert gzip.decompress((staging / "bai/index.html.gz").read_bytes()) == page
+    assert not (staging / "bai/khac.html.gz").exists()

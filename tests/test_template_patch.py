@@ -6,7 +6,9 @@ build byte for byte; anything the snapshot cannot vouch for gets a full build.""
 from __future__ import annotations
 
 import hashlib
+import pickle
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from sitekit import tree_bytes
 from test_incremental import Site, _build, _clean_build, _outcome
 
 from toasoan import deploy, pipeline, snapshot
+from toasoan.errors import error
 from toasoan.pipeline import BuildOptions, BuildResult, Warm, build
 
 THEME = Path(__file__).resolve().parent.parent / "templates"
@@ -213,4 +216,70 @@ def test_a_card_patch_after_a_template_patch_keys_pages_with_the_new_templates(t
     # The theme's base.html again: no page is taken from the cache under the old templates' key.
     base.unlink()
     _build(site.root, output, site.now)
+
+def _staged_pages(output: Path) -> int:
+    """Pages in this output's staging folders (a build's, while it runs)."""
+    return sum(1 for folder in output.parent.glob(f".{output.name}.staging-*") for _ in folder.rglob("index.html"))
+
+
+def test_a_template_patch_replacing_most_pages_links_them_while_the_rest_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the pages replaced (and their `.gz` copies) outnumber the output's folders, the staging
+    folder is made during the renders and each chunk's pages are linked into it as it comes back
+    (`_EarlyStaging`); a template few pages use stages as before; a patch that gives way after
+    that leaves no staging folder behind."""
+    site = Site(tmp_path / "site", random.Random(27))
+    output = site.root / "public"
+    _build(site.root, output, site.now)
+    seen: list[int] = []
+    keyed = pipeline._keyed_chunk
+
+    def watched(items: object, state: object) -> object:
+        seen.append(_staged_pages(output))
+        return keyed(items, state)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "_keyed_chunk", watched)
+    _override(site, "base.html", "một")
+    result = _build(site.root, output, site.now)
+    assert _templated(result) and result.pages - result.pages_cached == result.pages
+    assert seen[0] == 0 and seen[-1] > 0  # the last chunk began with earlier pages staged
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    seen.clear()
+    _override(site, "home.html", "hai")  # the home page alone
+    result = _build(site.root, output, site.now)
+    assert _templated(result) and result.pages - result.pages_cached == 1
+    assert not any(seen)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+    def failing(items: Sequence[object], state: object) -> object:
+        found = keyed(items, state)  # type: ignore[arg-type]
+        if _staged_pages(output):  # a render fails once pages were staged: a full build instead
+            found[-1] = (found[-1][0], error("templates/base.html", 1, "hỏng"))
+        return found
+
+    monkeypatch.setattr(pipeline, "_keyed_chunk", failing)
+    _override(site, "base.html", "ba")
+    result = _build(site.root, output, site.now)
+    assert not result.patched
+    assert not list(output.parent.glob(f".{output.name}.staging-*"))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+
+def test_the_pages_a_worker_sends_back_name_their_files_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What travels back from a render worker (pickled) holds no Path: each was parsed again when
+    unpickled in the main process (~30 µs, a page's blob and its `.gz` copy's: ~1 s at 10k)."""
+    site = Site(tmp_path / "site", random.Random(28))
+    output = site.root / "public"
+    _build(site.root, output, site.now)
+    sent: list[bytes] = []
+    keyed = pipeline._keyed_chunk
+
+    def watched(items: object, state: object) -> object:
+        found = keyed(items, state)  # type: ignore[arg-type]
+        sent.append(pickle.dumps(found))
+        return found
+
+    monkeypatch.setattr(pipeline, "_keyed_chunk", watched)
+    _override(site, "base.html", "một")
+    assert _templated(_build(site.root, output, site.now))
+    assert sent and all(b"pathlib" not in data for data in sent)
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)

@@ -18,8 +18,8 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MARKER = ".toasoan-output"
@@ -94,7 +94,7 @@ class OutputFile:
 
     path: str
     data: bytes | None = None
-    copy_from: Path | None = None
+    copy_from: Path | str | None = None
     link: bool = False  # the source is immutable (a cache entry): a hard link will do
 
 
@@ -140,6 +140,20 @@ class Recycle:
     relink: frozenset[str]
 
 
+@dataclass(slots=True)
+class Staged:
+    """A fresh staging folder made before `commit_output` (`make_staging`), locked by `owner`,
+    and the files already linked into it (`place`): a template patch links its pages while the
+    workers still render the rest, instead of after the last one. `commit_output(staged=)` then
+    writes the rest into it and owns it (removes it on failure); `discard_staging` removes one
+    that is never committed."""
+
+    path: Path
+    owner: int | None
+    placed: set[str] = field(default_factory=set)  # output paths linked in
+    made: set[str] = field(default_factory=lambda: {""})  # folders made (relative)
+
+
 Kept = Callable[[Path, Stat, bool], None]
 """Told the path and stats of the replaced output kept as a spare (`commit_output`'s `keep`), and
 whether the staging folder was the spare given (True) or made afresh."""
@@ -166,9 +180,46 @@ def check_output_dir(site_dir: Path, output: Path) -> Path:
     return out
 
 
+def make_staging(out: Path) -> Staged:
+    """A fresh, locked staging folder beside `out` for `place` and `commit_output(staged=)`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_STAGING}{os.getpid()}-", dir=out.parent))
+    return Staged(staging, _lock_folder(staging))
+
+
+def place(staged: Staged, path: str, source: str | Path) -> None:
+    """The immutable file `source` (a cache blob) hard-linked at `path` of the staging folder, its
+    folders made first (a copy where a link cannot be made). A path already there is refused,
+    never written through (it is a link to another blob)."""
+    if not safe_output_path(path) or path == MARKER:
+        raise UnsafeOutput(path, f"tệp `{path}` sẽ nằm ngoài thư mục xuất: không ghi")
+    if path in staged.placed:
+        raise UnsafeOutput(path, f"hai tệp cùng được ghi vào `{path}`: không ghi")
+    top = str(staged.path)
+    folder = path.rpartition("/")[0]
+    if folder not in staged.made:
+        _make_folder(top, folder, staged.made)
+    target = f"{top}/{path}"
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise UnsafeOutput(path, f"hai tệp cùng được ghi vào `{path}`: không ghi") from None
+    except OSError:  # another file system, or links not allowed
+        with open(target, "xb") as handle, open(source, "rb") as original:
+            shutil.copyfileobj(original, handle)
+    staged.placed.add(path)
+
+
+def discard_staging(staged: Staged) -> None:
+    """Remove a staging folder `make_staging` made that will not be committed (in a detached
+    process when it holds many files, as a replaced output)."""
+    _discard(staged.path, staged.owner, len(staged.placed) >= _background_min())
+    staged.owner = None
+
+
 def commit_output(
     out: Path, files: Iterable[OutputFile], finalize: Callable[[Path], None] | None = None, carried: Carried | None = None,
-    recycle: Recycle | None = None, keep: Kept | None = None,
+    recycle: Recycle | None = None, keep: Kept | None = None, staged: Staged | None = None,
 ) -> int:
     """Write every file into a fresh staging folder, let `finalize` add to it (the search index
     is made from the written pages), then swap it with `out`. Returns the count of files written.
@@ -182,19 +233,25 @@ def commit_output(
     `recycle` (with `carried`): the staging folder is made from that spare when it can be claimed
     (`_claim`), else afresh. `keep`: the replaced output is kept as a spare instead of removed,
     and `keep` is told its path and stats (to record them: an unrecorded spare is removed by the
-    next build, as any folder `_remove_stale` knows)."""
+    next build, as any folder `_remove_stale` knows).
+
+    `staged`: the staging folder is that one (`make_staging`, its placed files left as they are;
+    `recycle` is then not used), and this call owns it from here on."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale(out, (_STAGING, _OLD))  # spares once this build's size is known (below)
-    claimed = _claim(out, recycle.spare) if recycle is not None and carried is not None else None
+    _remove_stale(out, (_STAGING, _OLD))  # spares once this build's size is known (below); a locked `staged` stays
+    claimed = _claim(out, recycle.spare) if staged is None and recycle is not None and carried is not None else None
     owner: int | None
-    if claimed is not None:
+    if staged is not None:
+        staging, owner = staged.path, staged.owner
+        staged.owner = None  # closed below
+    elif claimed is not None:
         staging, owner = claimed
     else:
         # A unique name (not only the pid: two containers sharing a volume may both be pid 7).
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_STAGING}{os.getpid()}-", dir=out.parent))
         owner = _lock_folder(staging)
     try:
-        count = _write_all(staging, files, carried, recycle if claimed is not None else None)
+        count = _write_all(staging, files, carried, recycle if claimed is not None else None, staged)
         if finalize is not None:
             finalize(staging)
         # Spares nobody claimed, a spare found changed: off the clock when the output is large (as
@@ -230,16 +287,29 @@ def _background_min() -> int:
         return 2000
 
 
-def _write_all(staging: Path, files: Iterable[OutputFile], carried: Carried | None = None, recycled: Recycle | None = None) -> int:
+def _write_all(
+    staging: Path, files: Iterable[OutputFile], carried: Carried | None = None, recycled: Recycle | None = None, staged: Staged | None = None,
+) -> int:
     """`recycled`: the staging folder is a claimed spare, emptied first of every file but the
     carried ones it holds already (`_reuse`): only the others are linked, and a file to write is
-    unlinked first if somehow there (never written through: it could be a live output's file)."""
+    unlinked first if somehow there (never written through: it could be a live output's file).
+    `staged`: the files it placed are there already (each must be one of `files` or the `.gz`
+    copy of one, and none may be carried: checked before any carried file is linked)."""
     written: set[str] = set()
-    made_dirs: set[str] = {""}
+    placed: Set[str] = staged.placed if staged is not None else frozenset()
+    made_dirs: set[str] = set(staged.made) if staged is not None else {""}
     top = str(staging)
     linked: dict[str, frozenset[str]] = {}
     if recycled is not None:
         _reuse(staging, recycled)
+    if placed and carried is not None:
+        by_folder: dict[str, set[str]] = {}
+        for path in placed:
+            folder, _, name = path.rpartition("/")
+            by_folder.setdefault(folder, set()).add(name)
+        for folder, names in carried.folders:
+            if folder in by_folder and not by_folder[folder].isdisjoint(names):
+                raise UnsafeOutput(folder, f"hai tệp cùng được ghi vào thư mục `{folder}`: không ghi")
     if carried is not None:
         linked = _link_carried(top, carried, made_dirs, recycled.relink if recycled is not None else None)
     for item in [OutputFile(MARKER, data=MARKER_TEXT), *files]:
@@ -249,6 +319,8 @@ def _write_all(staging: Path, files: Iterable[OutputFile], carried: Carried | No
         if item.path in written or name in linked.get(folder, ()):
             raise UnsafeOutput(item.path, f"hai tệp cùng được ghi vào `{item.path}`: không ghi")
         written.add(item.path)
+        if item.path in placed:
+            continue
         target = f"{top}/{item.path}"
         folder = item.path.rpartition("/")[0]
         if folder not in made_dirs:
@@ -266,6 +338,9 @@ def _write_all(staging: Path, files: Iterable[OutputFile], carried: Carried | No
         else:
             with open(target, "wb") as handle:
                 handle.write(item.data or b"")
+    for path in placed:  # each one of `files`, or the `.gz` copy of one (which the caller accounts for)
+        if path not in written and not (path.endswith(".gz") and path[:-3] in written):
+            raise UnsafeOutput(path, f"tệp `{path}` đã đặt vào thư mục tạm không thuộc bản dựng: không ghi")
     return len(written) - 1 + sum(len(names) for names in linked.values())
 
 
