@@ -216,6 +216,8 @@ def test_a_card_patch_after_a_template_patch_keys_pages_with_the_new_templates(t
     # The theme's base.html again: no page is taken from the cache under the old templates' key.
     base.unlink()
     _build(site.root, output, site.now)
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
 
 def _staged_pages(output: Path) -> int:
     """Pages in this output's staging folders (a build's, while it runs)."""
