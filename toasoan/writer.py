@@ -7,8 +7,6 @@ owner is gone are ever removed."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import fcntl
 import functools
 import os
@@ -583,16 +581,28 @@ def _discard(old: Path, owner: int | None, background: bool) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two folders in one step with Linux renameat2(RENAME_EXCHANGE); False if unsupported."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
+    renameat2 = _renameat2()
     if renameat2 is None:
         return False
     at_fdcwd = -100
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
     return bool(result == 0)
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """The C library's renameat2, looked up among the symbols this process has loaded already
+    (`dlopen` of the program itself): `ctypes.util.find_library` ran `ldconfig -p` in a child
+    process to name the library's file on every build that swapped. ctypes itself is imported
+    here: a build whose output stands swaps nothing."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    found: Callable[..., int] | None = getattr(libc, "renameat2", None)
+    return found
 
 
 def _lock_folder(folder: Path) -> int | None:

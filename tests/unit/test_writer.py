@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ctypes.util
 import fcntl
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from toasoan import writer
 from toasoan.writer import (
     MARKER,
     Carried,
@@ -180,3 +183,21 @@ def test_a_foreign_folder_is_not_replaced(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert check_output_dir(site, empty) == empty.resolve()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_the_swap_finds_renameat2_without_running_a_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ctypes.util.find_library` runs `ldconfig -p` in a child process: once per build that
+    swapped. The C library is in this process already."""
+
+    def refused(name: str) -> str:
+        raise AssertionError(f"find_library({name!r}) starts ldconfig")
+
+    monkeypatch.setattr(ctypes.util, "find_library", refused)
+    writer._renameat2.cache_clear()
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "x").write_bytes(b"a")
+    assert writer._exchange(first, second)
+    assert (second / "x").read_bytes() == b"a" and not (first / "x").exists()
