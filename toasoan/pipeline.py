@@ -493,8 +493,12 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         prune_replaced(config, snap.photos, changes.share_cards.values(), cards_gone, cache_dir(root, config))
     if changes.addresses and not options.drafts:
         uptodate.write_addresses(cache_dir(root, config) / BUILD_DIR, _published_addresses(model))
-    # A file saved while it built is read again by the next build (`as_built`).
-    inputs, hashed = uptodate.as_built(*shortcut.input_files(options.site_dir, options.theme_dir), last.inputs, last.hashed)
+    # A file saved while it built is read again by the next build (`as_built`). A body patch read
+    # no file under content/articles/ but its edited articles' and the files they name: the
+    # others are not stated again.
+    read = [*changed, *(str(root / source) for i, article, *_ in edited or () for source in _named_files(article, site.articles[i]))]
+    unread = root / ARTICLES_DIR if edited is not None else None
+    inputs, hashed = uptodate.as_built(*shortcut.input_files(options.site_dir, options.theme_dir), last.inputs, last.hashed, unread, read)
     until = changes.valid_until
     result = {
         **record.result, "search": dataclasses.asdict(reports[0]), "pages": changes.pages, "valid_until": until.isoformat() if until else None,
@@ -976,6 +980,16 @@ def _same_place(new: Article, old: Article) -> bool:
 
     same = (new.url, new.draft, new.slug) == (old.url, old.draft, old.slug)
     return same and files(new) == files(old)
+
+
+def _named_files(*articles: Article) -> set[str]:
+    """The files (site-relative) that these articles name: cover, gallery, body photos, audio."""
+    found: set[str] = set()
+    for article in articles:
+        found.update(a.source for a in (*((article.cover,) if article.cover else ()), *article.gallery, *article.body_images))
+        if article.audio:
+            found.add(article.audio.source)
+    return found
 
 
 def _with_markup(article: Article, html: str) -> Article:

@@ -83,6 +83,31 @@ def test_as_built_marks_what_was_saved_while_a_build_ran(tmp_path: Path) -> None
     assert again == inputs and again != marked
     assert rehashed.files[str(saved)][4] == stats.files[str(saved)][4]  # read again
 
+def test_as_built_asks_below_a_folder_the_build_did_not_read_only_about_the_files_it_read(tmp_path: Path) -> None:
+    """A body patch reads no article's file but its edited ones': below content/articles/ only
+    those are stated again; a save (or a file that came or went) elsewhere is seen as before."""
+    root = _site(tmp_path)
+    (root / "content/articles/b.md").write_text("hai")
+    roots, files = [root], [root / "site_config.yaml"]
+    articles = root / "content/articles"
+    edited = str(articles / "a.md")
+    inputs, stats = _hash(root)
+    assert uptodate.as_built(roots, files, inputs, stats, articles, [edited]) == (inputs, stats)
+    (articles / "b.md").write_text("ba")  # not read by the build: the next one reads it again
+    (articles / "c.md").write_text("bốn")  # came: the next build's set of files differs
+    assert uptodate.as_built(roots, files, inputs, stats, articles, [edited]) == (inputs, stats)
+    assert _saved_meanwhile(roots, files, stats)  # asked about everything, as a full build is
+    (articles / "a.md").write_text("năm")  # the edited article saved while the patch ran
+    marked, kept = uptodate.as_built(roots, files, inputs, stats, articles, [edited])
+    assert marked != inputs and kept.files[edited][4] == ""
+    _, stats = _hash(root)
+    (root / "templates/base.html").write_text("<html lang=vi>")  # outside the folder: seen
+    assert uptodate.as_built(roots, files, "h", stats, articles, [edited])[0] != "h"
+    _, stats = _hash(root)
+    (articles / "a.md").unlink()  # the edited article gone
+    assert uptodate.as_built(roots, files, "h", stats, articles, [edited])[0] != "h"
+
+
 def test_as_read_marks_a_record_whose_build_read_a_file_it_never_hashed(tmp_path: Path) -> None:
     """A page made from a file that came after the hash and went before the end: no walk sees
     it, so the inputs hash is marked from what the build read (its pages' sources)."""
