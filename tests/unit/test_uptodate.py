@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import zlib
+from array import array
 from pathlib import Path
 
 from toasoan import uptodate
+from toasoan.writer import Spare
 
 
 def _site(root: Path) -> Path:
@@ -257,3 +260,23 @@ def test_a_record_whose_part_is_damaged_or_of_another_write_is_no_record(tmp_pat
     uptodate.write_record(path, first)
     path.write_bytes(head)
     assert uptodate.read_record(path) is None
+
+
+def test_a_spares_record_reads_back_as_written_its_stats_as_raw_bytes(tmp_path: Path) -> None:
+    """The spare's folders' stats (three numbers for each of ~15,000 folders at 10k) are kept as
+    `array("q")` bytes after the JSON, not as hex inside it (most of the time to write and read);
+    the record is taken once, and a damaged one is no spare."""
+    folders = [f"2026/{n % 12:02d}/bai-{n}" for n in range(300)]
+    values = array("q", [1_733_100_000_000_000_000 + 7 * n for n in range(3 * len(folders))])
+    spare = Spare(path=tmp_path / ".public.spare-1-ab", top=(1, 2, 3), folders=folders, values=values, differ=frozenset({"a/b.html"}))
+    record = tmp_path / "last-output-x"
+    uptodate.write_spare(record, spare)
+    payload = record.with_name(record.name + ".spare").read_bytes()[32:]
+    assert values.tobytes() in zlib.decompress(payload)
+    assert uptodate.take_spare(record) == spare
+    assert uptodate.take_spare(record) is None  # taken once
+    uptodate.write_spare(record, spare)
+    spare_file = record.with_name(record.name + ".spare")
+    raw = spare_file.read_bytes()
+    spare_file.write_bytes(raw[:32] + raw[33:])  # damaged: its checksum fails
+    assert uptodate.take_spare(record) is None
