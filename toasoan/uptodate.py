@@ -18,7 +18,7 @@ from typing import Any
 
 from .checked import checked_digest, collector_paused, read_checked, write_checked
 from .sources import scan_files
-from .writer import Spare
+from .writer import Spare, safe_output_path
 
 _RECORD = "last-output-"
 INPUT_FOLDERS = ("content", "templates", "static")
@@ -577,11 +577,14 @@ def take_spare(record_file: Path) -> Spare | None:
         values = array("q")
         values.frombytes(raw)
         top = tuple(int(v) for v in data["top"])
-        if not nul or len(top) != 3:
+        differ = frozenset(str(p) for p in data["differ"])
+        # Each file the next patch unlinks from the spare: a plain relative path (a record made
+        # by hand, or restored from elsewhere, must not name a file outside the spare).
+        if not nul or len(top) != 3 or not all(safe_output_path(p) for p in differ):
             return None
         return Spare(
             path=Path(str(data["path"])), top=(top[0], top[1], top[2]), folders=[str(f) for f in data["folders"]], values=values,
-            differ=frozenset(str(p) for p in data["differ"]),
+            differ=differ,
         )
     except (ValueError, KeyError, TypeError, zlib.error):
         return None

@@ -280,3 +280,15 @@ def test_a_spares_record_reads_back_as_written_its_stats_as_raw_bytes(tmp_path: 
     raw = spare_file.read_bytes()
     spare_file.write_bytes(raw[:32] + raw[33:])  # damaged: its checksum fails
     assert uptodate.take_spare(record) is None
+
+
+def test_a_spares_record_naming_a_file_outside_the_spare_is_no_spare(tmp_path: Path) -> None:
+    """The next patch unlinks every file a spare's record says differs: a record naming `../x` (made
+    by hand, or a cache restored from elsewhere) must not unlink a file beside the spare."""
+    record = tmp_path / "last-output-x"
+    for bad in ("../x", "a/../../x", "/etc/x", "a//b", "a/./b"):
+        spare = Spare(path=tmp_path / ".public.spare-1-ab", top=(1, 2, 3), folders=["a"], values=array("q", [4, 5, 6]), differ=frozenset({"a/b", bad}))
+        uptodate.write_spare(record, spare)
+        assert uptodate.take_spare(record) is None, bad
+    uptodate.write_spare(record, dataclasses.replace(spare, differ=frozenset({"a/b", "a/..x"})))
+    assert uptodate.take_spare(record) is not None
