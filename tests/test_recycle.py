@@ -243,6 +243,31 @@ def test_a_folder_moved_aside_and_never_removed_is_removed_by_the_next_build(tmp
     assert _removed_off_the_clock(site) == []
 
 
+@pytest.mark.usefixtures("two_shards")
+def test_a_folder_that_cannot_be_moved_aside_has_its_files_unlinked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No folder can be made beside the output for the shard to move into (permissions, a full
+    disk): its files are unlinked one by one, as before, and the patch goes on."""
+    monkeypatch.setattr(writer, "ASIDE_MIN", 1)
+    site = Site(tmp_path / "site", random.Random(30))
+    public = site.root / "public"
+    shown = _published(site, _build(site.root, public, site.now))
+    _edit(site, shown[:1], 0)
+    _build(site.root, public, site.now)
+    mkdtemp = writer.tempfile.mkdtemp
+
+    def refused(*args: object, prefix: str = "", **kwargs: object) -> str:
+        if ".old-" in prefix:
+            raise PermissionError(13, "refused")
+        return mkdtemp(*args, prefix=prefix, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(writer.tempfile, "mkdtemp", refused)
+    _edit(site, shown[:1], 1)
+    assert _body_patched(_build(site.root, public, site.now))
+    assert not list(site.root.glob(".public.old-*"))
+    assert tree_bytes(public) == _clean_build(site.root, tmp_path, site.now)
+    assert _all_folders(public) == _all_folders(tmp_path / "sach/public")
+
+
 def _replace_a_file(spare: Path) -> None:
     page = next(p for p in sorted(spare.rglob("index.html")) if p.parent != spare)
     temporary = page.with_name("thay.tmp")

@@ -409,7 +409,10 @@ def _set_aside_whole(staging: Path, remove: Sequence[str]) -> list[str]:
             chosen[folder] = whole[folder] or 0
     if sum(chosen.values()) < ASIDE_MIN:
         return []
-    aside = Path(tempfile.mkdtemp(prefix=f"{staging.name.split(_STAGING, 1)[0]}{_OLD}{os.getpid()}-", dir=staging.parent))
+    try:
+        aside = Path(tempfile.mkdtemp(prefix=f"{staging.name.split(_STAGING, 1)[0]}{_OLD}{os.getpid()}-", dir=staging.parent))
+    except OSError:
+        return []  # their files are unlinked one by one
     owner = _lock_folder(aside)
     moved: list[str] = []
     try:
