@@ -584,3 +584,46 @@ def test_a_list_or_date_edit_plans_only_the_pages_it_changes(tmp_path: Path, mon
     assert len(changed) <= result.pages - result.pages_cached <= len(changed | articles)
     if key in ("date", "updated"):
         assert before["sitemap.xml"] != after["sitemap.xml"]
+
+
+def test_a_body_patch_states_no_article_again_but_those_it_read_and_a_save_meanwhile_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a body patch, only the files it read below content/articles/ (the edited article and
+    the files it names) are stated again to find saves made while it ran (`uptodate.as_built`):
+    ~10,000 other articles at 10k, which it never read. A save of the edited article meanwhile
+    leaves a record that is never up to date; a save of another article is read by the next build.
+    Each next build equals a clean one."""
+    site = Site(tmp_path / "site", random.Random(31))
+    output = site.root / "public"
+    shown = _published(site, _build(site.root, output, site.now))
+    edited, other = shown[0], shown[1]
+    stated: list[str] = []
+    stat = uptodate._stat
+
+    def counted(path: bytes) -> tuple[int, int, int, int] | None:
+        stated.append(os.fsdecode(path))
+        return stat(path)
+
+    monkeypatch.setattr(uptodate, "_stat", counted)
+    _edit_second_paragraph(edited, "Đoạn thứ hai đã sửa")
+    assert _body_patched(_build(site.root, output, site.now))
+    articles = [p for p in stated if p.startswith(f"{site.root / 'content/articles'}/")]
+    twice = {p for p in articles if articles.count(p) > 1}
+    assert twice == {str(edited)}, twice  # the hash's stat, and as_built's of the file it read
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+    changes = pipeline._body_changes
+    for saved, words in ((edited, "Đoạn thứ hai sửa lúc dựng"), (other, "Đoạn thứ hai của bài khác")):
+        def saving(*args: object, saved: Path = saved, words: str = words) -> object:
+            _edit_second_paragraph(saved, words)  # saved while the patch runs
+            return changes(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(pipeline, "_body_changes", saving)
+        _edit_second_paragraph(edited, f"Đoạn thứ hai, lần {words}")
+        assert _body_patched(_build(site.root, output, site.now))
+        monkeypatch.setattr(pipeline, "_body_changes", changes)
+        after = _build(site.root, output, site.now)
+        assert not after.up_to_date
+        assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+        assert _build(site.root, output, site.now).up_to_date

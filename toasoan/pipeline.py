@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
+import operator
 import os
 import posixpath
 import re
@@ -457,7 +459,6 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         # The shards whose bundle is the last output's: carried as the other files (~13,000 at 10k).
         same = same_shards(out, record.output.folders, by_url, search_cache)
         carried = Carried(out, _carried_folders(record.output.folders, changes, same))
-        kept = [f"{folder}/{name}" if folder else name for folder, names in carried.folders for name in names]
         dropped = _not_carried(record.output, carried)
         recycle, keep, spares = _recycling(last.record_file, live, dropped, carried)
         files = [changes.files[p] for p in sorted(changes.files)]
@@ -483,9 +484,9 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
             )
             made.extend(bundle)
             made.extend(gzipped)
-            whole = [p for p in kept if p.startswith(f"{BUNDLE}/")] + bundle  # the search bundle's files, carried or made
+            whole = _paths(f for f in carried.folders if f[0] == BUNDLE or f[0].startswith(f"{BUNDLE}/")) + bundle  # the search bundle's files, carried or made
             if not _patched_headers(staging, out, record.output.folders, changes, whole, snap.assets):
-                _write_headers(staging, sorted({*kept, *made}), snap.assets)
+                _write_headers(staging, sorted({*_paths(carried.folders), *made}), snap.assets)
             made.append(deploy.HEADERS)
             clock.lap("deploy files (.gz, _headers)")
 
@@ -505,8 +506,12 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         prune_replaced(config, snap.photos, changes.share_cards.values(), cards_gone, cache_dir(root, config))
     if changes.addresses and not options.drafts:
         uptodate.write_addresses(cache_dir(root, config) / BUILD_DIR, _published_addresses(model))
-    # A file saved while it built is read again by the next build (`as_built`).
-    inputs, hashed = uptodate.as_built(*shortcut.input_files(options.site_dir, options.theme_dir), last.inputs, last.hashed)
+    # A file saved while it built is read again by the next build (`as_built`). A body patch read
+    # no file under content/articles/ but its edited articles' and the files they name: the
+    # others are not stated again.
+    read = [*changed, *(str(root / source) for i, article, *_ in edited or () for source in _named_files(article, site.articles[i]))]
+    unread = root / ARTICLES_DIR if edited is not None else None
+    inputs, hashed = uptodate.as_built(*shortcut.input_files(options.site_dir, options.theme_dir), last.inputs, last.hashed, unread, read)
     until = changes.valid_until
     result = {
         **record.result, "search": dataclasses.asdict(reports[0]), "pages": changes.pages, "valid_until": until.isoformat() if until else None,
@@ -547,15 +552,27 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         if warm.plan is not None and changes.template_prints is not None:  # the templates this output was made with
             warm.plan = dataclasses.replace(warm.plan, env=env, template_prints=changes.template_prints)
     clock.lap("up-to-date record, snapshot")
-    carried_gz = sum(1 for p in kept if p.endswith(".gz"))  # a full build counts pages and copies, not these
+    # A full build counts pages and copies, not these.
+    carried_gz = sum(map(operator.methodcaller("endswith", ".gz"), itertools.chain.from_iterable(names for _, names in carried.folders)))
     return dataclasses.replace(
         last.result, pages=changes.pages, valid_until=changes.valid_until, files=count - carried_gz, output=out, search=reports[0],
         pages_cached=changes.pages - changes.rendered, photos_decoded=0, cards_drawn=changes.cards_drawn,
         warnings=[*last.result.warnings, *(warning(CACHE_LABEL, 0, notice) for notice in changes.notices)], repaired=bool(changes.notices),
         markdown_cached=len(site.articles) + len(site.pages) - changes.markdown_made,
         articles_cached=len(site.articles) + len(site.held) - changes.read,
-        timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in model.articles) + tuple((p.source, p.url) for p in model.pages),
+        timings=tuple(clock.laps), addresses=_addresses(model),
     )
+
+
+def _paths(folders: Iterable[tuple[str, Sequence[str]]]) -> list[str]:
+    """The files of `folders` (folder, names) as paths."""
+    return [f"{folder}/{name}" if folder else name for folder, names in folders for name in names]
+
+
+def _addresses(site: Site) -> tuple[tuple[str, str], ...]:
+    """Each article's and page's (source, URL), as a build's result gives them."""
+    source, url = operator.attrgetter("source"), operator.attrgetter("url")
+    return (*zip(map(source, site.articles), map(url, site.articles), strict=True), *zip(map(source, site.pages), map(url, site.pages), strict=True))
 
 
 def _recycling(
@@ -824,7 +841,7 @@ def _remade_records(snap: snapshot.Snapshot, changes: _Changes, folder: Path) ->
 
 def _carried_folders(
     folders: Sequence[tuple[str, Sequence[str]]], changes: _Changes, shards: Set[str] = frozenset(),
-) -> list[tuple[str, list[str]]]:
+) -> list[tuple[str, Sequence[str]]]:
     """The last output's files a patch links as they are, by folder (folders left with none
     are not made: a clean build has no empty folder). Of the search bundle, the folders of the
     `shards` whose bundle is unchanged (`search.same_shards`), whole; its other files are made
@@ -832,15 +849,16 @@ def _carried_folders(
     # The folders holding a file `_carried` may refuse: every other folder is kept whole, with no
     # work per file (~50,000 files at 10k, a few dozen of them made again by a body patch).
     touched = {p.rpartition("/")[0] for p in (*changes.files, *changes.dropped, MARKER, deploy.HEADERS)}
-    found = []
+    found: list[tuple[str, Sequence[str]]] = []
+    bundle = f"{BUNDLE}/"
     for folder, names in folders:
-        if folder == BUNDLE or folder.startswith(f"{BUNDLE}/"):
+        if folder == BUNDLE or folder.startswith(bundle):
             if folder != BUNDLE and folder.split("/", 2)[1] in shards and names:
-                found.append((folder, list(names)))
+                found.append((folder, names))
             continue
         if folder not in touched:
             if names:
-                found.append((folder, list(names)))
+                found.append((folder, names))  # the record's list, never changed
             continue
         prefix = f"{folder}/" if folder else ""
         kept = [name for name in names if _carried(prefix + name, changes)]
@@ -976,6 +994,16 @@ def _same_place(new: Article, old: Article) -> bool:
 
     same = (new.url, new.draft, new.slug) == (old.url, old.draft, old.slug)
     return same and files(new) == files(old)
+
+
+def _named_files(*articles: Article) -> set[str]:
+    """The files (site-relative) that these articles name: cover, gallery, body photos, audio."""
+    found: set[str] = set()
+    for article in articles:
+        found.update(a.source for a in (*((article.cover,) if article.cover else ()), *article.gallery, *article.body_images))
+        if article.audio:
+            found.add(article.audio.source)
+    return found
 
 
 def _with_markup(article: Article, html: str) -> Article:

@@ -77,10 +77,11 @@ def read_text_noting(root: Path, path: Path) -> tuple[str, int]:
     return decode_noting(data)
 
 
-def scan_files(top: Path) -> list[tuple[bytes, bool]]:
+def scan_files(top: Path, prune: bytes | None = None) -> list[tuple[bytes, bool]]:
     """Every regular file below `top`, hidden names skipped, symlinked folders not followed: bytes
     paths in byte order (cheap enough for the no-op check on every build), each with whether it
-    must be resolved before it is read (a symlink, or a file below a symlinked `top`)."""
+    must be resolved before it is read (a symlink, or a file below a symlinked `top`). `prune`: a
+    folder below `top` (as `top` joined with its path) whose files are left out, not listed."""
     if not top.is_dir():
         return []
     start = os.fsencode(top)
@@ -97,7 +98,7 @@ def scan_files(top: Path) -> list[tuple[bytes, bool]]:
             if entry.name.startswith(b"."):
                 continue
             if entry.is_dir():  # a symlinked folder is listed, but not followed
-                if not entry.is_symlink():
+                if not entry.is_symlink() and entry.path != prune:
                     pending.append(entry.path)
             else:
                 found.append((entry.path, linked or entry.is_symlink()))

@@ -18,7 +18,7 @@ from typing import Any
 
 from .checked import checked_digest, collector_paused, read_checked, write_checked
 from .sources import scan_files
-from .writer import Spare
+from .writer import Spare, safe_output_path
 
 _RECORD = "last-output-"
 INPUT_FOLDERS = ("content", "templates", "static")
@@ -81,7 +81,9 @@ SAVED_MEANWHILE = "+saved-while-building"
 """Ends the `inputs` of a record whose build saw an input saved while it ran: no hash equals it."""
 
 
-def as_built(roots: Iterable[Path], files: Iterable[Path], inputs: str, hashed: Hashed) -> tuple[str, Hashed]:
+def as_built(
+    roots: Iterable[Path], files: Iterable[Path], inputs: str, hashed: Hashed, unread: Path | None = None, read: Iterable[str] = (),
+) -> tuple[str, Hashed]:
     """What the record of a build that just ended may say of its inputs (`input_hash` read them
     before it began): `inputs` and `hashed` themselves when no file was saved, came or went
     since (a stat walk). Else the build may have read a file saved meanwhile before, after or
@@ -89,8 +91,16 @@ def as_built(roots: Iterable[Path], files: Iterable[Path], inputs: str, hashed: 
     loses its digest, so the next build reads it again and counts it as changed (a patch makes
     its pages again from it as it is then); and the inputs hash is marked so that it equals none
     a build makes (never up to date, not even when the file is saved back as it was). A file
-    that came or went changes the set of files: the next build is a full one."""
-    moved, came_or_went = _moved(roots, files, hashed)
+    that came or went changes the set of files: the next build is a full one.
+
+    `unread`: a folder below which the build read no file but those of `read` (a body patch reads
+    the articles it patches and no other article: its model is the snapshot's). Its other files
+    are neither listed nor stated (~10,000 articles at 10k): saved or not meanwhile, none of them
+    reached the output, which keeps what the record's digests say (each is the last build's,
+    unless the file is one the patch read); one saved since, whatever its bytes, has another stat
+    for the next build, which reads it again; one that came or went changes the next build's set
+    of files."""
+    moved, came_or_went = _moved(roots, files, hashed, unread, read)
     if not moved and not came_or_went:
         return inputs, hashed
     entries = {name: (*entry[:4], "") if name in moved else entry for name, entry in hashed.files.items()}
@@ -109,15 +119,25 @@ def as_read(inputs: str, hashed: Hashed, root: Path, sources: Iterable[str]) -> 
     return inputs if all(source in known for source in sources) else inputs + SAVED_MEANWHILE
 
 
-def _moved(roots: Iterable[Path], files: Iterable[Path], hashed: Hashed) -> tuple[set[str], bool]:
+def _moved(
+    roots: Iterable[Path], files: Iterable[Path], hashed: Hashed, unread: Path | None = None, read: Iterable[str] = (),
+) -> tuple[set[str], bool]:
     """The files of `hashed` whose stat moved since, and whether a file came or went (a stat walk:
-    a write or rename always moves a file's ctime)."""
+    a write or rename always moves a file's ctime). Below `unread`, only the files `read`."""
     stats = hashed.files
     moved: set[str] = set()
     seen = 0
     came = False
+    expected = len(stats)
     singles = [(os.fsencode(single), str(single)) for single in files]
-    walked = ((path, os.fsdecode(path)) for root in roots for path, _ in _files(root))
+    prune = os.fsencode(unread) if unread is not None else None
+    if unread is not None:
+        below = f"{unread}/"
+        expected -= sum(1 for name in stats if name.startswith(below))
+        asked = sorted({name for name in read if name.startswith(below)})
+        expected += sum(1 for name in asked if name in stats)
+        singles += [(os.fsencode(name), name) for name in asked]
+    walked = ((path, os.fsdecode(path)) for root in roots for path, _ in _files(root, prune))
     for path, name in (*walked, *singles):
         entry = stats.get(name)
         if entry is None:
@@ -126,14 +146,14 @@ def _moved(roots: Iterable[Path], files: Iterable[Path], hashed: Hashed) -> tupl
         seen += 1
         if _stat(path) != entry[:4]:
             moved.add(name)
-    return moved, came or seen != len(stats)
+    return moved, came or seen != expected
 
 
-def _files(root: Path) -> Iterator[tuple[bytes, bool]]:
+def _files(root: Path, prune: bytes | None = None) -> Iterator[tuple[bytes, bool]]:
     """The files a build may read below `root`'s input folders (the walk the build itself makes),
-    each with whether it must be resolved before it is read."""
+    each with whether it must be resolved before it is read; none below the folder `prune`."""
     for folder in INPUT_FOLDERS:
-        yield from scan_files(root / folder)
+        yield from scan_files(root / folder, prune)
 
 
 def _stat(path: bytes) -> tuple[int, int, int, int] | None:
@@ -532,12 +552,14 @@ def _spare_path(record_file: Path) -> Path:
 
 
 def write_spare(record_file: Path, spare: Spare) -> None:
-    """Beside the record: the spare the last build kept of the output it replaced (`writer.Spare`)."""
-    payload = json.dumps({
-        "path": os.fsdecode(spare.path), "top": list(spare.top), "folders": list(spare.folders),
-        "values": array("q", spare.values).tobytes().hex(), "differ": sorted(spare.differ),
+    """Beside the record: the spare the last build kept of the output it replaced (`writer.Spare`):
+    its path, stats, folders and differing files as JSON, then a NUL (never in JSON's bytes), then
+    its folders' stats as `array("q")` bytes (hex in the JSON took most of the time to write and
+    read: ~15,000 folders at 10k); zlib, checksummed."""
+    head = json.dumps({
+        "path": os.fsdecode(spare.path), "top": list(spare.top), "folders": list(spare.folders), "differ": sorted(spare.differ),
     }).encode("ascii")
-    write_checked(_spare_path(record_file), zlib.compress(payload, 1))
+    write_checked(_spare_path(record_file), zlib.compress(head + b"\0" + array("q", spare.values).tobytes(), 1))
 
 
 def take_spare(record_file: Path) -> Spare | None:
@@ -550,15 +572,19 @@ def take_spare(record_file: Path) -> Spare | None:
     if payload is None:
         return None
     try:
-        data = json.loads(zlib.decompress(payload))
+        head, nul, raw = zlib.decompress(payload).partition(b"\0")
+        data = json.loads(head)
         values = array("q")
-        values.frombytes(bytes.fromhex(data["values"]))
+        values.frombytes(raw)
         top = tuple(int(v) for v in data["top"])
-        if len(top) != 3:
+        differ = frozenset(str(p) for p in data["differ"])
+        # Each file the next patch unlinks from the spare: a plain relative path (a record made
+        # by hand, or restored from elsewhere, must not name a file outside the spare).
+        if not nul or len(top) != 3 or not all(safe_output_path(p) for p in differ):
             return None
         return Spare(
             path=Path(str(data["path"])), top=(top[0], top[1], top[2]), folders=[str(f) for f in data["folders"]], values=values,
-            differ=frozenset(str(p) for p in data["differ"]),
+            differ=differ,
         )
     except (ValueError, KeyError, TypeError, zlib.error):
         return None

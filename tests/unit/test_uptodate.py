@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import zlib
+from array import array
 from pathlib import Path
 
 from toasoan import uptodate
+from toasoan.writer import Spare
 
 
 def _site(root: Path) -> Path:
@@ -82,6 +85,31 @@ def test_as_built_marks_what_was_saved_while_a_build_ran(tmp_path: Path) -> None
     again, rehashed = uptodate.input_hash(roots, files, "salt", kept)
     assert again == inputs and again != marked
     assert rehashed.files[str(saved)][4] == stats.files[str(saved)][4]  # read again
+
+def test_as_built_asks_below_a_folder_the_build_did_not_read_only_about_the_files_it_read(tmp_path: Path) -> None:
+    """A body patch reads no article's file but its edited ones': below content/articles/ only
+    those are stated again; a save (or a file that came or went) elsewhere is seen as before."""
+    root = _site(tmp_path)
+    (root / "content/articles/b.md").write_text("hai")
+    roots, files = [root], [root / "site_config.yaml"]
+    articles = root / "content/articles"
+    edited = str(articles / "a.md")
+    inputs, stats = _hash(root)
+    assert uptodate.as_built(roots, files, inputs, stats, articles, [edited]) == (inputs, stats)
+    (articles / "b.md").write_text("ba")  # not read by the build: the next one reads it again
+    (articles / "c.md").write_text("bốn")  # came: the next build's set of files differs
+    assert uptodate.as_built(roots, files, inputs, stats, articles, [edited]) == (inputs, stats)
+    assert _saved_meanwhile(roots, files, stats)  # asked about everything, as a full build is
+    (articles / "a.md").write_text("năm")  # the edited article saved while the patch ran
+    marked, kept = uptodate.as_built(roots, files, inputs, stats, articles, [edited])
+    assert marked != inputs and kept.files[edited][4] == ""
+    _, stats = _hash(root)
+    (root / "templates/base.html").write_text("<html lang=vi>")  # outside the folder: seen
+    assert uptodate.as_built(roots, files, "h", stats, articles, [edited])[0] != "h"
+    _, stats = _hash(root)
+    (articles / "a.md").unlink()  # the edited article gone
+    assert uptodate.as_built(roots, files, "h", stats, articles, [edited])[0] != "h"
+
 
 def test_as_read_marks_a_record_whose_build_read_a_file_it_never_hashed(tmp_path: Path) -> None:
     """A page made from a file that came after the hash and went before the end: no walk sees
@@ -232,3 +260,35 @@ def test_a_record_whose_part_is_damaged_or_of_another_write_is_no_record(tmp_pat
     uptodate.write_record(path, first)
     path.write_bytes(head)
     assert uptodate.read_record(path) is None
+
+
+def test_a_spares_record_reads_back_as_written_its_stats_as_raw_bytes(tmp_path: Path) -> None:
+    """The spare's folders' stats (three numbers for each of ~15,000 folders at 10k) are kept as
+    `array("q")` bytes after the JSON, not as hex inside it (most of the time to write and read);
+    the record is taken once, and a damaged one is no spare."""
+    folders = [f"2026/{n % 12:02d}/bai-{n}" for n in range(300)]
+    values = array("q", [1_733_100_000_000_000_000 + 7 * n for n in range(3 * len(folders))])
+    spare = Spare(path=tmp_path / ".public.spare-1-ab", top=(1, 2, 3), folders=folders, values=values, differ=frozenset({"a/b.html"}))
+    record = tmp_path / "last-output-x"
+    uptodate.write_spare(record, spare)
+    payload = record.with_name(record.name + ".spare").read_bytes()[32:]
+    assert values.tobytes() in zlib.decompress(payload)
+    assert uptodate.take_spare(record) == spare
+    assert uptodate.take_spare(record) is None  # taken once
+    uptodate.write_spare(record, spare)
+    spare_file = record.with_name(record.name + ".spare")
+    raw = spare_file.read_bytes()
+    spare_file.write_bytes(raw[:32] + raw[33:])  # damaged: its checksum fails
+    assert uptodate.take_spare(record) is None
+
+
+def test_a_spares_record_naming_a_file_outside_the_spare_is_no_spare(tmp_path: Path) -> None:
+    """The next patch unlinks every file a spare's record says differs: a record naming `../x` (made
+    by hand, or a cache restored from elsewhere) must not unlink a file beside the spare."""
+    record = tmp_path / "last-output-x"
+    for bad in ("../x", "a/../../x", "/etc/x", "a//b", "a/./b"):
+        spare = Spare(path=tmp_path / ".public.spare-1-ab", top=(1, 2, 3), folders=["a"], values=array("q", [4, 5, 6]), differ=frozenset({"a/b", bad}))
+        uptodate.write_spare(record, spare)
+        assert uptodate.take_spare(record) is None, bad
+    uptodate.write_spare(record, dataclasses.replace(spare, differ=frozenset({"a/b", "a/..x"})))
+    assert uptodate.take_spare(record) is not None

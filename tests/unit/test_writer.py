@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ctypes.util
 import fcntl
 import os
+import random
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from toasoan import writer
 from toasoan.writer import (
     MARKER,
     Carried,
@@ -20,6 +24,7 @@ from toasoan.writer import (
     commit_output,
     hold_lock,
     output_lock,
+    safe_output_path,
 )
 
 
@@ -89,7 +94,10 @@ def test_carried_files_are_hard_links_to_the_last_output(tmp_path: Path) -> None
     )
 
 
-@pytest.mark.parametrize("carried", [[("a/0", ["index.html"])], [("..", ["x"])], [("a/0", ["../../x"])]])
+@pytest.mark.parametrize("carried", [
+    [("a/0", ["index.html"])], [("..", ["x"])], [("a/0", ["../../x"])], [("a//0", ["x"])], [("a/./0", ["x"])], [("/a", ["x"])],
+    [("a/0", [".."])], [("a/0", [""])], [("a/0", ["x\x00"])], [("b", ["x"]), ("b", ["y"])],
+])
 def test_a_written_file_on_a_carried_one_or_an_unsafe_carried_name_is_refused(tmp_path: Path, carried: list[tuple[str, list[str]]]) -> None:
     """Writing over a carried file would write through the hard link into the last output."""
     out = tmp_path / "public"
@@ -180,3 +188,50 @@ def test_a_foreign_folder_is_not_replaced(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert check_output_dir(site, empty) == empty.resolve()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_the_swap_finds_renameat2_without_running_a_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ctypes.util.find_library` runs `ldconfig -p` in a child process: once per build that
+    swapped. The C library is in this process already."""
+
+    def refused(name: str) -> str:
+        raise AssertionError(f"find_library({name!r}) starts ldconfig")
+
+    monkeypatch.setattr(ctypes.util, "find_library", refused)
+    writer._renameat2.cache_clear()
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "x").write_bytes(b"a")
+    assert writer._exchange(first, second)
+    assert (second / "x").read_bytes() == b"a" and not (first / "x").exists()
+
+
+def test_the_carried_folders_joined_check_refuses_exactly_what_each_folders_check_refuses() -> None:
+    """A patch's ~15,000 carried folders (~50,000 names at 10k) are checked joined, at C speed:
+    it must refuse exactly the folders and names `safe_output_path`, one folder at a time, does."""
+    rng = random.Random(5)
+    pieces = ["a", "b", ".", "/", "\n", "\x00", "..", "x.y"]
+
+    def text(most: int) -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randint(0, most)))
+
+    def one_by_one(folders: list[tuple[str, list[str]]]) -> bool:
+        seen: set[str] = set()
+        for folder, names in folders:
+            if (folder and not safe_output_path(folder)) or folder in seen:
+                return False
+            if not all(name not in ("", ".", "..") and "/" not in name and "\x00" not in name for name in names):
+                return False
+            seen.add(folder)
+        return True
+
+    for _ in range(20000):
+        folders = [(text(4) if rng.random() < 0.8 else "", [text(3) for _ in range(rng.randint(0, 3))]) for _ in range(rng.randint(1, 3))]
+        try:
+            writer._check_carried(folders)
+            joined = True
+        except UnsafeOutput:
+            joined = False
+        assert joined == one_by_one(folders), folders
