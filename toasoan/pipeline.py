@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import itertools
 import json
-import operator
 import os
 import posixpath
 import re
@@ -60,6 +58,7 @@ from .photos import (
 )
 from .proofread import duplicate_titles, findings_end, site_findings, small_covers, tag_spellings, title_key
 from .redirects import alias_file, redirect_files
+from .related import Inputs as RelatedInputs
 from .related import related_again, related_articles, related_inputs
 from .routes import ArticleContext, Outlined, Planner, Route, article_route, changed_pages, outline, pages_showing, plan_routes
 from .scanner import prose_lines, source_links
@@ -552,27 +551,20 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         if warm.plan is not None and changes.template_prints is not None:  # the templates this output was made with
             warm.plan = dataclasses.replace(warm.plan, env=env, template_prints=changes.template_prints)
     clock.lap("up-to-date record, snapshot")
-    # A full build counts pages and copies, not these.
-    carried_gz = sum(map(operator.methodcaller("endswith", ".gz"), itertools.chain.from_iterable(names for _, names in carried.folders)))
+    carried_gz = sum(name.endswith(".gz") for _, names in carried.folders for name in names)  # a full build counts pages and copies, not these
     return dataclasses.replace(
         last.result, pages=changes.pages, valid_until=changes.valid_until, files=count - carried_gz, output=out, search=reports[0],
         pages_cached=changes.pages - changes.rendered, photos_decoded=0, cards_drawn=changes.cards_drawn,
         warnings=[*last.result.warnings, *(warning(CACHE_LABEL, 0, notice) for notice in changes.notices)], repaired=bool(changes.notices),
         markdown_cached=len(site.articles) + len(site.pages) - changes.markdown_made,
         articles_cached=len(site.articles) + len(site.held) - changes.read,
-        timings=tuple(clock.laps), addresses=_addresses(model),
+        timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in model.articles) + tuple((p.source, p.url) for p in model.pages),
     )
 
 
 def _paths(folders: Iterable[tuple[str, Sequence[str]]]) -> list[str]:
     """The files of `folders` (folder, names) as paths."""
     return [f"{folder}/{name}" if folder else name for folder, names in folders for name in names]
-
-
-def _addresses(site: Site) -> tuple[tuple[str, str], ...]:
-    """Each article's and page's (source, URL), as a build's result gives them."""
-    source, url = operator.attrgetter("source"), operator.attrgetter("url")
-    return (*zip(map(source, site.articles), map(url, site.articles), strict=True), *zip(map(source, site.pages), map(url, site.pages), strict=True))
 
 
 def _recycling(
@@ -998,12 +990,7 @@ def _same_place(new: Article, old: Article) -> bool:
 
 def _named_files(*articles: Article) -> set[str]:
     """The files (site-relative) that these articles name: cover, gallery, body photos, audio."""
-    found: set[str] = set()
-    for article in articles:
-        found.update(a.source for a in (*((article.cover,) if article.cover else ()), *article.gallery, *article.body_images))
-        if article.audio:
-            found.add(article.audio.source)
-    return found
+    return {asset.source for article in articles for asset in article.assets()}
 
 
 def _with_markup(article: Article, html: str) -> Article:
@@ -1885,7 +1872,7 @@ def _lost_addresses(previous: uptodate.Addresses | None, current: uptodate.Addre
 
 def _related(
     site: Site, jobs: int, cache: BuildCache, stamp: str, write: bool,
-    before: tuple[Sequence[Sequence[int]], dict[int, tuple[tuple[str, ...], tuple[str, ...], str]]] | None = None,
+    before: tuple[Sequence[Sequence[int]], dict[int, RelatedInputs]] | None = None,
 ) -> list[list[int]]:
     """The "Xem thêm" picks, kept by a hash of all they depend on (officials, tags, categories,
     order): they change only when one of those does. `before`: the picks of the last build and

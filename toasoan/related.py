@@ -21,7 +21,11 @@ CATEGORY_WEIGHT = 1
 NEIGHBOURS = 40
 
 
-def related_inputs(articles: Sequence[Article]) -> list[tuple[tuple[str, ...], tuple[str, ...], str]]:
+Inputs = tuple[tuple[str, ...], tuple[str, ...], str]
+"""What one article's picks and the others' read of it: its officials, tag keys and category."""
+
+
+def related_inputs(articles: Sequence[Article]) -> list[Inputs]:
     """All that the picks depend on, in the articles' order: officials, tag keys and category."""
     return [
         (tuple(sorted({r.official_id for r in a.officials if r.official_id})), tuple(sorted({tag_key(t) for t in a.tags})), a.category)
@@ -44,7 +48,7 @@ _IN_PROCESS = 2_000
 
 def related_again(
     articles: Sequence[Article], count: int, picks: Sequence[Sequence[int]],
-    was: Mapping[int, tuple[tuple[str, ...], tuple[str, ...], str]], jobs: int = 1,
+    was: Mapping[int, Inputs], jobs: int = 1,
 ) -> list[list[int]]:
     """What `related_articles` gives after the articles at the indexes of `was` changed what the
     picks read (`was`: their `related_inputs` before), none of them moved in the order: `picks`
