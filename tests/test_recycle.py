@@ -173,18 +173,25 @@ def _removed_off_the_clock(site: Site) -> list[Path]:
     return sorted(site.root.glob(".public.old-*"))
 
 
+def _patched_once(root: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Site, Path, list[Path]]:
+    """A site built, then one of its articles' bodies edited and patched, so that the next patch
+    recycles a spare; shards of a few files are moved aside as the ~100 of a 10k site are."""
+    monkeypatch.setattr(writer, "ASIDE_MIN", 1)  # the small site's shard holds a few files
+    site = Site(root, random.Random(seed))
+    public = site.root / "public"
+    shown = _published(site, _build(site.root, public, site.now))
+    _edit(site, shown[:1], 0)
+    _build(site.root, public, site.now)
+    return site, public, shown
+
+
 @pytest.mark.usefixtures("two_shards")
 def test_a_patch_moves_the_search_shard_out_of_the_spare_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The shard a body patch indexes again is renamed out of the recycled spare in one step and
     removed by a detached process, not unlinked file by file on the build's clock (~100 files at
     10k, up to ~1 ms each on a busy disk). The output equals a clean build, with no folder more,
     and nothing is left beside it."""
-    monkeypatch.setattr(writer, "ASIDE_MIN", 1)  # the small site's shard holds a few files
-    site = Site(tmp_path / "site", random.Random(28))
-    public = site.root / "public"
-    shown = _published(site, _build(site.root, public, site.now))
-    _edit(site, shown[:1], 0)
-    _build(site.root, public, site.now)
+    site, public, shown = _patched_once(tmp_path / "site", 28, monkeypatch)
     unlinked: list[str] = []
     unlink = os.unlink
 
@@ -214,12 +221,7 @@ def test_a_folder_moved_aside_and_never_removed_is_removed_by_the_next_build(tmp
     """As if the build was killed once it moved the shard aside, before the removal began: the
     folder has no owner, and the next build that writes removes it; every output equals a clean
     build."""
-    monkeypatch.setattr(writer, "ASIDE_MIN", 1)
-    site = Site(tmp_path / "site", random.Random(29))
-    public = site.root / "public"
-    shown = _published(site, _build(site.root, public, site.now))
-    _edit(site, shown[:1], 0)
-    _build(site.root, public, site.now)
+    site, public, shown = _patched_once(tmp_path / "site", 29, monkeypatch)
     discard = writer._discard
 
     def kept(old: Path, owner: int | None, background: bool) -> None:
@@ -247,12 +249,7 @@ def test_a_folder_moved_aside_and_never_removed_is_removed_by_the_next_build(tmp
 def test_a_folder_that_cannot_be_moved_aside_has_its_files_unlinked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No folder can be made beside the output for the shard to move into (permissions, a full
     disk): its files are unlinked one by one, as before, and the patch goes on."""
-    monkeypatch.setattr(writer, "ASIDE_MIN", 1)
-    site = Site(tmp_path / "site", random.Random(30))
-    public = site.root / "public"
-    shown = _published(site, _build(site.root, public, site.now))
-    _edit(site, shown[:1], 0)
-    _build(site.root, public, site.now)
+    site, public, shown = _patched_once(tmp_path / "site", 30, monkeypatch)
     mkdtemp = writer.tempfile.mkdtemp
 
     def refused(*args: object, prefix: str = "", **kwargs: object) -> str:
