@@ -183,8 +183,14 @@ def check_output_dir(site_dir: Path, output: Path) -> Path:
 def make_staging(out: Path) -> Staged:
     """A fresh, locked staging folder beside `out` for `place` and `commit_output(staged=)`."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    return Staged(*_locked_staging(out))
+
+
+def _locked_staging(out: Path) -> tuple[Path, int | None]:
+    """A fresh staging folder beside `out` and this process's lock on it. A unique name (not only
+    the pid: two containers sharing a volume may both be pid 7)."""
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_STAGING}{os.getpid()}-", dir=out.parent))
-    return Staged(staging, _lock_folder(staging))
+    return staging, _lock_folder(staging)
 
 
 def place(staged: Staged, path: str, source: str | Path) -> None:
@@ -247,9 +253,7 @@ def commit_output(
     elif claimed is not None:
         staging, owner = claimed
     else:
-        # A unique name (not only the pid: two containers sharing a volume may both be pid 7).
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_STAGING}{os.getpid()}-", dir=out.parent))
-        owner = _lock_folder(staging)
+        staging, owner = _locked_staging(out)
     try:
         count = _write_all(staging, files, carried, recycle if claimed is not None else None, staged)
         if finalize is not None:
@@ -580,8 +584,7 @@ def keep_copy(out: Path, folders: Sequence[tuple[str, Sequence[str]]]) -> Spare 
     stats taken once every link is in, then renamed to a spare name and its lock released: the
     caller records it (an unrecorded spare is removed as stale). None, and nothing left, when a
     link cannot be made (another file system: a copy would not be the live output's file)."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}{_STAGING}{os.getpid()}-", dir=out.parent))
-    owner = _lock_folder(staging)
+    staging, owner = _locked_staging(out)
     top = str(staging)
     try:
         made: set[str] = {""}
