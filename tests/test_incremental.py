@@ -7,6 +7,7 @@ import ast
 import dataclasses
 import random
 import shutil
+import unicodedata
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from sitekit import make_jpeg, tree_bytes, write_site
 from toasoan import assets, content, front
 from toasoan.config import Category, SiteConfig
 from toasoan.errors import BuildFailed
-from toasoan.pipeline import BuildOptions, BuildResult, build
+from toasoan.pipeline import CACHE_LABEL, BuildOptions, BuildResult, build
 
 NOW = 1790000000  # 2026-09-21
 CONFIG = """\
@@ -110,18 +111,27 @@ class Site:
     def edit(self) -> str:
         paths = self.articles()
         path = self.rng.choice(paths)
-        kind = self.rng.choice(["body", "correction", "correction", "title", "date", "category", "tags", "officials", "draft", "future", "photo", "slug", "aliases"])
-        if kind == "correction":  # the body after its first paragraph: a build that patches the last output
+        kind = self.rng.choice([
+            "body", "correction", "correction", "finding", "title", "repeat", "date", "category", "tags", "officials", "draft", "future",
+            "photo", "slug", "aliases",
+        ])
+        if kind in ("correction", "finding"):  # the body after its first paragraph: a build that patches the last output
             text = path.read_text(encoding="utf-8")
             head, _, body = text.partition("\n---\n")
             lead, _, rest = body.strip("\n").partition("\n\n")
-            path.write_text(f"{head}\n---\n\n{lead}\n\nĐoạn sửa {self.rng.randint(1, 999)}: {self.rng.choice(WORDS)}.\n\n{rest}\n", encoding="utf-8")
+            words = f"Đoạn sửa {self.rng.randint(1, 999)}: {self.rng.choice(WORDS)}."
+            if kind == "finding":  # a finding of its own: typed with combining marks, or a link that leads nowhere
+                words = self.rng.choice([unicodedata.normalize("NFD", words), f"{words} Xem [trang cũ](/khong-co/{self.rng.randint(1, 3)}/)."])
+            path.write_text(f"{head}\n---\n\n{lead}\n\n{words}\n\n{rest}\n", encoding="utf-8")
         elif kind == "body":
             text = path.read_text(encoding="utf-8")
             head, _, _ = text.partition("\n---\n")
             path.write_text(f"{head}\n---\n\n{self._body()}\n", encoding="utf-8")
         elif kind == "title":
             self._edit_front(path, "title", f"Tiêu đề mới {self.rng.randint(1, 999)} về {self.rng.choice(WORDS)}")
+        elif kind == "repeat":  # another article's title (a site-wide finding), or its own again on another line
+            other = self.rng.choice(paths)
+            self._edit_front(path, "title", next(line for line in other.read_text(encoding="utf-8").split("\n") if line.startswith("title: "))[7:])
         elif kind == "date":
             self._edit_front(path, "date", f"2026-09-{self.rng.randint(1, 30):02d} {self.rng.randint(6, 20):02d}:15")
         elif kind == "category":
@@ -268,11 +278,27 @@ def _outcome(site: Path, output: Path, now: int) -> BuildResult | list[str]:
 
 
 def _clean_build(site: Path, work: Path, now: int) -> dict[str, bytes] | list[str]:
+    return _clean(site, work, now)[0]
+
+
+def _clean(site: Path, work: Path, now: int) -> tuple[dict[str, bytes] | list[str], list[tuple[object, ...]]]:
+    """A clean build of a copy of `site`: its files (or its error lines) and its `findings`."""
     copy = work / "sach"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(site, copy, ignore=shutil.ignore_patterns(".cache", "public"))
     outcome = _outcome(copy, copy / "public", now)
-    return outcome if isinstance(outcome, list) else tree_bytes(copy / "public")
+    if isinstance(outcome, list):
+        return outcome, []
+    return tree_bytes(copy / "public"), findings(outcome)
+
+
+def findings(result: BuildResult) -> list[tuple[object, ...]]:
+    """A build's warnings as a clean build must give them too, in their order: all but a cache
+    notice and an address the previous build published (those depend on that build)."""
+    return [
+        (d.path, d.line, d.column, d.severity, d.code, d.message)
+        for d in result.warnings if d.path != CACHE_LABEL and "thêm `aliases:" not in d.message
+    ]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -286,7 +312,7 @@ def test_random_edits_always_give_a_clean_build(tmp_path: Path, seed: int) -> No
         history.append(site.step())
         before = tree_bytes(output)
         result = _outcome(site.root, output, site.now)
-        clean = _clean_build(site.root, tmp_path, site.now)
+        clean, found = _clean(site.root, tmp_path, site.now)
         if isinstance(result, list):  # a failed build: the same errors as a clean one, output kept
             assert result == clean, f"after {history}"
             assert tree_bytes(output) == before, f"after {history}"
@@ -296,6 +322,7 @@ def test_random_edits_always_give_a_clean_build(tmp_path: Path, seed: int) -> No
         assert sorted(warm) == sorted(clean), f"after {history}: files differ {set(warm) ^ set(clean)}"
         changed = [name for name in clean if warm[name] != clean[name]]
         assert not changed, f"after {history}: {changed[:5]} differ from a clean build"
+        assert findings(result) == found, f"after {history}: the warnings differ from a clean build's"
         whole_site = ("template base", "config", "template macros", "categories", "officials")
         assert result.pages_cached > 0 or history[-1].startswith(whole_site), history
 

@@ -66,7 +66,7 @@ def _kill_when(site: Path, now: int, jobs: int, evidence: Evidence) -> bool:
 
 
 def test_a_killed_build_leaves_the_old_output_or_the_new_one_and_a_usable_cache(tmp_path: Path) -> None:
-    site = Site(tmp_path / "site", random.Random(9))
+    site = Site(tmp_path / "site", random.Random(10))  # its template edit is not macros.html, which makes all Markdown again
     for _ in range(25):
         site.add()
     public = site.root / "public"

@@ -11,14 +11,18 @@ import json
 import os
 import pickle
 import random
+import re
 import shutil
+import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sitekit import make_jpeg, tree_bytes
-from test_incremental import Site, _build, _clean_build
+from test_incremental import Site, _build, _clean, _clean_build, findings
 
 from toasoan import pipeline, snapshot, uptodate, urls
+from toasoan.errors import BuildFailed
 from toasoan.pipeline import BuildOptions, BuildResult
 from toasoan.routes import Route
 
@@ -34,6 +38,14 @@ def _body_patched(result: BuildResult) -> bool:
 def _edit_second_paragraph(path: Path, words: str) -> None:
     head, _, body = path.read_text(encoding="utf-8").partition("\n---\n")
     path.write_text(f"{head}\n---\n{body.replace('Đoạn thứ hai', words, 1)}", encoding="utf-8")
+
+
+def _add_paragraph(path: Path, words: str, *, replace: bool = False) -> None:
+    """A paragraph after the body (`replace`: instead of the last one)."""
+    text = path.read_text(encoding="utf-8").rstrip("\n")
+    if replace:
+        text = text.rpartition("\n\n")[0]
+    path.write_text(f"{text}\n\n{words}\n", encoding="utf-8")
 
 
 def _published(site: Site, result: BuildResult) -> list[Path]:
@@ -84,20 +96,80 @@ def test_a_body_edit_is_patched_into_the_last_output(tmp_path: Path) -> None:
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
 
 
-def test_a_body_edit_with_a_finding_gets_a_full_build(tmp_path: Path) -> None:
+def _same_as_clean(site: Site, output: Path, work: Path, result: BuildResult) -> None:
+    """The output and the warnings are a clean build's."""
+    files, found = _clean(site.root, work, site.now)
+    assert tree_bytes(output) == files
+    assert findings(result) == found
+
+
+def test_a_body_edit_with_a_finding_is_patched_and_says_it(tmp_path: Path) -> None:
+    """A link that leads nowhere, written into a body: the patch finds it as a clean build does,
+    says it again after the next body edit, and forgets it once the link is gone."""
     site = Site(tmp_path / "site", random.Random(12))
     output = site.root / "public"
     first = _build(site.root, output, site.now)
     path = _published(site, first)[1]
     _edit_second_paragraph(path, "Xem [bài cũ](/khong-co-trang-nay/). Đoạn thứ hai")
     result = _build(site.root, output, site.now)
-    assert not _patched(result)
+    assert _body_patched(result)
     assert [d.message for d in result.warnings if d.path.endswith(path.name)] == ["liên kết hỏng `/khong-co-trang-nay/`: trang không có trang này"]
-    # The warning stays with the article: its next body edit is not patched either, and says it again.
+    _same_as_clean(site, output, tmp_path, result)
     _edit_second_paragraph(path, "Xem [bài cũ](/khong-co-trang-nay/). Vẫn đoạn thứ hai")
     again = _build(site.root, output, site.now)
-    assert not _patched(again) and [d.path for d in again.warnings] == [d.path for d in result.warnings]
-    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    assert _body_patched(again) and findings(again) == findings(result)
+    _same_as_clean(site, output, tmp_path, again)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("[bài cũ](/khong-co-trang-nay/)", "bài cũ"), encoding="utf-8")
+    fixed = _build(site.root, output, site.now)
+    assert _body_patched(fixed) and not any(d.path.endswith(path.name) for d in fixed.warnings)
+    _same_as_clean(site, output, tmp_path, fixed)
+    # A strict build fails on a new warning, as a clean strict build does, and leaves the output.
+    before = tree_bytes(output)
+    path.write_text(path.read_text(encoding="utf-8").replace("Vẫn đoạn thứ hai", "Xem [bài khác](/cung-khong-co/)."), encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        pipeline.build(BuildOptions(site_dir=site.root, output=output, jobs=1, strict=True, environ={"SOURCE_DATE_EPOCH": str(site.now)}))
+    assert [d.message for d in failed.value.diagnostics] == ["liên kết hỏng `/cung-khong-co/`: trang không có trang này"]
+    assert tree_bytes(output) == before
+
+
+def test_articles_with_findings_are_patched_with_the_findings_of_a_clean_build(tmp_path: Path) -> None:
+    """Findings of an article's own file (text typed with combining marks) and of the site (a
+    title that repeats another's) do not stop a patch: body and card edits of those articles are
+    patched, each build's warnings a clean build's. Lines that the site's findings point at and
+    that an edit moved get a full build."""
+    site = Site(tmp_path / "site", random.Random(14))
+    for _ in range(3):
+        site.add()
+    output = site.root / "public"
+    shown = _published(site, _build(site.root, output, site.now))
+    typed, repeated, other, clean = shown[:4]
+    text = typed.read_text(encoding="utf-8")
+    typed.write_text(text.replace("Đoạn thứ hai", unicodedata.normalize("NFD", "Đoạn thứ hai (gõ tổ hợp)"), 1), encoding="utf-8")
+    title = next(line for line in other.read_text(encoding="utf-8").split("\n") if line.startswith("title: "))[len("title: "):]
+    text = repeated.read_text(encoding="utf-8")
+    repeated.write_text(re.sub(r"^title: .*$", f"title: {title}", text, count=1, flags=re.M), encoding="utf-8")
+    first = _build(site.root, output, site.now)
+    codes = {(Path(d.path).name, d.code) for d in first.warnings}
+    assert (typed.name, "not-nfc") in codes
+    assert (repeated.name, "duplicate-title") in codes or (other.name, "duplicate-title") in codes
+    _same_as_clean(site, output, tmp_path, first)
+    steps: list[tuple[str, Callable[[], None], Callable[[BuildResult], bool]]] = [
+        ("body of the NFD article", lambda: _add_paragraph(typed, "Câu mới thêm."), _body_patched),
+        ("body of the repeated title", lambda: _add_paragraph(repeated, "Câu mới thêm."), _body_patched),
+        ("body of the other title", lambda: _add_paragraph(other, "Câu mới thêm."), _body_patched),
+        ("sapo of the NFD article", lambda: site._edit_front(typed, "summary", "Sa-pô mới của bài"), _patched),
+        ("sapo of the repeated title", lambda: site._edit_front(repeated, "summary", "Sa-pô mới của bài"), _patched),
+        ("NFD text into a clean article", lambda: _add_paragraph(clean, unicodedata.normalize("NFD", "Đoạn gõ tổ hợp.")), _body_patched),
+        ("NFD text out of it", lambda: _add_paragraph(clean, "Đoạn gõ dựng sẵn.", replace=True), _body_patched),
+        # The same title on another line: the repeated-title warning points elsewhere now.
+        ("title moved", lambda: site._edit_front(repeated, "title", title), lambda r: not _patched(r)),
+    ]
+    for name, step, how in steps:
+        step()
+        result = _build(site.root, output, site.now)
+        assert how(result), name
+        _same_as_clean(site, output, tmp_path, result)
 
 
 def test_a_damaged_or_foreign_snapshot_is_ignored(tmp_path: Path) -> None:
@@ -275,23 +347,25 @@ def test_a_title_that_repeats_another_gets_a_full_build_with_its_warning(tmp_pat
     result = _build(site.root, output, site.now)
     assert not _patched(result)
     assert any(one.name in d.path or other.name in d.path for d in result.warnings)
-    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    _same_as_clean(site, output, tmp_path, result)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, seed: int) -> None:
     """Edits editors make to what cards and lists show (titles, sapos, tags, officials, categories,
-    dates, the date of the last update), one or two articles at a time: each build is a patch,
-    and its output a clean build's."""
+    dates, the date of the last update), one or two articles at a time, some of them with a finding
+    of their own file: each build is a patch, and its output and warnings a clean build's."""
     rng = random.Random(seed)
     site = Site(tmp_path / "site", rng)
     for _ in range(5):
         site.add()
     output = site.root / "public"
+    for path in rng.sample(site.articles(), 2):  # typed with combining marks: a finding of the file
+        path.write_text(unicodedata.normalize("NFD", path.read_text(encoding="utf-8")), encoding="utf-8")
     result = _build(site.root, output, site.now)
     history: list[str] = []
     for _ in range(8):
-        shown = [p for p in _published(site, result) if not any(d.path == p.relative_to(site.root).as_posix() for d in result.warnings)]
+        shown = _published(site, result)
         for path in rng.sample(shown, rng.randint(1, 2)):
             kind = rng.choice(["title", "summary", "tags", "officials", "category", "updated", "date"])
             value = {
@@ -307,7 +381,7 @@ def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, se
             history.append(f"{kind} {path.name}")
         result = _build(site.root, output, site.now)
         assert _patched(result), history
-        assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now), history
+        _same_as_clean(site, output, tmp_path, result)
 
 
 @pytest.mark.usefixtures("two_shards")

@@ -198,6 +198,7 @@ class _Plan:
     addresses: uptodate.Addresses | None = None
     related: tuple[tuple[int, ...], ...] = ()  # each article's "Xem thêm" picks (indexes in site.articles)
     link_targets: frozenset[str] = frozenset()  # every address a body's link may name
+    findings: Findings = field(default_factory=dict)  # `file_findings` of this plan's articles
 
 
 Progress = Callable[[str, int, int], None]
@@ -356,7 +357,7 @@ def _write_snapshot(record_file: Path, inputs: str, made: dict[str, Any], *, per
         inputs=inputs, site=_without_html(plan.site), related=plan.related, share_cards=card_urls(plan.photos),
         link_targets=plan.link_targets, photos=plan.photos.processed, links=plan.markup.links, assets=plan.assets,
         markdown_salt=plan.markup.salt, template_prints=plan.template_prints, records=tuple(made["records"]), covers=made["covers"],
-        page_keys=_list_keys(plan.site, plan.routes, made["keys"]),
+        page_keys=_list_keys(plan.site, plan.routes, made["keys"]), findings=plan.findings,
     )
     _store_snapshot(path, snap, persist=persist)
     return snap
@@ -414,7 +415,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     if not templated and any(not (name.startswith(articles_dir) and name.endswith(".md")) for name in changed):
         return None
     sources = {relative(root, Path(name)) for name in changed}
-    if any(d.path in sources for d in last.result.warnings) or not uptodate.output_unchanged(out, record.output):
+    if not _findings_known(snap, last.result.warnings, sources) or not uptodate.output_unchanged(out, record.output):
         return None
     clock.lap("snapshot, changed files, output check")
     site = snap.site
@@ -443,6 +444,11 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
             return None
         changes = found
         clock.lap("edited cards")
+    warnings = _patched_warnings(snap, changes, last.result.warnings)
+    if warnings is None or (options.strict and warnings):
+        if early is not None:
+            early.discard()
+        return None  # a finding a patch cannot vouch for, or one that fails a strict build: a full build tells
     records = _remade_records(snap, changes, cache.folder)
     if records is None:
         if early is not None:
@@ -514,6 +520,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     until = changes.valid_until
     result = {
         **record.result, "search": dataclasses.asdict(reports[0]), "pages": changes.pages, "valid_until": until.isoformat() if until else None,
+        "warnings": _diags_to_json(warnings),  # without this patch's cache notices, as a clean build's
     }
     state = _patched_output(out, live, carried, made, recycle, spares)
     uptodate.write_record(last.record_file, dataclasses.replace(
@@ -531,6 +538,7 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         snap, inputs=inputs, site=model, links=links, records=tuple(sorted(light, key=lambda r: r.url)), related=changes.related,
         share_cards=changes.share_cards, link_targets=changes.link_targets, page_keys=changes.page_keys,
         template_prints=snap.template_prints if changes.template_prints is None else changes.template_prints,
+        findings=_patched_findings(snap.findings, changes.findings),
     )
     _store_snapshot(snap_file, new, persist=warm is None or warm.persist)
     # The entries this build used join the cache's index (nothing is removed: a full build prunes).
@@ -548,6 +556,8 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
         warm.plan = None if kept_plan is None else patched_plan(
             kept_plan, model, changes.related, changes.share_cards, changes.link_targets, now, options.jobs,
         )
+        if warm.plan is not None:
+            warm.plan = dataclasses.replace(warm.plan, warnings=warnings, findings=new.findings)
         if warm.plan is not None and changes.template_prints is not None:  # the templates this output was made with
             warm.plan = dataclasses.replace(warm.plan, env=env, template_prints=changes.template_prints)
     clock.lap("up-to-date record, snapshot")
@@ -555,11 +565,45 @@ def _patch(options: BuildOptions, out: Path, lock_cache: Callable[[Path], None],
     return dataclasses.replace(
         last.result, pages=changes.pages, valid_until=changes.valid_until, files=count - carried_gz, output=out, search=reports[0],
         pages_cached=changes.pages - changes.rendered, photos_decoded=0, cards_drawn=changes.cards_drawn,
-        warnings=[*last.result.warnings, *(warning(CACHE_LABEL, 0, notice) for notice in changes.notices)], repaired=bool(changes.notices),
+        warnings=[*warnings, *(warning(CACHE_LABEL, 0, notice) for notice in changes.notices)], repaired=bool(changes.notices),
         markdown_cached=len(site.articles) + len(site.pages) - changes.markdown_made,
         articles_cached=len(site.articles) + len(site.held) - changes.read,
         timings=tuple(clock.laps), addresses=tuple((a.source, a.url) for a in model.articles) + tuple((p.source, p.url) for p in model.pages),
     )
+
+
+def _findings_known(snap: snapshot.Snapshot, warnings: Sequence[Diagnostic], sources: Set[str]) -> bool:
+    """Whether the last build's warnings hold the snapshot's `Findings` of each edited file (the
+    snapshot and the record tell of the same build)."""
+    given = set(warnings)
+    return all(d in given for source in sources for d in snap.findings.get(source, ()))
+
+
+def _patched_warnings(snap: snapshot.Snapshot, changes: _Changes, warnings: Sequence[Diagnostic]) -> list[Diagnostic] | None:
+    """A patch's warnings, as a clean build gives them: the last build's (without its cache
+    notices, which were that build's alone) with each edited article's `Findings` replaced by
+    those found now. The other findings that name an edited article (a repeated title, a small
+    cover...: the patch checks that what they read stays) point at lines of its front matter:
+    None when those lines moved."""
+    gone = {d for source in changes.findings for d in snap.findings.get(source, ())}
+    kept = [d for d in warnings if d not in gone and d.path != CACHE_LABEL]
+    named = {d.path for d in kept}.intersection(a.source for a in changes.articles.values())
+    if named:
+        before = {a.source: a for a in snap.site.articles if a.source in named}
+        if any(_positions(a) != _positions(before[a.source]) for a in changes.articles.values() if a.source in named):
+            return None
+    return sort_diagnostics([*kept, *(d for found in changes.findings.values() for d in found)])
+
+
+def _positions(article: Article) -> tuple[Any, ...]:
+    """The lines of an article that findings other than its own `Findings` point at."""
+    return article.field_lines, article.cover.line if article.cover else 0
+
+
+def _patched_findings(findings: Findings, edited: Findings) -> Findings:
+    """The snapshot's `Findings` with the edited articles' replaced (those without any go)."""
+    merged = {**findings, **edited}
+    return {source: found for source, found in sorted(merged.items()) if found}
 
 
 def _paths(folders: Iterable[tuple[str, Sequence[str]]]) -> list[str]:
@@ -782,19 +826,21 @@ class _Changes:
     # the entries of the pages it replaced leave the index and their blobs go (`_replaced_blobs`).
     page_index: dict[str, str] | None = None
     notices: tuple[str, ...] = ()  # damaged cache entries found (and made again) by this build
+    findings: Findings = field(default_factory=dict)  # each edited article's `Findings` now (empty ones too)
 
 
 def _body_changes(snap: snapshot.Snapshot, edited: list[_Edited], valid_until: dt.datetime | None) -> _Changes:
     """The changes of edits to article bodies alone: their pages."""
     articles = list(snap.site.articles)
-    for index, article, *_, entry in edited:
+    for index, article, _, _, _, entry, _ in edited:
         # As a full build keeps it: the HTML in the cache, when the patch stored it there.
         articles[index] = dataclasses.replace(article, body_html="", body_blob=entry[1] if entry else "")
-    markdown = {entry[0]: entry[1] for *_, entry in edited if entry is not None}
+    markdown = {entry[0]: entry[1] for _, _, _, _, _, entry, _ in edited if entry is not None}
     return _Changes(
         site=dataclasses.replace(snap.site, articles=tuple(articles)),
-        articles={index: article for index, article, *_ in edited}, links={snap.site.articles[i].source: own for i, _, _, _, own, _ in edited},
-        files={urls.output_file(route.url): OutputFile(urls.output_file(route.url), data=page) for _, _, route, page, _, _ in edited},
+        articles={index: article for index, article, *_ in edited}, links={snap.site.articles[i].source: own for i, _, _, _, own, _, _ in edited},
+        files={urls.output_file(route.url): OutputFile(urls.output_file(route.url), data=page) for _, _, route, page, _, _, _ in edited},
+        findings={article.source: found for _, article, _, _, _, _, found in edited},
         dropped=frozenset(), pages=len(snap.page_keys) + len(articles), rendered=len(edited), index={"markdown": markdown},
         related=snap.related, share_cards=snap.share_cards, link_targets=snap.link_targets, page_keys=snap.page_keys,
         valid_until=valid_until, read=len(edited), markdown_made=len(edited),
@@ -892,27 +938,30 @@ class QuickInputs:
 _BODY_FIELDS = {"body": "", "body_line": 0, "body_links": (), "body_images": (), "body_html": "", "lead": "", "body_blob": ""}
 
 
-_Quick = tuple[Article, Route, bytes, dict[str, str], tuple[str, str] | None]
+_Quick = tuple[Article, Route, bytes, dict[str, str], tuple[str, str] | None, tuple[Diagnostic, ...]]
 """The article (its HTML made, its Markdown dropped), its page's route, the page, the addresses
-of the links its body writes as source paths, and its Markdown's cache entry (key, blob hash)
-when it was written to the cache."""
+of the links its body writes as source paths, its Markdown's cache entry (key, blob hash)
+when it was written to the cache, and its `Findings` (warnings only; without `targets`, the
+broken links are not looked for)."""
 
 
 def quick_article(quick: QuickInputs) -> _Quick | None:
     """The article as its file is now, its page's route and the page, made as a full build over
     the same model makes them, byte for byte; None whenever the edit could reach another page
     (a title, date, tag, category, photo, sapo or first paragraph that cards show, the article's
-    address, its being published) or anything is found wrong with it."""
+    address, its being published) or an error is found in it."""
     site, old = quick.site, quick.old
     article, diags = load_article(quick.root, site.config, site.officials, quick.root / old.source)
-    if article is None or diags or not (quick.drafts or article.is_published(quick.now)):
+    if article is None or not _own_warnings(diags, old.source) or not (quick.drafts or article.is_published(quick.now)):
         return None
     article = dataclasses.replace(article, url=urls.article_url(site.config, article))
     if not _same_but_body(article, old) or [a.source for a in article.body_images] != [a.source for a in old.body_images]:
         return None
     others = tuple(article if a.source == old.source else a for a in site.articles)  # only its body is not ""
     links, link_diags = _source_links(dataclasses.replace(site, articles=others, pages=()))
-    if quick.targets is not None and (link_diags or _check_links(dataclasses.replace(site, articles=(article,), pages=()), quick.targets)):
+    if quick.targets is not None:
+        link_diags += _check_links(dataclasses.replace(site, articles=(article,), pages=()), quick.targets)
+    if not _own_warnings(link_diags, old.source):
         return None
     state = _MarkupState(
         links=links, photos=quick.photos, env=quick.env, seconds=site.config.limits.markdown_seconds,
@@ -934,14 +983,20 @@ def quick_article(quick: QuickInputs) -> _Quick | None:
         page = render_route(quick.env, route, quick.globals, quick.root)
     except TemplateFailed:
         return None
-    return article, route, page, links.get(old.source, {}), (key, stored) if stored else None
+    findings = tuple(sort_diagnostics([*diags, *link_diags]))
+    return article, route, page, links.get(old.source, {}), (key, stored) if stored else None, findings
+
+
+def _own_warnings(diags: Sequence[Diagnostic], source: str) -> bool:
+    """Whether `diags` are warnings that name the article `source` alone (its `Findings`)."""
+    return all(d.path == source and not d.is_error for d in diags)
 
 
 def _same_but_body(new: Article, old: Article) -> bool:
     return dataclasses.replace(new, **_BODY_FIELDS) == dataclasses.replace(old, **_BODY_FIELDS)  # type: ignore[arg-type]
 
 
-_Edited = tuple[int, Article, Route, bytes, dict[str, str], tuple[str, str] | None]
+_Edited = tuple[int, Article, Route, bytes, dict[str, str], tuple[str, str] | None, tuple[Diagnostic, ...]]
 """An edited article: its index in the model, then as `_Quick`."""
 
 
@@ -950,7 +1005,7 @@ def _edited_articles(
     cache_folder: Path,
 ) -> list[_Edited] | None:
     """Each edited article loaded, checked and its page made again, when nothing but its body
-    changed and nothing is found wrong with it; None otherwise."""
+    changed and no error is found in it; None otherwise."""
     root = options.site_dir.resolve()
     site = snap.site
     by_source = {a.source: i for i, a in enumerate(site.articles)}
@@ -1020,13 +1075,15 @@ def _card_changes(
     by_source = {a.source: i for i, a in enumerate(site.articles)}
     articles = list(site.articles)
     loaded: dict[int, Article] = {}
+    own: list[Diagnostic] = []  # the edited articles' `Findings`
     for source in sorted(sources):
         index = by_source.get(source)
         if index is None:
             return None
         article, diags = load_article(root, config, site.officials, root / source)
-        if article is None or diags or not (options.drafts or article.is_published(now)):
+        if article is None or not _own_warnings(diags, source) or not (options.drafts or article.is_published(now)):
             return None
+        own += diags
         article = dataclasses.replace(article, url=urls.article_url(config, article))
         old = site.articles[index]
         if not _same_place(article, old) or (article.date != old.date and not (article.date <= now and old.date <= now)):
@@ -1034,8 +1091,9 @@ def _card_changes(
         loaded[index] = articles[index] = article
     # Their links written as source paths, found as a full build finds them (the others' bodies are "").
     links, link_diags = _source_links(dataclasses.replace(site, articles=tuple(articles), pages=()))
-    if link_diags:
+    if not all(d.path in sources and not d.is_error for d in link_diags):
         return None
+    own += link_diags
     state = _MarkupState(
         links={**snap.links, **{s: links.get(s, {}) for s in sources}}, photos=snap.photos, env=env,
         seconds=config.limits.markdown_seconds, folder=cache.folder, known=cache.previous.get("markdown", {}),
@@ -1123,8 +1181,7 @@ def _card_changes(
     new_urls = old_urls if outlined is None else {p.url for p in outlined}
     targets = (snap.link_targets - old_urls) | new_urls
     with_bodies = dataclasses.replace(model, articles=tuple(edited.values()), pages=())
-    if _check_links(with_bodies, targets):
-        return None
+    own += _check_links(with_bodies, targets)
     if targets != snap.link_targets and _check_links(model, targets) != _check_links(model, snap.link_targets):
         return None
     old_count, new_count = len(old_urls), len(new_urls)
@@ -1212,6 +1269,7 @@ def _card_changes(
         related=related, share_cards=share_cards, link_targets=frozenset(targets), page_keys=page_keys, cards_drawn=drawn,
         read=len(edited) + len(bodies), markdown_made=made + remade,
         addresses=titles, valid_until=_valid_until(model, now), shards=shard_keys(model.articles) if dated else None,
+        findings={source: () for source in sources} | file_findings(model.articles, own),
     )
 
 
@@ -1471,11 +1529,15 @@ def _bodies(root: Path, site: Site, indexes: Sequence[int], state: _MarkupState)
     return result, made
 
 
+def _diags_to_json(diags: Iterable[Diagnostic]) -> list[list[Any]]:
+    return [[d.path, d.line, d.message, d.severity.name, d.code, d.column] for d in diags]
+
+
 def _result_to_json(result: BuildResult) -> dict[str, Any]:
     return {
         "pages": result.pages, "articles": result.articles, "unpublished": result.unpublished,
         "photos_cached": result.photos_cached + result.photos_decoded, "markdown_cached": result.markdown_cached,
-        "warnings": [[d.path, d.line, d.message, d.severity.name, d.code, d.column] for d in result.warnings],
+        "warnings": _diags_to_json(result.warnings),
         "search": dataclasses.asdict(result.search) if result.search else None,
         "valid_until": result.valid_until.isoformat() if result.valid_until else None,
     }
@@ -1785,6 +1847,7 @@ def _prepare(
     site = _with_urls(site)
     diags += site_findings([*site.articles, *site.held], now)
     links, link_diags = _source_links(site)
+    own = [*content_diags, *link_diags]  # with the broken links below: each article's `file_findings`
     diags += link_diags
     clock.lap("load articles")
     env = make_environment(template_dirs(root, options.theme_dir))
@@ -1817,7 +1880,9 @@ def _prepare(
     copies += variants + generated + [r.file for r in redirects]
     diags += template_diags + photo_diags + markup_diags + route_diags + copy_diags
     link_targets = frozenset({r.url for r in routes} | {"/" + c.path for c in copies})
-    diags += _check_links(site, link_targets)
+    broken = _check_links(site, link_targets)
+    diags += broken
+    own += broken
     addresses = None
     if cache_usable and not options.drafts:  # a preview of drafts is not what readers saw
         addresses = _published_addresses(site)
@@ -1829,8 +1894,26 @@ def _prepare(
         root=root, site=site, env=env, routes=routes, copies=copies, photos=photos, now=now, warnings=sort_diagnostics(diags),
         cache=cache, stamp=stamp, template_prints=template_prints, markdown_cached=markdown_cached,
         articles_cached=articles_cached[0], clock=clock, markup=markup_state, assets=assets, addresses=addresses,
-        related=tuple(tuple(p) for p in related), link_targets=link_targets,
+        related=tuple(tuple(p) for p in related), link_targets=link_targets, findings=file_findings(site.articles, own),
     )
+
+
+Findings = dict[str, tuple[Diagnostic, ...]]
+"""Published articles' findings that an edit to the article's own file makes again, by source
+(only those with any): what loading the file finds (`content.load_article`) and its body's
+links that lead nowhere (`_source_links`, `_check_links`). A patch (`_patch`) replaces an edited
+article's with those it finds now; every other finding that names it (a repeated title, a tag's
+spelling, a date far ahead, a small cover) needs what the patch checks stays as it was."""
+
+
+def file_findings(articles: Sequence[Article], diags: Iterable[Diagnostic]) -> Findings:
+    """`Findings` of `articles` among `diags` (the loader's and the link checks' of a build)."""
+    sources = {a.source for a in articles}
+    found: dict[str, list[Diagnostic]] = {}
+    for diag in diags:
+        if diag.path in sources:
+            found.setdefault(diag.path, []).append(diag)
+    return {source: tuple(sort_diagnostics(own)) for source, own in sorted(found.items())}
 
 
 def _published_addresses(site: Site) -> uptodate.Addresses:

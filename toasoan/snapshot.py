@@ -11,7 +11,7 @@ not read back as the snapshot of the record at hand is ignored: the build is the
 On disk it is a small head file (`last-output-<hash>.snapshot`: the inputs hash and the SHA-256
 of each part) and its parts beside it (`...snapshot-<part>`): the model without its articles,
 the articles and the search records in chunks of `CHUNK`, the source-path links, the page keys,
-and the rest. A snapshot read back remembers its parts, and writing one made from it (a patch
+the articles' own findings, and the rest. A snapshot read back remembers its parts, and writing one made from it (a patch
 changes one article, one link map, a few records) writes again only the parts that differ:
 the others stay as they are on disk, the head names them again."""
 
@@ -28,6 +28,7 @@ from typing import Any
 
 from .buildcache import load_model
 from .checked import checked_digest, collector_paused, read_checked, write_checked
+from .errors import Diagnostic
 from .images import Processed
 from .model import Article, Site
 from .search import Record
@@ -57,6 +58,8 @@ class Snapshot:
     # Every page but the articles' (lists, home, static pages...): URL -> its page cache key,
     # so that a patch re-makes only the pages an edited card reaches.
     page_keys: dict[str, str]
+    # Each published article's findings that an edit to its file makes again (`pipeline.Findings`).
+    findings: dict[str, tuple[Diagnostic, ...]]
     # As read back: each part's SHA-256 and value, so that `write` keeps the parts that did not
     # change (carried over by dataclasses.replace; never compared).
     parts: dict[str, tuple[bytes, Any]] = field(default_factory=dict, compare=False, repr=False)
@@ -107,9 +110,11 @@ def _assemble(inputs: str, parts: dict[str, tuple[bytes, Any]]) -> Snapshot | No
         return None
     found = Snapshot(
         inputs=inputs, site=dataclasses.replace(site, articles=articles), records=records, links=values["links"],
-        page_keys=values["page_keys"], parts=parts, **dict(zip(_REST, rest, strict=True)),
+        page_keys=values["page_keys"], findings=values["findings"], parts=parts, **dict(zip(_REST, rest, strict=True)),
     )
     if not all(isinstance(a, Article) for a in articles) or not all(isinstance(r, Record) for r in records):
+        return None
+    if not all(isinstance(d, Diagnostic) for own in found.findings.values() for d in own):
         return None
     return found
 
@@ -122,6 +127,7 @@ def _split(snapshot: Snapshot) -> Iterator[tuple[str, Any]]:
             yield f"{name}.{start // CHUNK}", values[start:start + CHUNK]
     yield "links", snapshot.links
     yield "page_keys", snapshot.page_keys
+    yield "findings", snapshot.findings
     yield "rest", tuple(getattr(snapshot, name) for name in _REST)
 
 

@@ -49,7 +49,7 @@ ALLOWED: dict[str, set[str]] = {
         "assets", "buildcache", "config", "content", "dates", "deploy", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "proofread", "redirects", "related", "routes", "scanner",
         "search", "shortcut", "sitemaps", "snapshot", "sources", "templates", "uptodate", "urls", "views", "workers", "writer",
     },
-    "snapshot": {"buildcache", "checked", "images", "model", "search", "templates"},
+    "snapshot": {"buildcache", "checked", "errors", "images", "model", "search", "templates"},
     "shortcut": {"buildcache", "config", "errors", "uptodate", "writer"},
     "preview": {"pipeline", "routes", "sources", "templates"},
     "scaffold": {"config", "content", "text"},
