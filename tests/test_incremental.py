@@ -297,7 +297,7 @@ def findings(result: BuildResult) -> list[tuple[object, ...]]:
     notice and an address the previous build published (those depend on that build)."""
     return [
         (d.path, d.line, d.column, d.severity, d.code, d.message)
-        for d in result.warnings if d.path != CACHE_LABEL and "thêm `aliases:" not in d.message
+        for d in result.warnings if d.path != CACHE_LABEL and d.code not in ("address-moved", "address-gone")
     ]
 
 

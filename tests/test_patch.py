@@ -133,6 +133,26 @@ def test_a_body_edit_with_a_finding_is_patched_and_says_it(tmp_path: Path) -> No
     assert tree_bytes(output) == before
 
 
+def test_a_patch_does_not_say_again_an_address_the_last_build_lost(tmp_path: Path) -> None:
+    """A build that no longer publishes an address says so once (then it is remembered as gone):
+    the next build, a patch as a full one, does not say it again."""
+    site = Site(tmp_path / "site", random.Random(15))
+    output = site.root / "public"
+    shown = _published(site, _build(site.root, output, site.now))
+    moved = shown[0].with_name("ten-moi.md")
+    shown[0].rename(moved)
+    renamed = _build(site.root, output, site.now)
+    assert not _patched(renamed) and [d.code for d in renamed.warnings if d.path.endswith("ten-moi.md")] == ["address-moved"]
+    _add_paragraph(shown[1], "Câu mới thêm.")
+    patched = _build(site.root, output, site.now)
+    assert _body_patched(patched) and not [d for d in patched.warnings if d.code.startswith("address-")]
+    for snap in _snapshots(site):  # the same edit again, without a snapshot: a full build
+        snapshot.forget(snap)
+    _add_paragraph(shown[1], "Câu mới thêm nữa.", replace=True)
+    full = _build(site.root, output, site.now)
+    assert not _patched(full) and findings(full) == findings(patched)
+
+
 def test_articles_with_findings_are_patched_with_the_findings_of_a_clean_build(tmp_path: Path) -> None:
     """Findings of an article's own file (text typed with combining marks) and of the site (a
     title that repeats another's) do not stop a patch: body and card edits of those articles are
@@ -164,6 +184,8 @@ def test_articles_with_findings_are_patched_with_the_findings_of_a_clean_build(t
         ("NFD text out of it", lambda: _add_paragraph(clean, "Đoạn gõ dựng sẵn.", replace=True), _body_patched),
         # The same title on another line: the repeated-title warning points elsewhere now.
         ("title moved", lambda: site._edit_front(repeated, "title", title), lambda r: not _patched(r)),
+        ("title of its own", lambda: site._edit_front(repeated, "title", "Tiêu đề riêng, không trùng"), _patched),
+        ("the repeated title again", lambda: site._edit_front(repeated, "title", title), _patched),
     ]
     for name, step, how in steps:
         step()
@@ -336,8 +358,9 @@ def test_a_new_date_is_patched_but_a_new_address_or_schedule_gets_a_full_build(t
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
 
 
-def test_a_title_that_repeats_another_gets_a_full_build_with_its_warning(tmp_path: Path) -> None:
-    """A finding that needs every article (a repeated title) is not the patch's to judge."""
+def test_a_title_that_repeats_another_is_patched_with_its_warning(tmp_path: Path) -> None:
+    """A finding that needs every article (a repeated title): the patch finds the site's again,
+    before and after, and replaces those that moved; a new title ends it."""
     site = Site(tmp_path / "site", random.Random(23))
     output = site.root / "public"
     first = _build(site.root, output, site.now)
@@ -345,16 +368,21 @@ def test_a_title_that_repeats_another_gets_a_full_build_with_its_warning(tmp_pat
     title = next(line for line in other.read_text(encoding="utf-8").split("\n") if line.startswith("title: "))[len("title: "):]
     site._edit_front(one, "title", title)
     result = _build(site.root, output, site.now)
-    assert not _patched(result)
-    assert any(one.name in d.path or other.name in d.path for d in result.warnings)
+    assert _patched(result)
+    assert [d.code for d in result.warnings if one.name in d.path or other.name in d.path] == ["duplicate-title"]
+    _same_as_clean(site, output, tmp_path, result)
+    site._edit_front(one, "title", "Một tiêu đề của riêng bài")
+    result = _build(site.root, output, site.now)
+    assert _patched(result) and not [d for d in result.warnings if one.name in d.path or other.name in d.path]
     _same_as_clean(site, output, tmp_path, result)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, seed: int) -> None:
     """Edits editors make to what cards and lists show (titles, sapos, tags, officials, categories,
-    dates, the date of the last update), one or two articles at a time, some of them with a finding
-    of their own file: each build is a patch, and its output and warnings a clean build's."""
+    dates, the date of the last update, another article's title), one or two articles at a time,
+    some of them with a finding of their own file: each build is a patch, and its output and
+    warnings a clean build's."""
     rng = random.Random(seed)
     site = Site(tmp_path / "site", rng)
     for _ in range(5):
@@ -367,9 +395,11 @@ def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, se
     for _ in range(8):
         shown = _published(site, result)
         for path in rng.sample(shown, rng.randint(1, 2)):
-            kind = rng.choice(["title", "summary", "tags", "officials", "category", "updated", "date"])
+            kind = rng.choice(["title", "repeat", "summary", "tags", "officials", "category", "updated", "date"])
+            titles = {p: line[len("title: "):] for p in shown for line in p.read_text(encoding="utf-8").split("\n") if line.startswith("title: ")}
             value = {
                 "title": f"Tiêu đề sửa {rng.randint(1, 10**6)}",
+                "repeat": rng.choice(sorted({t for t in titles.values() if t != titles[path]} or {"Tiêu đề mới"})),  # another's: a site-wide finding
                 "summary": f"Sa-pô sửa {rng.randint(1, 10**6)}",
                 "tags": f"[{', '.join(rng.sample(['chuyển đổi số', 'nông nghiệp', 'y tế', 'giáo dục'], rng.randint(0, 3)))}]",
                 "officials": f"[{', '.join(rng.sample(['pham-duy-hung', 'le-thi-mai'], rng.randint(0, 2)))}]",
@@ -377,7 +407,7 @@ def test_random_card_edits_are_patched_and_equal_clean_builds(tmp_path: Path, se
                 "updated": f"2026-09-21 {rng.randint(10, 20)}:00",  # the sitemaps' and feeds' dates
                 "date": f"2026-09-{rng.randint(1, 21):02d} {rng.randint(6, 20):02d}:15",  # still published, same address
             }[kind]
-            site._edit_front(path, kind, value)
+            site._edit_front(path, "title" if kind == "repeat" else kind, value)
             history.append(f"{kind} {path.name}")
         result = _build(site.root, output, site.now)
         assert _patched(result), history

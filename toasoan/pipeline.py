@@ -580,19 +580,27 @@ def _findings_known(snap: snapshot.Snapshot, warnings: Sequence[Diagnostic], sou
 
 
 def _patched_warnings(snap: snapshot.Snapshot, changes: _Changes, warnings: Sequence[Diagnostic]) -> list[Diagnostic] | None:
-    """A patch's warnings, as a clean build gives them: the last build's (without its cache
-    notices, which were that build's alone) with each edited article's `Findings` replaced by
-    those found now. The other findings that name an edited article (a repeated title, a small
-    cover...: the patch checks that what they read stays) point at lines of its front matter:
-    None when those lines moved."""
-    gone = {d for source in changes.findings for d in snap.findings.get(source, ())}
-    kept = [d for d in warnings if d not in gone and d.path != CACHE_LABEL]
+    """A patch's warnings, as a full build would give them: the last build's (without its cache
+    notices and `_ONCE` findings, which were that build's alone) with each edited article's `Findings`, and the
+    site-wide findings the edits may move (`_Changes.resaid`), replaced by those found now. The
+    other findings that name an edited article (a repeated title or a tag's spelling not found
+    again, a small cover...: what they read stays) point at lines of its front matter: None
+    when those lines moved."""
+    if not set(changes.resaid[0]).issubset(warnings):
+        return None  # the record tells of findings other than those the snapshot's model gives
+    gone = {d for source in changes.findings for d in snap.findings.get(source, ())}.union(changes.resaid[0])
+    kept = [d for d in warnings if d not in gone and d.path != CACHE_LABEL and d.code not in _ONCE]
     named = {d.path for d in kept}.intersection(a.source for a in changes.articles.values())
     if named:
         before = {a.source: a for a in snap.site.articles if a.source in named}
         if any(_positions(a) != _positions(before[a.source]) for a in changes.articles.values() if a.source in named):
             return None
-    return sort_diagnostics([*kept, *(d for found in changes.findings.values() for d in found)])
+    return sort_diagnostics([*kept, *changes.resaid[1], *(d for found in changes.findings.values() for d in found)])
+
+
+_ONCE = frozenset({"address-moved", "address-gone"})
+"""Findings a build gives once: the addresses it no longer publishes are then remembered as gone
+(`_lost_addresses`); the next build, a patch too, does not say them again."""
 
 
 def _positions(article: Article) -> tuple[Any, ...]:
@@ -827,6 +835,8 @@ class _Changes:
     page_index: dict[str, str] | None = None
     notices: tuple[str, ...] = ()  # damaged cache entries found (and made again) by this build
     findings: Findings = field(default_factory=dict)  # each edited article's `Findings` now (empty ones too)
+    # Site-wide findings found again because the edits may move them: (the last build's, now's).
+    resaid: tuple[tuple[Diagnostic, ...], tuple[Diagnostic, ...]] = ((), ())
 
 
 def _body_changes(snap: snapshot.Snapshot, edited: list[_Edited], valid_until: dt.datetime | None) -> _Changes:
@@ -1122,14 +1132,17 @@ def _card_changes(
         was = {at[a.source]: a for a in was.values()}
         edited = {at[a.source]: a for a in edited.values()}
     model = dataclasses.replace(site, articles=tuple(articles))
-    # The site-wide findings: a title now repeated, a tag spelt two ways, a date far ahead...
+    # The site-wide findings the edits may move (a title now repeated, a tag spelt two ways, a date
+    # far ahead...): found again before and after, to replace in the warnings (`_patched_warnings`).
     everyone, before = [*model.articles, *model.held], [*site.articles, *site.held]
-    if dated and site_findings(everyone, now) != site_findings(before, now):
-        return None
-    if any(model.articles[i].title != was[i].title for i in edited) and _titles_repeat(everyone, before, edited, was, dated=dated):
-        return None
-    if any(model.articles[i].tags != was[i].tags for i in edited) and tag_spellings(everyone) != tag_spellings(before):
-        return None
+    resaid: list[tuple[list[Diagnostic], list[Diagnostic]]] = []
+    if dated:
+        resaid.append((site_findings(before, now), site_findings(everyone, now)))
+    else:
+        if any(model.articles[i].title != was[i].title for i in edited):
+            resaid += _title_findings(everyone, before, edited, was)
+        if any(model.articles[i].tags != was[i].tags for i in edited):
+            resaid.append((tag_spellings(before), tag_spellings(everyone)))
     photos = snap.photos
     stamp = generator_stamp()
     index_entries: dict[str, dict[str, str]] = {"markdown": markdown}
@@ -1270,25 +1283,27 @@ def _card_changes(
         read=len(edited) + len(bodies), markdown_made=made + remade,
         addresses=titles, valid_until=_valid_until(model, now), shards=shard_keys(model.articles) if dated else None,
         findings={source: () for source in sources} | file_findings(model.articles, own),
+        resaid=(tuple(d for old, _ in resaid for d in old), tuple(d for _, new in resaid for d in new)),
     )
 
 
-def _titles_repeat(everyone: Sequence[Article], before: Sequence[Article], edited: dict[int, Article], was: dict[int, Article], *, dated: bool) -> bool:
-    """Whether `duplicate_titles` may find otherwise after title edits (`everyone`: the articles
-    after them, then the held ones; `before`: the same before). Without a date moved, only the
-    articles whose title reads as an edited article's old or new one are looked at: when none
-    of them repeats another, before or after, every finding is as it was (each title folded
-    once, not every title twice). Else both lists are compared whole."""
-    if not dated:
-        touched = {title_key(a.title) for a in (*edited.values(), *was.values())}
-        keys = [title_key(a.title) for a in everyone]
-        after = [a for a, key in zip(everyone, keys, strict=True) if key in touched]
-        # The same articles with the edited ones as they were (`before`: indexes are the same
-        # while no date moved; an edited article's old title is one of those looked for).
-        then = [was.get(i, a) for i, (a, key) in enumerate(zip(everyone, keys, strict=True)) if key in touched or i in was]
-        if not duplicate_titles(after) and not duplicate_titles(then):
-            return False
-    return duplicate_titles(everyone) != duplicate_titles(before)
+def _title_findings(
+    everyone: Sequence[Article], before: Sequence[Article], edited: dict[int, Article], was: dict[int, Article],
+) -> list[tuple[list[Diagnostic], list[Diagnostic]]]:
+    """`duplicate_titles` before and after title edits without a date moved (`everyone`: the
+    articles after them, then the held ones; `before`: the same before), when it may find
+    otherwise: only the articles whose title reads as an edited article's old or new one are
+    looked at first, and when none of them repeats another, before or after, every finding is
+    as it was (each title folded once, not every title twice): none then."""
+    touched = {title_key(a.title) for a in (*edited.values(), *was.values())}
+    keys = [title_key(a.title) for a in everyone]
+    after = [a for a, key in zip(everyone, keys, strict=True) if key in touched]
+    # The same articles with the edited ones as they were (`before`: indexes are the same while
+    # no date moved; an edited article's old title is one of those looked for).
+    then = [was.get(i, a) for i, (a, key) in enumerate(zip(everyone, keys, strict=True)) if key in touched or i in was]
+    if not duplicate_titles(after) and not duplicate_titles(then):
+        return []
+    return [(duplicate_titles(before), duplicate_titles(everyone))]
 
 
 def _template_edit(previous: uptodate.Hashed, current: uptodate.Hashed, root: Path, theme_dir: Path) -> bool:
@@ -1943,13 +1958,13 @@ def _lost_addresses(previous: uptodate.Addresses | None, current: uptodate.Addre
         fix = f"thêm `aliases: [{url}]`"
         if moved is not None:
             message = f"bài này đã đăng ở `{url}`, nay chuyển sang `{moved.url}`: liên kết cũ sẽ hỏng; {fix} vào bài này để giữ địa chỉ cũ"
-            diags.append(warning(moved.source, 1, message))
+            diags.append(warning(moved.source, 1, message, code="address-moved"))
         else:
             message = (
                 f"địa chỉ `{url}` (bài “{title}”) không còn bài nào (tệp bị xóa, đổi tên, hoặc thành bản nháp): "
                 f"nếu bài nay ở địa chỉ khác, {fix} vào bài đó"
             )
-            diags.append(warning(source, 0, message))
+            diags.append(warning(source, 0, message, code="address-gone"))
     return diags
 
 
