@@ -16,6 +16,7 @@ from lxml import etree
 from sitekit import make_jpeg, run_cli, write_site
 
 from toasoan import feeds, pipeline, sitemaps
+from toasoan import patch as patching
 from toasoan.pipeline import BuildOptions, build
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
@@ -326,6 +327,7 @@ def _build_in_process(site: Path, out: Path, monkeypatch: pytest.MonkeyPatch) ->
         return real(site, photos, now)
 
     monkeypatch.setattr(pipeline, "feed_files", spy)
+    monkeypatch.setattr(patching, "feed_files", spy)
     build(BuildOptions(site_dir=site, output=out, environ={"SOURCE_DATE_EPOCH": EPOCH}))
     return seen
 

@@ -21,6 +21,7 @@ import pytest
 from sitekit import make_jpeg, tree_bytes
 from test_incremental import Site, _build, _clean, _clean_build, findings
 
+from toasoan import patch as patching
 from toasoan import pipeline, snapshot, uptodate, urls
 from toasoan.errors import BuildFailed
 from toasoan.pipeline import BuildOptions, BuildResult
@@ -611,10 +612,14 @@ def test_a_title_edit_plans_only_the_pages_that_show_the_card(tmp_path: Path, mo
         before = tree_bytes(output)
         site._edit_front(path, "title", title)
         monkeypatch.setattr(pipeline, "plan_routes", counting)
+        monkeypatch.setattr(patching, "plan_routes", counting)
         monkeypatch.setattr(pipeline, "_write_headers", headers)
+        monkeypatch.setattr(patching, "_write_headers", headers)
         result = _build(site.root, output, site.now)
         monkeypatch.setattr(pipeline, "plan_routes", full_plan)
+        monkeypatch.setattr(patching, "plan_routes", full_plan)
         monkeypatch.setattr(pipeline, "_write_headers", whole_headers)
+        monkeypatch.setattr(patching, "_write_headers", whole_headers)
         # No route of the whole site planned; `_headers` kept with only the search bundle's rules
         # made again, though a share card was replaced (`anh/` has one rule).
         assert _patched(result) and not _body_patched(result) and planned == [], path.name
@@ -656,7 +661,7 @@ def test_a_list_or_date_edit_plans_only_the_pages_it_changes(tmp_path: Path, mon
         value = "kinh-te" if "category: thoi-su" in path.read_text(encoding="utf-8") else "thoi-su"
     planned: list[str] = []
     lists: list[str] = []
-    full_plan, changed_pages = pipeline.plan_routes, pipeline.changed_pages
+    full_plan, changed_pages = pipeline.plan_routes, patching.changed_pages
 
     def counting(*args: object, **kwargs: object) -> object:
         planned.append("plan_routes")
@@ -670,9 +675,11 @@ def test_a_list_or_date_edit_plans_only_the_pages_it_changes(tmp_path: Path, mon
     before = tree_bytes(output)
     site._edit_front(path, key, value)
     monkeypatch.setattr(pipeline, "plan_routes", counting)
-    monkeypatch.setattr(pipeline, "changed_pages", listing)
+    monkeypatch.setattr(patching, "plan_routes", counting)
+    monkeypatch.setattr(patching, "changed_pages", listing)
     result = _build(site.root, output, site.now)
     monkeypatch.setattr(pipeline, "plan_routes", full_plan)
+    monkeypatch.setattr(patching, "plan_routes", full_plan)
     assert _patched(result) and not _body_patched(result) and planned == [], key
     after = tree_bytes(output)
     assert after == _clean_build(site.root, tmp_path, site.now), key
@@ -717,16 +724,16 @@ def test_a_body_patch_states_no_article_again_but_those_it_read_and_a_save_meanw
     assert twice == {str(edited)}, twice  # the hash's stat, and as_built's of the file it read
     assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
 
-    changes = pipeline._body_changes
+    changes = patching._body_changes
     for saved, words in ((edited, "Đoạn thứ hai sửa lúc dựng"), (other, "Đoạn thứ hai của bài khác")):
         def saving(*args: object, saved: Path = saved, words: str = words) -> object:
             _edit_second_paragraph(saved, words)  # saved while the patch runs
             return changes(*args)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(pipeline, "_body_changes", saving)
+        monkeypatch.setattr(patching, "_body_changes", saving)
         _edit_second_paragraph(edited, f"Đoạn thứ hai, lần {words}")
         assert _body_patched(_build(site.root, output, site.now))
-        monkeypatch.setattr(pipeline, "_body_changes", changes)
+        monkeypatch.setattr(patching, "_body_changes", changes)
         after = _build(site.root, output, site.now)
         assert not after.up_to_date
         assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)

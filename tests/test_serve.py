@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from sitekit import BUILD, REPO, run_cli, tree_bytes, write_site
 
+from toasoan import patch as patching
 from toasoan import pipeline, urls
 from toasoan import serve as serve_module
 from toasoan.pipeline import BuildOptions, Warm, build
@@ -1006,17 +1007,17 @@ def test_a_save_while_a_patch_runs_leaves_a_patch_for_the_next_build(
     warm = Warm(persist=persist)
     options = BuildOptions(site_dir=site, output=tmp_path / "public", drafts=True, environ=env)
     assert not build(options, warm=warm).patched
-    original = pipeline._edited_articles
+    original = patching._edited_articles
 
     def saved_meanwhile(*args: Any, **kwargs: Any) -> Any:
         made = original(*args, **kwargs)
         _edit(second, "Nội dung bài thứ hai.", "Nội dung lưu trong lúc vá.")
         return made
 
-    monkeypatch.setattr(pipeline, "_edited_articles", saved_meanwhile)
+    monkeypatch.setattr(patching, "_edited_articles", saved_meanwhile)
     _edit(first, "Đoạn thứ nhất.", "Đoạn đã sửa.")
     assert build(options, warm=warm).patched
-    monkeypatch.setattr(pipeline, "_edited_articles", original)
+    monkeypatch.setattr(patching, "_edited_articles", original)
     assert "Nội dung bài thứ hai." in (tmp_path / "public/2023/06/bai-hai/index.html").read_text(encoding="utf-8")
     assert build(options, warm=warm).patched
     assert "Nội dung lưu trong lúc vá." in (tmp_path / "public/2023/06/bai-hai/index.html").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""A build whose only changed inputs are templates (`pipeline._template_edit`) is made from the
+"""A build whose only changed inputs are templates (`patch._template_edit`) is made from the
 last build's snapshot (`_template_changes`): no article read, no Markdown, the pages whose key
 moved rendered again, everything else linked from the last output. Each result equals a clean
 build byte for byte; anything the snapshot cannot vouch for gets a full build."""
@@ -16,6 +16,7 @@ from sitekit import tree_bytes
 from test_incremental import Site, _build, _clean_build, _outcome
 
 from toasoan import deploy, pipeline, snapshot
+from toasoan import patch as patching
 from toasoan.errors import error
 from toasoan.pipeline import BuildOptions, BuildResult, Warm, build
 
@@ -47,7 +48,7 @@ def _no_loading(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("an article was read")
 
     monkeypatch.setattr(pipeline, "load_site", refused)
-    monkeypatch.setattr(pipeline, "load_article", refused)
+    monkeypatch.setattr(patching, "load_article", refused)
 
 
 def test_template_edits_are_patched_and_equal_clean_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -233,13 +234,13 @@ def test_a_template_patch_replacing_most_pages_links_them_while_the_rest_render(
     output = site.root / "public"
     _build(site.root, output, site.now)
     seen: list[int] = []
-    keyed = pipeline._keyed_chunk
+    keyed = patching._keyed_chunk
 
     def watched(items: object, state: object) -> object:
         seen.append(_staged_pages(output))
         return keyed(items, state)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "_keyed_chunk", watched)
+    monkeypatch.setattr(patching, "_keyed_chunk", watched)
     _override(site, "base.html", "một")
     result = _build(site.root, output, site.now)
     assert _templated(result) and result.pages - result.pages_cached == result.pages
@@ -258,7 +259,7 @@ def test_a_template_patch_replacing_most_pages_links_them_while_the_rest_render(
             found[-1] = (found[-1][0], error("templates/base.html", 1, "hỏng"))
         return found
 
-    monkeypatch.setattr(pipeline, "_keyed_chunk", failing)
+    monkeypatch.setattr(patching, "_keyed_chunk", failing)
     _override(site, "base.html", "ba")
     result = _build(site.root, output, site.now)
     assert not result.patched
@@ -273,14 +274,14 @@ def test_the_pages_a_worker_sends_back_name_their_files_as_text(tmp_path: Path, 
     output = site.root / "public"
     _build(site.root, output, site.now)
     sent: list[bytes] = []
-    keyed = pipeline._keyed_chunk
+    keyed = patching._keyed_chunk
 
     def watched(items: object, state: object) -> object:
         found = keyed(items, state)  # type: ignore[arg-type]
         sent.append(pickle.dumps(found))
         return found
 
-    monkeypatch.setattr(pipeline, "_keyed_chunk", watched)
+    monkeypatch.setattr(patching, "_keyed_chunk", watched)
     _override(site, "base.html", "một")
     assert _templated(_build(site.root, output, site.now))
     assert sent and all(b"pathlib" not in data for data in sent)

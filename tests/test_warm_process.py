@@ -11,6 +11,7 @@ import jinja2
 import pytest
 from sitekit import MINIMAL_CONFIG, tree_bytes, write_site
 
+from toasoan import patch as patching
 from toasoan import pipeline, snapshot, uptodate, urls
 from toasoan.pipeline import BuildOptions, Warm, build, page_globals, with_body
 from toasoan.preview import preview_article
@@ -253,8 +254,10 @@ def test_a_title_patch_keeps_a_plan_equal_to_a_full_builds_without_planning_ever
     path = site / "content/articles/2023/06/bai-1.md"  # the oldest: last pages of its lists, in bài 9's "Xem thêm"
     path.write_text(path.read_text(encoding="utf-8").replace("title: Bài số 1", "title: Bài đầu tiên đã sửa tên"), encoding="utf-8")
     monkeypatch.setattr(pipeline, "plan_routes", counting)
+    monkeypatch.setattr(patching, "plan_routes", counting)
     assert build(options, warm=warm).patched
     monkeypatch.setattr(pipeline, "plan_routes", full_plan)
+    monkeypatch.setattr(patching, "plan_routes", full_plan)
     assert planned == [] and warm.plan is not None
     copy = tmp_path / "sach"
     shutil.copytree(site, copy, ignore=shutil.ignore_patterns(".cache", "public"))
@@ -276,7 +279,7 @@ def test_a_list_or_date_patch_keeps_a_plan_equal_to_a_full_builds_without_planni
 ) -> None:
     """After a tag, category or date edit (the article moves in its lists, joins or leaves some,
     or becomes the newest), the warm plan is the routes a full build over the same files
-    plans, made from the two models' outlines (`pipeline._listed_routes`) without planning every
+    plans, made from the two models' outlines (`patch._listed_routes`) without planning every
     route (`plan_routes`)."""
     articles = "".join(
         f"-- content/articles/2023/06/bai-{n}.md --\n---\ntitle: Bài số {n}\ndate: 2023-06-{n:02d} 08:00\n"
@@ -300,8 +303,10 @@ def test_a_list_or_date_patch_keeps_a_plan_equal_to_a_full_builds_without_planni
     assert old in text
     path.write_text(text.replace(old, new), encoding="utf-8")
     monkeypatch.setattr(pipeline, "plan_routes", counting)
+    monkeypatch.setattr(patching, "plan_routes", counting)
     assert build(options, warm=warm).patched
     monkeypatch.setattr(pipeline, "plan_routes", full_plan)
+    monkeypatch.setattr(patching, "plan_routes", full_plan)
     assert planned == [] and warm.plan is not None
     copy = tmp_path / "sach"
     shutil.copytree(site, copy, ignore=shutil.ignore_patterns(".cache", "public"))

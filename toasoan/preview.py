@@ -3,7 +3,7 @@ full build that follows catches up: the page of an article whose body alone chan
 page again with templates just saved.
 
 Each page is what that full build writes at the same address, byte for byte: the same loader,
-Markdown, view and template, over the same plan (`pipeline.quick_article`, which a build that
+Markdown, view and template, over the same plan (`patch.quick_article`, which a build that
 patches the last output uses too; `templates.render_route` over the plan's routes, with an
 environment made as a build makes it). Whenever the change could reach beyond what is made
 again, or anything is found wrong with it, there is no quick page and only the full build answers."""
@@ -16,7 +16,8 @@ from typing import Any
 
 import jinja2
 
-from .pipeline import QuickInputs, _Plan, page_globals, quick_article, with_body
+from .patch import QuickInputs, quick_article
+from .pipeline import _Plan, page_globals, with_body
 from .routes import Route
 from .sources import relative
 from .templates import TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints

@@ -181,7 +181,7 @@ def pages_showing(site: Site, photos: Photos, share_cards: Mapping[str, str], sh
     """The routes of the home page and of the list pages that show the card of an article in
     `showing` (indexes into `site.articles`), exactly as `plan_routes` makes them and in its
     order, and no other: cards are made only for the articles those pages show. For a patch
-    whose edits change cards but no list's members, order or heading (`pipeline._card_changes`)."""
+    whose edits change cards but no list's members, order or heading (`patch._card_changes`)."""
     config = site.config
     made: dict[int, CardView] = {}
 

@@ -13,7 +13,7 @@ is shown at once too: once the templates compile, the open pages reload and each
 is made on demand from the kept plan with the new templates, until the build that follows ends.
 
 The builds are the CLI's: after saves of article bodies or cards, a patch of the last output
-(`pipeline._patch`) from the snapshot, plan and templates kept in memory (`pipeline.Warm`), in
+(`patch.patch_build`) from the snapshot, plan and templates kept in memory (`pipeline.Warm`), in
 seconds at 10,000 articles; else a full build. A build starts once the quick pages of the saves
 it follows are made and an open page told of them reloaded (`_pages_first`, at most a second).
 

@@ -1,6 +1,6 @@
 """What the last build of one output folder was made of, kept beside its up-to-date record (which
 holds every input file's hash) so that the next build can re-make only what an edit changed
-(`pipeline._patch`): the checked model, the "Xem thêm" picks, the search records and the
+(`patch.patch_build`): the checked model, the "Xem thêm" picks, the search records and the
 keys of the pages that are not articles'.
 
 A snapshot is written only after a build succeeded and its record was written, names the

@@ -48,10 +48,15 @@ ALLOWED: dict[str, set[str]] = {
     "pipeline": {
         "assets", "buildcache", "config", "content", "dates", "deploy", "errors", "feeds", "filetypes", "images", "markup", "model", "photos", "proofread", "redirects", "related", "routes", "scanner",
         "search", "shortcut", "sitemaps", "snapshot", "sources", "templates", "uptodate", "urls", "views", "workers", "writer",
+        "patch",  # imported by `build` when it runs: that module builds on this one's stages
+    },
+    "patch": {
+        "buildcache", "content", "dates", "deploy", "errors", "feeds", "model", "photos", "pipeline", "proofread", "redirects", "related",
+        "routes", "search", "shortcut", "sitemaps", "snapshot", "sources", "templates", "uptodate", "urls", "views", "workers", "writer",
     },
     "snapshot": {"buildcache", "checked", "errors", "images", "model", "search", "templates"},
     "shortcut": {"buildcache", "config", "errors", "uptodate", "writer"},
-    "preview": {"pipeline", "routes", "sources", "templates"},
+    "preview": {"patch", "pipeline", "routes", "sources", "templates"},
     "scaffold": {"config", "content", "text"},
     "serve": {"errors", "pipeline", "preview", "writer"},
     "newsite": {"__version__", "text"},
