@@ -697,6 +697,51 @@ def test_a_list_or_date_edit_plans_only_the_pages_it_changes(tmp_path: Path, mon
         assert before["sitemap.xml"] != after["sitemap.xml"]
 
 
+def test_a_card_patch_states_no_article_again_but_those_it_read_and_a_save_meanwhile_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As a body patch: after a title patch, only the files it read below content/articles/ (the
+    edited article, those whose "Xem thêm" it made again from their files, and the files they
+    name) are stated again; a save of another article while it ran is read by the next build,
+    which then equals a clean one."""
+    site = Site(tmp_path / "site", random.Random(32))
+    for _ in range(4):
+        site.add()
+    output = site.root / "public"
+    shown = _published(site, _build(site.root, output, site.now))
+    edited, other = shown[0], shown[1]
+    stated: list[str] = []
+    stat = uptodate._stat
+
+    def counted(path: bytes) -> tuple[int, int, int, int] | None:
+        stated.append(os.fsdecode(path))
+        return stat(path)
+
+    monkeypatch.setattr(uptodate, "_stat", counted)
+    site._edit_front(edited, "title", "Tiêu đề mới cho bài đầu")
+    result = _build(site.root, output, site.now)
+    assert _patched(result) and not _body_patched(result)
+    articles = [p for p in stated if p.startswith(f"{site.root / 'content/articles'}/")]
+    assert {p for p in articles if articles.count(p) > 1} == {str(edited)}
+    assert len(articles) == len(set(articles)) + 1  # each once (the input hash), the edited one twice
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+
+    changes = patching._card_changes
+
+    def saving(*args: object) -> object:
+        _edit_second_paragraph(other, "Đoạn thứ hai của bài khác, lưu lúc dựng")  # saved while the patch runs
+        return changes(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(patching, "_card_changes", saving)
+    site._edit_front(edited, "title", "Tiêu đề mới lần nữa")
+    assert _patched(_build(site.root, output, site.now))
+    monkeypatch.setattr(patching, "_card_changes", changes)
+    after = _build(site.root, output, site.now)
+    assert not after.up_to_date
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    assert _build(site.root, output, site.now).up_to_date
+
+
 def test_a_body_patch_states_no_article_again_but_those_it_read_and_a_save_meanwhile_is_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

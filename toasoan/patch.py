@@ -233,11 +233,11 @@ def patch_build(options: BuildOptions, out: Path, lock_cache: Callable[[Path], N
         prune_replaced(config, snap.photos, changes.share_cards.values(), cards_gone, cache_dir(root, config))
     if changes.addresses and not options.drafts:
         uptodate.write_addresses(cache_dir(root, config) / BUILD_DIR, _published_addresses(model))
-    # A file saved while it built is read again by the next build (`as_built`). A body patch read
-    # no file under content/articles/ but its edited articles' and the files they name: the
+    # A file saved while it built is read again by the next build (`as_built`). A body or card
+    # patch read no file under content/articles/ but those it names (`_Changes.files_read`): the
     # others are not stated again.
-    read = [*changed, *(str(root / source) for i, article, *_ in edited or () for source in _named_files(article, site.articles[i]))]
-    unread = root / ARTICLES_DIR if edited is not None else None
+    read = [*changed, *(str(root / source) for source in changes.files_read or ())]
+    unread = root / ARTICLES_DIR if changes.files_read is not None else None
     inputs, hashed = uptodate.as_built(*shortcut.input_files(options.site_dir, options.theme_dir), last.inputs, last.hashed, unread, read)
     until = changes.valid_until
     result = {
@@ -556,6 +556,10 @@ class _Changes:
     # the entries of the pages it replaced leave the index and their blobs go (`_replaced_blobs`).
     page_index: dict[str, str] | None = None
     notices: tuple[str, ...] = ()  # damaged cache entries found (and made again) by this build
+    # Every file below content/articles/ the patch read (site-relative: the edited articles, the
+    # unedited ones it loaded again, the files each names, as they are and as they were); None
+    # when not told (a template patch: every input is stated again after it).
+    files_read: frozenset[str] | None = None
     findings: Findings = field(default_factory=dict)  # each edited article's `Findings` now (empty ones too)
     # Site-wide findings found again because the edits may move them: (the last build's, now's).
     resaid: tuple[tuple[Diagnostic, ...], tuple[Diagnostic, ...]] = ((), ())
@@ -576,6 +580,7 @@ def _body_changes(snap: snapshot.Snapshot, edited: list[_Edited], valid_until: d
         dropped=frozenset(), pages=len(snap.page_keys) + len(articles), rendered=len(edited), index={"markdown": markdown},
         related=snap.related, share_cards=snap.share_cards, link_targets=snap.link_targets, page_keys=snap.page_keys,
         valid_until=valid_until, read=len(edited), markdown_made=len(edited),
+        files_read=frozenset(source for i, article, *_ in edited for source in {article.source} | _named_files(article, snap.site.articles[i])),
     )
 
 
@@ -951,7 +956,7 @@ def _card_changes(
     found = _bodies(root, model, reread, state)
     if found is None:
         return None
-    bodies, remade = found
+    bodies, remade, reloaded = found
     whole = {**edited, **bodies}
     for index in sorted(whole):
         route = article_route_of(index)
@@ -995,6 +1000,9 @@ def _card_changes(
         files=new_files, dropped=frozenset(dropped), pages=len(new_urls), rendered=len(jobs), index=index_entries,
         related=related, share_cards=share_cards, link_targets=frozenset(targets), page_keys=page_keys, cards_drawn=drawn,
         read=len(edited) + len(bodies), markdown_made=made + remade,
+        files_read=frozenset(
+            s for i, a in edited.items() for s in {a.source} | _named_files(a, was[i])
+        ) | frozenset(s for a in reloaded for s in {a.source} | _named_files(a)),
         addresses=titles, valid_until=_valid_until(model, now), shards=shard_keys(model.articles) if dated else None,
         findings={source: () for source in sources} | file_findings(model.articles, own),
         resaid=(tuple(d for old, _ in resaid for d in old), tuple(d for _, new in resaid for d in new)),
@@ -1228,10 +1236,10 @@ def _moved_lists(was: dict[int, Article], new: Site) -> set[str]:
     return found
 
 
-def _bodies(root: Path, site: Site, indexes: Sequence[int], state: _MarkupState) -> tuple[dict[int, Article], int] | None:
-    """Unedited articles read again with their HTML (from the build cache, else made), for pages
-    whose "Xem thêm" changed, and how many had to be made; None when one does not read back as
-    the model has it."""
+def _bodies(root: Path, site: Site, indexes: Sequence[int], state: _MarkupState) -> tuple[dict[int, Article], int, list[Article]] | None:
+    """Unedited articles read again with their HTML (from the build cache, else made from their
+    files), for pages whose "Xem thêm" changed, how many had to be made, and those loaded from
+    their files; None when one does not read back as the model has it."""
     found: list[Article] = []
     result: dict[int, Article] = {}
     for index in indexes:
@@ -1255,7 +1263,7 @@ def _bodies(root: Path, site: Site, indexes: Sequence[int], state: _MarkupState)
             return None
         result[index] = _with_markup(article, outcome[0])
         made += outcome[3] != "cached"
-    return result, made
+    return result, made, found
 
 
 def _patched_headers(
