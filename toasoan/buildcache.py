@@ -20,6 +20,7 @@ index written whole removes that file, and one naming another index is ignored.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -259,9 +260,11 @@ def remove_blobs(folder: Path, shas: Iterable[str], written: dict[str, dict[str,
     listing every blob)."""
     others = [read_index(folder, name)[0] for name in _PROFILES.values() if name != index]
     keep = {sha for entries in [written, *others] for kind in entries.values() for sha in kind.values()}
-    for sha in shas:
+    base = str(folder)
+    for sha in shas:  # ~29,000 after a template patch at 10k: names as strings, not Paths (0.06 s against 0.2 s)
         if sha not in keep:
-            blob_path(folder, sha).unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(_blob_name(base, sha))  # noqa: PTH108
 
 
 def open_cache(cache_dir: Path, stamp: str, drafts: bool = False) -> BuildCache:

@@ -151,3 +151,12 @@ def test_blobs_added_beside_the_other_profiles_index_are_kept(tmp_path: Path) ->
     cache = open_cache(tmp_path, "s")
     cache.finish()
     assert path.read_bytes() == b"<p>trang</p>"
+
+
+def test_remove_blobs_removes_what_no_index_names_and_passes_over_blobs_already_gone(tmp_path: Path) -> None:
+    folder = _stamped(tmp_path)
+    kept, kept_path = write_blob(folder, "<p>giữ</p>".encode())
+    gone, gone_path = write_blob(folder, "<p>bỏ</p>".encode())
+    write_index(folder, {"page": {"a": kept}})
+    remove_blobs(folder, {kept, gone, "0" * 64}, {"page": {"a": kept}}, "index")  # the last one was never written
+    assert kept_path.read_bytes() == "<p>giữ</p>".encode() and not gone_path.exists()
