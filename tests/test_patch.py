@@ -22,7 +22,7 @@ from sitekit import make_jpeg, tree_bytes
 from test_incremental import Site, _build, _clean, _clean_build, findings
 
 from toasoan import patch as patching
-from toasoan import pipeline, snapshot, uptodate, urls
+from toasoan import pipeline, sitemaps, snapshot, uptodate, urls
 from toasoan.errors import BuildFailed
 from toasoan.pipeline import BuildOptions, BuildResult
 from toasoan.routes import Route
@@ -695,6 +695,31 @@ def test_a_list_or_date_edit_plans_only_the_pages_it_changes(tmp_path: Path, mon
     assert len(changed) <= result.pages - result.pages_cached <= len(changed | articles)
     if key in ("date", "updated"):
         assert before["sitemap.xml"] != after["sitemap.xml"]
+
+
+def test_a_list_edit_past_the_sitemap_limit_is_patched_while_the_parts_stay_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the URL limit sitemap.xml is an index of parts (at 100k: three). A tag edit that adds a
+    page is patched while the parts stay the same files; one that adds or removes a part gets a
+    full build. Each output is a clean build's with the same limit."""
+    site = Site(tmp_path / "site", random.Random(33))
+    for _ in range(3):
+        site.add()
+    output = site.root / "public"
+    shown = _published(site, _build(site.root, output, site.now))
+    entries = (output / "sitemap.xml").read_text(encoding="utf-8").count("<loc>")
+    shutil.rmtree(output)
+    shutil.rmtree(site.root / ".cache")
+    monkeypatch.setattr(sitemaps, "MAX_URLS", entries - 1)  # two parts: all but one entry, then one
+    _build(site.root, output, site.now)
+    assert sorted(p.name for p in output.glob("sitemap-[0-9]*.xml")) == ["sitemap-1.xml", "sitemap-2.xml"]
+    site._edit_front(shown[0], "tags", "[thẻ mới thứ nhất]")  # its own tag page: one entry more
+    assert _patched(_build(site.root, output, site.now))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    monkeypatch.setattr(sitemaps, "MAX_URLS", entries + 1)  # no input: the output keeps its two parts
+    site._edit_front(shown[0], "tags", "[]")  # one entry less, under the limit: one sitemap, no part
+    assert not _patched(_build(site.root, output, site.now))
+    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
+    assert not (output / "sitemap-1.xml").exists()
 
 
 def test_a_card_patch_states_no_article_again_but_those_it_read_and_a_save_meanwhile_is_read_again(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +86,7 @@ from .search import (
     site_record,
     start_shards,
 )
-from .sitemaps import MAX_URLS, news_sitemap, sitemap_files
+from .sitemaps import news_sitemap, sitemap_files
 from .sources import relative
 from .templates import Assets, TemplateFailed, check_templates, make_environment, render_route, template_dirs, template_fingerprints
 from .views import CardView, Photos, article_view, card_view
@@ -916,9 +917,6 @@ def _card_changes(
     own += _check_links(with_bodies, targets)
     if targets != snap.link_targets and _check_links(model, targets) != _check_links(model, snap.link_targets):
         return None
-    old_count, new_count = len(old_urls), len(new_urls)
-    if old_count != new_count and max(old_count, new_count) > MAX_URLS:
-        return None  # the sitemap may be split otherwise
     dropped = {urls.output_file(u) for u in old_urls - new_urls}
     by_folder = dict(record.output.folders)  # the last output's files, by folder: asked about a few paths
 
@@ -982,12 +980,18 @@ def _card_changes(
     # Feeds, sitemaps and the edited articles' redirect pages: made again, kept when they moved.
     # The sitemap lists every page with its members' newest change: the same while the pages,
     # their members and every date stay (the news sitemap shows titles: always made again).
-    if not moved and others == list(snap.page_keys) and same_updates:
+    remapped = bool(moved) or others != list(snap.page_keys) or not same_updates
+    if not remapped:
         generated = [*feed_files(model, photos, now), news_sitemap(model, now)]
     else:
         assert outlined is not None  # outlined whenever a list or an update date moved
         generated = feed_files(model, photos, now) + sitemap_files(model, outlined, now)
     generated += [r.file for r in redirect_files(dataclasses.replace(model, articles=tuple(model.articles[i] for i in sorted(edited))))]
+    # Past the URL limit the sitemap is an index of parts: a page more or less may add or remove
+    # one (a part the last output has and this one not, or the other way: a full build).
+    parts = {f.path for f in generated if _SITEMAP_PART.fullmatch(f.path)}
+    if remapped and parts != {name for name in by_folder.get("", ()) if _SITEMAP_PART.fullmatch(name)}:
+        return None
     for file in generated:
         assert file.data is not None
         if not listed(file.path):
@@ -1007,6 +1011,9 @@ def _card_changes(
         findings={source: () for source in sources} | file_findings(model.articles, own),
         resaid=(tuple(d for old, _ in resaid for d in old), tuple(d for _, new in resaid for d in new)),
     )
+
+
+_SITEMAP_PART = re.compile(r"sitemap-[0-9]+\.xml")  # `urls.sitemap_url(N)`'s file, in the output's top folder
 
 
 def _title_findings(
