@@ -49,6 +49,12 @@ def _add_paragraph(path: Path, words: str, *, replace: bool = False) -> None:
     path.write_text(f"{text}\n\n{words}\n", encoding="utf-8")
 
 
+def _add_tag(path: Path, tag: str) -> None:
+    """One tag more, written on the line the tags are on (no other line moves)."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"(?m)^tags: \[(.*)\]$", lambda m: f"tags: [{m.group(1) + ', ' if m.group(1) else ''}{tag}]", text, count=1), encoding="utf-8")
+
+
 def _published(site: Site, result: BuildResult) -> list[Path]:
     """The site's articles readers see (an unpublished one's edit changes no page)."""
     sources = {source for source, _ in result.addresses}
@@ -174,6 +180,7 @@ def test_articles_with_findings_are_patched_with_the_findings_of_a_clean_build(t
     codes = {(Path(d.path).name, d.code) for d in first.warnings}
     assert (typed.name, "not-nfc") in codes
     assert (repeated.name, "duplicate-title") in codes or (other.name, "duplicate-title") in codes
+    warned = repeated if (repeated.name, "duplicate-title") in codes else other  # the later one of the two
     _same_as_clean(site, output, tmp_path, first)
     steps: list[tuple[str, Callable[[], None], Callable[[BuildResult], bool]]] = [
         ("body of the NFD article", lambda: _add_paragraph(typed, "Câu mới thêm."), _body_patched),
@@ -181,6 +188,8 @@ def test_articles_with_findings_are_patched_with_the_findings_of_a_clean_build(t
         ("body of the other title", lambda: _add_paragraph(other, "Câu mới thêm."), _body_patched),
         ("sapo of the NFD article", lambda: site._edit_front(typed, "summary", "Sa-pô mới của bài"), _patched),
         ("sapo of the repeated title", lambda: site._edit_front(repeated, "summary", "Sa-pô mới của bài"), _patched),
+        # A tag added on the tags' line: the repeated-title warning's line still holds the title.
+        ("a tag more for the warned title", lambda: _add_tag(warned, "giáo dục"), _patched),
         ("NFD text into a clean article", lambda: _add_paragraph(clean, unicodedata.normalize("NFD", "Đoạn gõ tổ hợp.")), _body_patched),
         ("NFD text out of it", lambda: _add_paragraph(clean, "Đoạn gõ dựng sẵn.", replace=True), _body_patched),
         # The same title on another line: the repeated-title warning points elsewhere now.

@@ -316,8 +316,11 @@ def _patched_warnings(snap: snapshot.Snapshot, changes: _Changes, warnings: Sequ
     named = {d.path for d in kept}.intersection(a.source for a in changes.articles.values())
     if named:
         before = {a.source: a for a in snap.site.articles if a.source in named}
-        if any(_positions(a) != _positions(before[a.source]) for a in changes.articles.values() if a.source in named):
-            return None
+        for article in changes.articles.values():
+            if article.source in named:
+                was, now = _positions(before[article.source]), _positions(article)
+                if any(was.get(d.line) != now.get(d.line) for d in kept if d.path == article.source):
+                    return None
     return sort_diagnostics([*kept, *changes.resaid[1], *(d for found in changes.findings.values() for d in found)])
 
 
@@ -326,9 +329,17 @@ _ONCE = frozenset({"address-moved", "address-gone"})
 (`_lost_addresses`); the next build, a patch too, does not say them again."""
 
 
-def _positions(article: Article) -> tuple[Any, ...]:
-    """The lines of an article that findings other than its own `Findings` point at."""
-    return article.field_lines, article.cover.line if article.cover else 0
+def _positions(article: Article) -> dict[int, frozenset[str]]:
+    """What each line of an article's front matter holds (its keys, a tag's items as `tags`, the
+    cover): a finding other than its own `Findings` points at one of them, and must find the same
+    key there after an edit (a tag added on its line moves nothing; a title moved to another line
+    does)."""
+    found: dict[int, set[str]] = {}
+    for key, line in article.field_lines:
+        found.setdefault(line, set()).add(key.partition(".")[0])
+    if article.cover is not None:
+        found.setdefault(article.cover.line, set()).add("cover")
+    return {line: frozenset(keys) for line, keys in found.items()}
 
 
 def _patched_findings(findings: Findings, edited: Findings) -> Findings:
