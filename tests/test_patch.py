@@ -731,6 +731,19 @@ def test_a_list_edit_past_the_sitemap_limit_is_patched_while_the_parts_stay_the_
     assert not (output / "sitemap-1.xml").exists()
 
 
+def _counted_stats(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every path `uptodate` states from now on (the input hash's and `as_built`'s walks), in order."""
+    stated: list[str] = []
+    stat = uptodate._stat
+
+    def counted(path: bytes) -> tuple[int, int, int, int] | None:
+        stated.append(os.fsdecode(path))
+        return stat(path)
+
+    monkeypatch.setattr(uptodate, "_stat", counted)
+    return stated
+
+
 def test_a_card_patch_states_no_article_again_but_those_it_read_and_a_save_meanwhile_is_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -744,14 +757,7 @@ def test_a_card_patch_states_no_article_again_but_those_it_read_and_a_save_meanw
     output = site.root / "public"
     shown = _published(site, _build(site.root, output, site.now))
     edited, other = shown[0], shown[1]
-    stated: list[str] = []
-    stat = uptodate._stat
-
-    def counted(path: bytes) -> tuple[int, int, int, int] | None:
-        stated.append(os.fsdecode(path))
-        return stat(path)
-
-    monkeypatch.setattr(uptodate, "_stat", counted)
+    stated = _counted_stats(monkeypatch)
     site._edit_front(edited, "title", "Tiêu đề mới cho bài đầu")
     result = _build(site.root, output, site.now)
     assert _patched(result) and not _body_patched(result)
@@ -788,14 +794,7 @@ def test_a_body_patch_states_no_article_again_but_those_it_read_and_a_save_meanw
     output = site.root / "public"
     shown = _published(site, _build(site.root, output, site.now))
     edited, other = shown[0], shown[1]
-    stated: list[str] = []
-    stat = uptodate._stat
-
-    def counted(path: bytes) -> tuple[int, int, int, int] | None:
-        stated.append(os.fsdecode(path))
-        return stat(path)
-
-    monkeypatch.setattr(uptodate, "_stat", counted)
+    stated = _counted_stats(monkeypatch)
     _edit_second_paragraph(edited, "Đoạn thứ hai đã sửa")
     assert _body_patched(_build(site.root, output, site.now))
     articles = [p for p in stated if p.startswith(f"{site.root / 'content/articles'}/")]

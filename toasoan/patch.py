@@ -701,7 +701,7 @@ def quick_article(quick: QuickInputs) -> _Quick | None:
     address, its being published) or an error is found in it."""
     site, old = quick.site, quick.old
     article, diags = load_article(quick.root, site.config, site.officials, quick.root / old.source)
-    if article is None or not _own_warnings(diags, old.source) or not (quick.drafts or article.is_published(quick.now)):
+    if article is None or not _own_warnings(diags, {old.source}) or not (quick.drafts or article.is_published(quick.now)):
         return None
     article = dataclasses.replace(article, url=urls.article_url(site.config, article))
     if not _same_but_body(article, old) or [a.source for a in article.body_images] != [a.source for a in old.body_images]:
@@ -710,7 +710,7 @@ def quick_article(quick: QuickInputs) -> _Quick | None:
     links, link_diags = _source_links(dataclasses.replace(site, articles=others, pages=()))
     if quick.targets is not None:
         link_diags += _check_links(dataclasses.replace(site, articles=(article,), pages=()), quick.targets)
-    if not _own_warnings(link_diags, old.source):
+    if not _own_warnings(link_diags, {old.source}):
         return None
     state = _MarkupState(
         links=links, photos=quick.photos, env=quick.env, seconds=site.config.limits.markdown_seconds,
@@ -736,9 +736,9 @@ def quick_article(quick: QuickInputs) -> _Quick | None:
     return article, route, page, links.get(old.source, {}), (key, stored) if stored else None, findings
 
 
-def _own_warnings(diags: Sequence[Diagnostic], source: str) -> bool:
-    """Whether `diags` are warnings that name the article `source` alone (its `Findings`)."""
-    return all(d.path == source and not d.is_error for d in diags)
+def _own_warnings(diags: Sequence[Diagnostic], sources: Set[str]) -> bool:
+    """Whether `diags` are warnings that each name one of the articles `sources` (their `Findings`)."""
+    return all(d.path in sources and not d.is_error for d in diags)
 
 
 def _same_but_body(new: Article, old: Article) -> bool:
@@ -822,7 +822,7 @@ def _card_changes(
         if index is None:
             return None
         article, diags = load_article(root, config, site.officials, root / source)
-        if article is None or not _own_warnings(diags, source) or not (options.drafts or article.is_published(now)):
+        if article is None or not _own_warnings(diags, {source}) or not (options.drafts or article.is_published(now)):
             return None
         own += diags
         article = dataclasses.replace(article, url=urls.article_url(config, article))
@@ -832,7 +832,7 @@ def _card_changes(
         loaded[index] = articles[index] = article
     # Their links written as source paths, found as a full build finds them (the others' bodies are "").
     links, link_diags = _source_links(dataclasses.replace(site, articles=tuple(articles), pages=()))
-    if not all(d.path in sources and not d.is_error for d in link_diags):
+    if not _own_warnings(link_diags, sources):
         return None
     own += link_diags
     state = _MarkupState(
