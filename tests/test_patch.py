@@ -731,6 +731,14 @@ def test_a_list_edit_past_the_sitemap_limit_is_patched_while_the_parts_stay_the_
     assert not (output / "sitemap-1.xml").exists()
 
 
+def _saved_meanwhile_is_read_again(site: Site, output: Path, work: Path) -> None:
+    """After a patch during which a file was saved: the next build is not up to date (it reads
+    that file again), equals a clean build, and the one after it stands."""
+    assert not _build(site.root, output, site.now).up_to_date
+    assert tree_bytes(output) == _clean_build(site.root, work, site.now)
+    assert _build(site.root, output, site.now).up_to_date
+
+
 def _counted_stats(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every path `uptodate` states from now on (the input hash's and `as_built`'s walks), in order."""
     stated: list[str] = []
@@ -776,10 +784,7 @@ def test_a_card_patch_states_no_article_again_but_those_it_read_and_a_save_meanw
     site._edit_front(edited, "title", "Tiêu đề mới lần nữa")
     assert _patched(_build(site.root, output, site.now))
     monkeypatch.setattr(patching, "_card_changes", changes)
-    after = _build(site.root, output, site.now)
-    assert not after.up_to_date
-    assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
-    assert _build(site.root, output, site.now).up_to_date
+    _saved_meanwhile_is_read_again(site, output, tmp_path)
 
 
 def test_a_body_patch_states_no_article_again_but_those_it_read_and_a_save_meanwhile_is_read_again(
@@ -812,7 +817,4 @@ def test_a_body_patch_states_no_article_again_but_those_it_read_and_a_save_meanw
         _edit_second_paragraph(edited, f"Đoạn thứ hai, lần {words}")
         assert _body_patched(_build(site.root, output, site.now))
         monkeypatch.setattr(patching, "_body_changes", changes)
-        after = _build(site.root, output, site.now)
-        assert not after.up_to_date
-        assert tree_bytes(output) == _clean_build(site.root, tmp_path, site.now)
-        assert _build(site.root, output, site.now).up_to_date
+        _saved_meanwhile_is_read_again(site, output, tmp_path)
